@@ -1,0 +1,30 @@
+/**
+ * Options of one `acquire()`, `tryAcquire()` or `withLock()` call. Each one overrides the
+ * manager's default of the same name.
+ * @publicApi
+ */
+export interface AcquireOptions {
+  /**
+   * How long the lock lives in Redis if it is neither released nor extended, in milliseconds
+   * (a positive integer, at least 10 and at most 2147483647).
+   * @default the manager's `ttl` (30000)
+   */
+  ttl?: number;
+  /**
+   * How long to wait for a lock held by someone else, in milliseconds. `0` makes a single
+   * attempt; `Infinity` waits until the lock is acquired or `signal` aborts.
+   * @default the manager's `waitTimeout` (10000) for `acquire()`; a single attempt for `tryAcquire()`
+   */
+  waitTimeout?: number;
+  /**
+   * Cancels the wait. An abort while waiting rejects with `LockAbortedError` and leaves nothing
+   * held in Redis.
+   */
+  signal?: AbortSignal;
+  /**
+   * Keep extending the lock (about every ttl/3) until it is released. If an extension fails the
+   * lock's `signal` aborts with a `LockLostError`. `withLock()` always extends.
+   * @default the manager's `autoExtend` (false)
+   */
+  autoExtend?: boolean;
+}

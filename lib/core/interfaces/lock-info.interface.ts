@@ -1,0 +1,16 @@
+/**
+ * What `inspect()` found in Redis for one lock key.
+ * @publicApi
+ */
+export interface LockInfo {
+  /** The lock key, without the manager's `keyPrefix`. */
+  readonly key: string;
+  /** Whether someone holds the lock right now. */
+  readonly held: boolean;
+  /** Remaining time to live of the current holder's key in milliseconds; `null` when free. */
+  readonly ttl: number | null;
+  /** Fencing token of the current holder; `null` when free. */
+  readonly fencingToken: number | null;
+  /** The current holder's `owner` label (by default `hostname:pid`); `null` when free. */
+  readonly owner: string | null;
+}

@@ -1,0 +1,81 @@
+import type { LockLostError } from '../errors/lock-lost.error.js';
+import type { RedisLockError } from '../errors/redis-lock.error.js';
+
+/** Fields every event about a held lock carries. @publicApi */
+export interface LockEventBase {
+  /** The lock key, without the manager's `keyPrefix`. */
+  readonly key: string;
+  /** The first 8 characters of the owner token: enough to correlate, useless to forge. */
+  readonly token: string;
+  /** The lock's fencing token. */
+  readonly fencingToken: number;
+}
+
+/** @publicApi */
+export interface LockAcquiredEvent extends LockEventBase {
+  /** Milliseconds from the call to the grant. */
+  readonly waitedMs: number;
+  /** Acquire attempts sent to Redis, 1 when the lock was free. */
+  readonly attempts: number;
+}
+
+/** @publicApi */
+export interface LockReleasedEvent extends LockEventBase {
+  /** Milliseconds the lock was held. */
+  readonly heldMs: number;
+}
+
+/** @publicApi */
+export interface LockExtendedEvent extends LockEventBase {
+  /** The new time to live, in milliseconds. */
+  readonly ttl: number;
+  /** `true` for a renewal by `autoExtend`/`withLock`, `false` for `lock.extend()`. */
+  readonly automatic: boolean;
+}
+
+/** @publicApi */
+export interface LockLostEvent extends LockEventBase {
+  /** Milliseconds from the grant to the loss. */
+  readonly heldMs: number;
+  /** Why it was lost; the same error aborts the lock's signal. */
+  readonly error: LockLostError;
+}
+
+/** @publicApi */
+export interface LockWaitStartedEvent {
+  readonly key: string;
+}
+
+/** @publicApi */
+export interface LockWaitEndedEvent {
+  readonly key: string;
+  readonly waitedMs: number;
+  readonly outcome: 'acquired' | 'timeout' | 'aborted' | 'error';
+}
+
+/** @publicApi */
+export interface LockAcquireFailedEvent {
+  readonly key: string;
+  readonly waitedMs: number;
+  /** `held`: `tryAcquire()` found it taken; the others come with `error`. */
+  readonly reason: 'held' | 'timeout' | 'aborted' | 'error';
+  readonly error?: RedisLockError;
+}
+
+/**
+ * Events a `LockManager` emits, for logs and metrics. Listeners run synchronously: keep them
+ * cheap. Payloads are only built when someone listens.
+ *
+ * @example
+ * manager.on('lost', ({ key, error }) => logger.warn(`lost ${key}: ${error.reason}`));
+ * @publicApi
+ */
+export interface LockManagerEvents {
+  acquired: [LockAcquiredEvent];
+  released: [LockReleasedEvent];
+  extended: [LockExtendedEvent];
+  lost: [LockLostEvent];
+  waitStarted: [LockWaitStartedEvent];
+  waitEnded: [LockWaitEndedEvent];
+  acquireFailed: [LockAcquireFailedEvent];
+}

@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+import type { RetryOptions } from './retry-options.interface.js';
+
+/**
+ * Options of a `LockManager`. Every field is optional; the defaults suit most applications.
+ *
+ * @example
+ * const manager = new LockManager(redis, { keyPrefix: 'shop:lock:', ttl: 10_000, waitTimeout: 5_000 });
+ * @publicApi
+ */
+export interface LockManagerOptions {
+  /**
+   * Prepended to every lock key in Redis, so locks never collide with data keys.
+   * Must not be empty. A `{hash tag}` in it puts every lock in one Cluster slot.
+   * @default 'lock:'
+   */
+  keyPrefix?: string;
+  /**
+   * Default time to live of a lock in Redis, in milliseconds.
+   * @default 30000
+   */
+  ttl?: number;
+  /**
+   * Default time `acquire()` waits for a lock held by someone else, in milliseconds.
+   * @default 10000
+   */
+  waitTimeout?: number;
+  /**
+   * Whether `acquire()` keeps extending locks until they are released.
+   * @default false
+   */
+  autoExtend?: boolean;
+  /** Backoff of the safety-net polling while waiting. */
+  retry?: RetryOptions;
+  /**
+   * Fraction of the ttl subtracted from a lock's validity for clock-rate drift between this
+   * process and Redis; 2 ms are subtracted on top.
+   * @default 0.01
+   */
+  driftFactor?: number;
+  /**
+   * Label stored with every lock this manager takes, shown by `inspect()`, to tell operators
+   * which instance holds a lock.
+   * @default `${os.hostname()}:${process.pid}`
+   */
+  owner?: string;
+  /**
+   * Longest accepted lock key, in characters (without the prefix).
+   * @default 1024
+   */
+  maxKeyLength?: number;
+  /**
+   * A connection to use for the pub/sub wakeups of waiters. The manager never closes a
+   * connection it is given. Without it the manager creates one with `client.duplicate()` the
+   * first time a caller has to wait, and closes it after a few idle seconds or on `close()`.
+   */
+  subscriber?: Redis;
+}

@@ -1,0 +1,69 @@
+import { LockLostError, type LockLostReason } from './errors/lock-lost.error.js';
+
+/** @internal */
+export type LeaseState = 'held' | 'releasing' | 'released' | 'lost';
+
+/**
+ * The mutable state behind one `Lock` handle, shared by the handle, the manager and the
+ * renewal scheduler. Times are monotonic milliseconds.
+ * @internal
+ */
+export class LockLease {
+  state: LeaseState = 'held';
+  /** Whether an extension sent by the scheduler has not been answered yet. */
+  renewing = false;
+  releasing: Promise<void> | undefined;
+  lostError: LockLostError | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+
+  constructor(
+    readonly key: string,
+    readonly redisKey: string,
+    readonly token: string,
+    readonly fencingToken: number,
+    /** ttl used by renewals; a manual extend(ttl) changes it. */
+    public ttl: number,
+    /** End of the validity window: the lock may be relied on until then. */
+    public expiresAt: number,
+    /** When the scheduler should extend next; Infinity without autoExtend. */
+    public renewAt: number,
+    readonly acquiredAt: number,
+    readonly autoExtend: boolean,
+  ) {}
+
+  /** Created on first use: most locks are released without anyone reading their signal. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.state === 'released' || this.state === 'lost') {
+        this.controller.abort(this.abortReason);
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /** Marks the lease lost and aborts its signal. Returns false if it was already over. */
+  markLost(reason: LockLostReason, cause?: unknown): boolean {
+    if (this.state === 'released' || this.state === 'lost') return false;
+    this.state = 'lost';
+    this.lostError = new LockLostError(
+      this.key,
+      reason,
+      this.fencingToken,
+      cause === undefined ? undefined : { cause },
+    );
+    this.abort(this.lostError);
+    return true;
+  }
+
+  markReleased(reason: unknown): void {
+    this.state = 'released';
+    this.abort(reason);
+  }
+
+  private abort(reason: unknown): void {
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}

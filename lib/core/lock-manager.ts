@@ -1,0 +1,743 @@
+import { EventEmitter } from 'node:events';
+import type { Cluster, Redis } from 'ioredis';
+import type { AcquireReply, LockBackend } from './backend/lock-backend.interface.js';
+import { RedisBackend } from './backend/redis-backend.js';
+import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
+import { LockAbortedError } from './errors/lock-aborted.error.js';
+import { LockBackendError } from './errors/lock-backend.error.js';
+import type { LockLostReason } from './errors/lock-lost.error.js';
+import { LockManagerClosedError } from './errors/lock-manager-closed.error.js';
+import { LockReleasedError } from './errors/lock-released.error.js';
+import { LockTimeoutError } from './errors/lock-timeout.error.js';
+import type { RedisLockError } from './errors/redis-lock.error.js';
+import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
+import type { LockInfo } from './interfaces/lock-info.interface.js';
+import type { LockManagerEvents } from './interfaces/lock-manager-events.interface.js';
+import type { LockManagerOptions } from './interfaces/lock-manager-options.interface.js';
+import { Lock, type LockHost } from './lock.js';
+import { LockLease } from './lock-lease.js';
+import { describeValue } from './options/describe-value.util.js';
+import {
+  resolveLockManagerOptions,
+  type ResolvedLockManagerOptions,
+} from './options/resolve-manager-options.js';
+import {
+  assertKnownOptions,
+  validateBoolean,
+  validateKey,
+  validateOptionsObject,
+  validateSignal,
+  validateTtl,
+  validateWaitTimeout,
+} from './options/validation.js';
+import { LeaseScheduler } from './renewal/lease-scheduler.js';
+import { driftFor, monotonicNow } from './util/clock.util.js';
+import { jittered } from './util/delay.util.js';
+import { createLockToken } from './util/token.util.js';
+import { withTimeout } from './util/with-timeout.util.js';
+import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
+
+/**
+ * An ioredis client the manager can take locks on.
+ * @publicApi
+ */
+export type LockClient = Redis | Cluster;
+
+const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
+
+/**
+ * However short the wait, an attempt already sent gets this long to be answered: waitTimeout
+ * bounds the waiting for a holder, not the round trip to a healthy Redis.
+ */
+const ATTEMPT_TIMEOUT_FLOOR_MS = 1_000;
+
+interface AcquireRequest {
+  readonly key: string;
+  readonly redisKey: string;
+  readonly ttl: number;
+  readonly waitTimeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly autoExtend: boolean;
+}
+
+type AttemptOutcome =
+  | AcquireReply
+  | { readonly acquired: false; readonly failure: 'error'; readonly error: unknown }
+  | { readonly acquired: false; readonly failure: 'deadline' | 'aborted' };
+
+/**
+ * Distributed locks on Redis, framework-free.
+ *
+ * One manager per Redis client and application is enough: it shares one pub/sub connection for
+ * all waiters and one timer for all renewals. It never closes the client it is given.
+ *
+ * @example
+ * import Redis from 'ioredis';
+ * import { LockManager } from 'nestjs-redis-lock/core';
+ *
+ * const manager = new LockManager(new Redis(), { ttl: 10_000 });
+ * const total = await manager.withLock(`account:${id}`, async (lock) => {
+ *   const balance = await readBalance(id);
+ *   return writeBalance(id, balance - amount, lock.fencingToken);
+ * });
+ * @publicApi
+ */
+export class LockManager extends EventEmitter<LockManagerEvents> implements LockHost {
+  /** The manager's options with every default filled in. */
+  readonly options: ResolvedLockManagerOptions;
+
+  private readonly backend: LockBackend;
+  private readonly hub: WakeupHub;
+  private readonly scheduler: LeaseScheduler;
+  private readonly defaultRequest: Omit<AcquireRequest, 'key' | 'redisKey'>;
+  private closing: Promise<void> | undefined;
+
+  /**
+   * @param client an ioredis `Redis` (standalone or Sentinel) or `Cluster` client. The manager
+   *   registers its Lua scripts on it with `defineCommand` and never closes it.
+   * @param options defaults for every lock; see {@link LockManagerOptions}.
+   * @throws InvalidLockOptionsError when an option is invalid
+   */
+  constructor(client: LockClient, options?: LockManagerOptions) {
+    super();
+    if (!isIoredisClient(client)) {
+      throw new InvalidLockOptionsError(
+        'client',
+        `LockManager needs an ioredis Redis or Cluster client (new Redis(url)), but received ${describeValue(client)}.`,
+      );
+    }
+    this.options = resolveLockManagerOptions(options);
+    this.backend = new RedisBackend(client, this.options.keyPrefix, this.options.subscriber);
+    this.hub = new WakeupHub(() => this.backend.createWakeupTransport());
+    this.scheduler = new LeaseScheduler(this.backend, {
+      validUntil: (sentAt, ttl) => this.validUntil(sentAt, ttl),
+      onExtended: (lease) => this.emitExtended(lease, true),
+      onLost: (lease, reason) => this.lose(lease, reason),
+    });
+    this.defaultRequest = {
+      ttl: this.options.ttl,
+      waitTimeout: this.options.waitTimeout,
+      signal: undefined,
+      autoExtend: this.options.autoExtend,
+    };
+  }
+
+  /**
+   * Acquires the lock on `key`, waiting up to `waitTimeout` while someone else holds it.
+   *
+   * One round trip when the lock is free. While waiting, the caller is woken by the holder's
+   * release (pub/sub), with jittered polling only as a safety net.
+   *
+   * @param key the resource to lock, for example `order:42`. A `{hash tag}` in it is kept, so
+   *   related locks can share a Cluster slot.
+   * @throws LockTimeoutError when the lock is still held after `waitTimeout`
+   * @throws LockAbortedError when `options.signal` aborts first
+   * @throws InvalidLockOptionsError for an invalid key or option (before any Redis call)
+   * @example
+   * const lock = await manager.acquire(`stock:${sku}`, { ttl: 5_000, waitTimeout: 2_000 });
+   * try {
+   *   await decrementStock(sku);
+   * } finally {
+   *   await lock.release();
+   * }
+   */
+  async acquire(key: string, options?: AcquireOptions): Promise<Lock> {
+    const request = this.prepare(key, options, this.options.waitTimeout);
+    return (await this.take(request, 'acquire')) as Lock;
+  }
+
+  /**
+   * Like `acquire()`, but returns `null` instead of throwing when the lock is held by someone
+   * else. Makes a single attempt unless `waitTimeout` is given.
+   *
+   * @throws LockBackendError when Redis fails (a failure is not reported as "held")
+   * @example
+   * const lock = await manager.tryAcquire('job:nightly-report', { ttl: 60_000 });
+   * if (!lock) return; // another instance runs it
+   */
+  async tryAcquire(key: string, options?: AcquireOptions): Promise<Lock | null> {
+    const request = this.prepare(key, options, 0);
+    return this.take(request, 'try');
+  }
+
+  /**
+   * Acquires the lock, runs `fn` while renewing the lock (about every ttl/3), and releases it
+   * when `fn` settles. Returns what `fn` returns.
+   *
+   * If `fn` throws, its error is rethrown after the release. If `fn` succeeds but the lock was
+   * lost meanwhile (`lock.signal` aborted), the result is discarded and `LockLostError` is
+   * thrown: the work ran without exclusion for a while.
+   *
+   * @example
+   * await manager.withLock(`cache:${key}`, async (lock) => {
+   *   const value = await expensiveRebuild({ signal: lock.signal });
+   *   await cache.set(key, value);
+   * });
+   */
+  async withLock<T>(
+    key: string,
+    fn: (lock: Lock) => T | Promise<T>,
+    options?: AcquireOptions,
+  ): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new InvalidLockOptionsError(
+        'fn',
+        `withLock() needs the work to run as its second argument, a function, but received ${describeValue(fn)}.`,
+      );
+    }
+    const request = this.prepare(key, options, this.options.waitTimeout);
+    const lock = (await this.take(
+      options?.autoExtend === undefined ? { ...request, autoExtend: true } : request,
+      'acquire',
+    )) as Lock;
+    let result: T;
+    try {
+      result = await fn(lock);
+    } catch (error) {
+      // fn's error is the one the caller needs; a lost lock was already reported by events and
+      // lock.signal.
+      await lock.release().catch(() => undefined);
+      throw error;
+    }
+    await lock.release();
+    return result;
+  }
+
+  /**
+   * Reads the state of a lock in Redis: whether it is held, its remaining ttl, the holder's
+   * fencing token and owner label. One round trip; it takes nothing.
+   */
+  async inspect(key: string): Promise<LockInfo> {
+    validateKey(key, this.options.maxKeyLength);
+    try {
+      return { key, ...(await this.backend.inspect(this.options.keyPrefix + key)) };
+    } catch (error) {
+      throw this.backendError(key, 'inspect', error);
+    }
+  }
+
+  /**
+   * Deletes the lock on `key` whoever holds it, and wakes its waiters. For operators clearing a
+   * lock left by a crashed process before its ttl ends; the former holder learns of the loss at
+   * its next renewal or release. Returns whether a holder was removed.
+   */
+  async forceRelease(key: string): Promise<boolean> {
+    validateKey(key, this.options.maxKeyLength);
+    try {
+      return await this.backend.forceRelease(this.options.keyPrefix + key);
+    } catch (error) {
+      throw this.backendError(key, 'forceRelease', error);
+    }
+  }
+
+  /** Number of locks this manager holds right now. */
+  get heldCount(): number {
+    return this.scheduler.size;
+  }
+
+  /**
+   * Stops the manager: pending waits reject with `LockManagerClosedError`, locks still held are
+   * released (their signals abort with a `LockLostError` of reason `closed`), timers stop and
+   * the pub/sub connection the manager opened is closed. The client it was given stays open.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Acquiring
+
+  private prepare(key: string, options: AcquireOptions | undefined, waitTimeout: number) {
+    const { maxKeyLength, keyPrefix } = this.options;
+    validateKey(key, maxKeyLength);
+    if (options === undefined) {
+      return { ...this.defaultRequest, waitTimeout, key, redisKey: keyPrefix + key };
+    }
+    validateOptionsObject(options, 'acquire');
+    assertKnownOptions(options, ACQUIRE_OPTIONS, 'acquire');
+    return {
+      key,
+      redisKey: keyPrefix + key,
+      ttl: options.ttl === undefined ? this.options.ttl : validateTtl(options.ttl),
+      waitTimeout:
+        options.waitTimeout === undefined ? waitTimeout : validateWaitTimeout(options.waitTimeout),
+      signal: options.signal === undefined ? undefined : validateSignal(options.signal),
+      autoExtend:
+        options.autoExtend === undefined
+          ? this.options.autoExtend
+          : validateBoolean(options.autoExtend, 'autoExtend'),
+    };
+  }
+
+  private async take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lock | null> {
+    const { key, redisKey, ttl, signal } = request;
+    if (this.closing) throw new LockManagerClosedError();
+    if (signal?.aborted) throw new LockAbortedError(key, { cause: signal.reason });
+
+    const token = createLockToken();
+    const startedAt = monotonicNow();
+    const deadline = startedAt + request.waitTimeout;
+    const { minDelay, maxDelay, factor } = this.options.retry;
+    let delay = minDelay;
+    let attempts = 0;
+    let membership: Membership | undefined;
+    let lastError: unknown;
+    let lastAttempt = false;
+    let outcome: 'acquired' | 'timeout' | 'aborted' | 'error' = 'error';
+
+    try {
+      for (;;) {
+        const activeAtSend = membership?.active === true;
+        const generationAtSend = membership?.generation ?? 0;
+        const sentAt = monotonicNow();
+        attempts++;
+        const reply = await this.attempt(redisKey, token, ttl, deadline, signal);
+
+        let holderTtl = -1;
+        if (reply.acquired) {
+          if (this.validUntil(sentAt, ttl) > monotonicNow()) {
+            outcome = 'acquired';
+            return this.grant(request, token, reply.fencingToken, sentAt, startedAt, attempts);
+          }
+          // The reply arrived after the lock's validity had passed (Redis or this process
+          // stalled): the lock cannot be relied on. Release it and try again.
+          await this.backend.release(redisKey, token).catch(() => undefined);
+          lastError = undefined;
+        } else if ('holderTtl' in reply) {
+          holderTtl = reply.holderTtl;
+          lastError = undefined;
+        } else if (reply.failure === 'aborted') {
+          outcome = 'aborted';
+          throw this.failed(
+            key,
+            startedAt,
+            'aborted',
+            new LockAbortedError(key, { cause: signal?.reason }),
+          );
+        } else if (reply.failure === 'deadline') {
+          lastError ??= new Error(`Redis did not answer within ${ATTEMPT_TIMEOUT_FLOOR_MS} ms`);
+          lastAttempt = true;
+        } else if (reply.failure === 'error') {
+          if (this.isFatal(reply.error)) {
+            throw this.failed(
+              key,
+              startedAt,
+              'error',
+              this.backendError(key, 'acquire', reply.error),
+            );
+          }
+          lastError = reply.error;
+        }
+
+        if (this.closing) throw new LockManagerClosedError();
+        const now = monotonicNow();
+        if (lastAttempt || now >= deadline) {
+          outcome = 'timeout';
+          return this.giveUp(request, mode, startedAt, lastError);
+        }
+
+        if (!membership) {
+          membership = this.hub.join(this.backend.channelFor(redisKey));
+          this.emitWaitStarted(key);
+          if (lastError === undefined) {
+            // A release announced before the subscription was active would be missed: once
+            // listening, look again before waiting.
+            const ready = await this.waitFor(membership.ready(), deadline, signal);
+            if (ready === 'aborted') {
+              outcome = 'aborted';
+              throw this.failed(
+                key,
+                startedAt,
+                'aborted',
+                new LockAbortedError(key, { cause: signal?.reason }),
+              );
+            }
+            continue;
+          }
+        } else if (
+          lastError === undefined &&
+          ((!activeAtSend && membership.active) || membership.generation !== generationAtSend)
+        ) {
+          // A release was announced while the attempt was in flight, or the subscription came
+          // up after it was sent: look again at once.
+          continue;
+        }
+
+        const untilDeadline = deadline - now;
+        const pause = Math.max(
+          1,
+          Math.min(jittered(delay), untilDeadline, holderTtl >= 0 ? holderTtl + 1 : Infinity),
+        );
+        delay = Math.min(delay * factor, maxDelay);
+        const waited = await membership.wait(pause, signal);
+        if (waited === 'aborted') {
+          outcome = 'aborted';
+          throw this.failed(
+            key,
+            startedAt,
+            'aborted',
+            new LockAbortedError(key, { cause: signal?.reason }),
+          );
+        }
+        if (waited === 'closed') throw new LockManagerClosedError();
+        if (monotonicNow() >= deadline) {
+          if (waited === 'woken') {
+            // This waiter gives up: let the next one use the wakeup.
+            membership.passOn();
+            outcome = 'timeout';
+            return this.giveUp(request, mode, startedAt, lastError);
+          }
+          // The pause ended at the deadline: one last look, then give up.
+          lastAttempt = true;
+        }
+      }
+    } finally {
+      if (membership) {
+        membership.leave();
+        this.emitWaitEnded(key, startedAt, outcome);
+      }
+    }
+  }
+
+  /** One acquire attempt, bounded by the deadline (and a floor) and the caller's signal. */
+  private attempt(
+    redisKey: string,
+    token: string,
+    ttl: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<AttemptOutcome> {
+    const pending = this.backend.acquire(redisKey, token, ttl, this.options.owner);
+    const budget = Math.max(deadline - monotonicNow(), ATTEMPT_TIMEOUT_FLOOR_MS);
+    if (budget === Infinity && !signal) {
+      return pending.then(
+        (reply) => reply,
+        (error: unknown) => ({ acquired: false, failure: 'error', error }),
+      );
+    }
+    return new Promise<AttemptOutcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: AttemptOutcome): void => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => finish({ acquired: false, failure: 'aborted' });
+      const timer =
+        budget === Infinity
+          ? undefined
+          : setTimeout(() => finish({ acquired: false, failure: 'deadline' }), budget);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      pending.then(
+        (reply) => {
+          // Given up on before the reply came: a lock taken now must not linger until its ttl.
+          if (settled && reply.acquired) void this.releaseQuietly(redisKey, token);
+          finish(reply);
+        },
+        (error: unknown) => finish({ acquired: false, failure: 'error', error }),
+      );
+    });
+  }
+
+  private grant(
+    request: AcquireRequest,
+    token: string,
+    fencingToken: number,
+    sentAt: number,
+    startedAt: number,
+    attempts: number,
+  ): Lock {
+    const { key, redisKey, ttl, autoExtend } = request;
+    const lease = new LockLease(
+      key,
+      redisKey,
+      token,
+      fencingToken,
+      ttl,
+      this.validUntil(sentAt, ttl),
+      autoExtend ? LeaseScheduler.renewAt(sentAt, ttl) : Infinity,
+      sentAt,
+      autoExtend,
+    );
+    this.scheduler.add(lease);
+    if (this.listenerCount('acquired') > 0) {
+      this.emit('acquired', {
+        key,
+        token: token.slice(0, 8),
+        fencingToken,
+        waitedMs: monotonicNow() - startedAt,
+        attempts,
+      });
+    }
+    return new Lock(lease, this);
+  }
+
+  private giveUp(
+    request: AcquireRequest,
+    mode: 'acquire' | 'try',
+    startedAt: number,
+    lastError: unknown,
+  ): null {
+    const { key } = request;
+    const waitedMs = monotonicNow() - startedAt;
+    if (mode === 'try') {
+      if (lastError !== undefined) {
+        throw this.failed(key, startedAt, 'error', this.backendError(key, 'acquire', lastError));
+      }
+      if (this.listenerCount('acquireFailed') > 0) {
+        this.emit('acquireFailed', { key, waitedMs, reason: 'held' });
+      }
+      return null;
+    }
+    throw this.failed(
+      key,
+      startedAt,
+      'timeout',
+      new LockTimeoutError(
+        key,
+        waitedMs,
+        lastError === undefined ? undefined : { cause: lastError },
+      ),
+    );
+  }
+
+  /** Waits for `promise`, the deadline or the signal, whichever comes first. */
+  private async waitFor(
+    promise: Promise<void>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<'done' | 'deadline' | 'aborted'> {
+    if (signal?.aborted) return 'aborted';
+    return new Promise((resolve) => {
+      const finish = (outcome: 'done' | 'deadline' | 'aborted'): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => finish('aborted');
+      const timer = setTimeout(
+        () => finish('deadline'),
+        Math.min(Math.max(0, deadline - monotonicNow()), 2_147_483_647),
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void promise.then(() => finish('done'));
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Holding (called by Lock)
+
+  /** @internal */
+  releaseLease(lease: LockLease): Promise<void> {
+    if (lease.state === 'released') return Promise.resolve();
+    if (lease.state === 'lost') return Promise.reject(lease.lostError);
+    if (lease.releasing) return lease.releasing;
+    lease.state = 'releasing';
+    // Renewal stops now, before the release is even sent.
+    this.scheduler.delete(lease);
+    lease.releasing = this.sendRelease(lease);
+    return lease.releasing;
+  }
+
+  private async sendRelease(lease: LockLease): Promise<void> {
+    const { key, redisKey, token } = lease;
+    let result;
+    try {
+      // Past the validity window the key is gone anyway: do not hang on an unreachable Redis.
+      const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - monotonicNow() + 1_000);
+      result = await withTimeout(this.backend.release(redisKey, token), budget);
+    } catch (error) {
+      lease.markReleased(new LockReleasedError(key));
+      throw new LockBackendError(
+        key,
+        'release',
+        `Redis did not confirm the release of lock "${key}" (${errorMessage(error)}). ` +
+          `It expires by itself within ${lease.ttl} ms at the latest.`,
+        { cause: error },
+      );
+    }
+    if (result === 'ok') {
+      lease.markReleased(new LockReleasedError(key));
+      if (this.listenerCount('released') > 0) {
+        this.emit('released', {
+          key,
+          token: token.slice(0, 8),
+          fencingToken: lease.fencingToken,
+          heldMs: monotonicNow() - lease.acquiredAt,
+        });
+      }
+      return;
+    }
+    this.lose(lease, result);
+    throw lease.lostError;
+  }
+
+  /** @internal */
+  async extendLease(lease: LockLease, ttl: number | undefined): Promise<void> {
+    const newTtl = ttl === undefined ? lease.ttl : validateTtl(ttl);
+    this.assertHeld(lease);
+    const sentAt = monotonicNow();
+    let result;
+    try {
+      const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - sentAt);
+      result = await withTimeout(this.backend.extend(lease.redisKey, lease.token, newTtl), budget);
+    } catch (error) {
+      throw this.backendError(lease.key, 'extend', error);
+    }
+    if (result !== 'ok') {
+      this.lose(lease, result);
+      throw lease.lostError;
+    }
+    // Released or declared lost while the extension was in flight.
+    this.assertHeld(lease);
+    lease.ttl = newTtl;
+    lease.expiresAt = this.validUntil(sentAt, newTtl);
+    if (lease.autoExtend) lease.renewAt = LeaseScheduler.renewAt(sentAt, newTtl);
+    this.scheduler.reschedule(lease);
+    this.emitExtended(lease, false);
+  }
+
+  private assertHeld(lease: LockLease): void {
+    if (lease.state === 'lost') throw lease.lostError;
+    if (lease.state !== 'held') throw new LockReleasedError(lease.key);
+  }
+
+  /** Declares a lease lost; returns the clean-up release when one is sent. */
+  private lose(lease: LockLease, reason: LockLostReason): Promise<void> | undefined {
+    this.scheduler.delete(lease);
+    if (!lease.markLost(reason)) return undefined;
+    let cleanup: Promise<void> | undefined;
+    if (reason === 'unconfirmed' || reason === 'closed') {
+      // Redis may still hold the key for us: free it for others as soon as Redis answers.
+      cleanup = this.releaseQuietly(lease.redisKey, lease.token);
+    }
+    if (this.listenerCount('lost') > 0) {
+      this.emit('lost', {
+        key: lease.key,
+        token: lease.token.slice(0, 8),
+        fencingToken: lease.fencingToken,
+        heldMs: monotonicNow() - lease.acquiredAt,
+        error: lease.lostError!,
+      });
+    }
+    return cleanup;
+  }
+
+  private releaseQuietly(redisKey: string, token: string): Promise<void> {
+    // Owner-checked, so harmless if the key already belongs to someone else.
+    return this.backend.release(redisKey, token).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  /** End of the validity window of a lock whose request was sent at `sentAt` (monotonic ms). */
+  private validUntil(sentAt: number, ttl: number): number {
+    return sentAt + ttl - driftFor(ttl, this.options.driftFactor);
+  }
+
+  private isFatal(error: unknown): boolean {
+    if (this.backend.isClosed()) return true;
+    // Redis rejected the command itself (wrong type, ACL, script error): retrying cannot help.
+    // Connection trouble and transient states (LOADING, BUSY, TRYAGAIN, READONLY during a
+    // failover, CLUSTERDOWN) are retried until the deadline.
+    return (
+      error instanceof Error &&
+      error.name === 'ReplyError' &&
+      /^(WRONGTYPE|NOPERM|ERR|NOSCRIPT)/.test(error.message)
+    );
+  }
+
+  private backendError(
+    key: string,
+    operation: LockBackendError['operation'],
+    error: unknown,
+  ): LockBackendError {
+    const message = errorMessage(error);
+    if (message.startsWith('WRONGTYPE')) {
+      return new LockBackendError(
+        key,
+        operation,
+        `Redis key "${this.options.keyPrefix}${key}" exists and is not a lock of this library (a data key or another primitive uses the name). Use another lock key or keyPrefix.`,
+        { cause: error },
+      );
+    }
+    if (this.backend.isClosed()) {
+      return new LockBackendError(
+        key,
+        operation,
+        `Cannot ${operation} lock "${key}": the Redis client was closed. Close the LockManager before the client, at shutdown.`,
+        { cause: error },
+      );
+    }
+    return new LockBackendError(
+      key,
+      operation,
+      `Redis failed to ${operation} lock "${key}": ${message}. Check that Redis is reachable.`,
+      { cause: error },
+    );
+  }
+
+  private failed(
+    key: string,
+    startedAt: number,
+    reason: 'timeout' | 'aborted' | 'error',
+    error: RedisLockError,
+  ): RedisLockError {
+    if (this.listenerCount('acquireFailed') > 0) {
+      this.emit('acquireFailed', { key, waitedMs: monotonicNow() - startedAt, reason, error });
+    }
+    return error;
+  }
+
+  private emitExtended(lease: LockLease, automatic: boolean): void {
+    if (this.listenerCount('extended') === 0) return;
+    this.emit('extended', {
+      key: lease.key,
+      token: lease.token.slice(0, 8),
+      fencingToken: lease.fencingToken,
+      ttl: lease.ttl,
+      automatic,
+    });
+  }
+
+  private emitWaitStarted(key: string): void {
+    if (this.listenerCount('waitStarted') > 0) this.emit('waitStarted', { key });
+  }
+
+  private emitWaitEnded(
+    key: string,
+    startedAt: number,
+    outcome: 'acquired' | 'timeout' | 'aborted' | 'error',
+  ): void {
+    if (this.listenerCount('waitEnded') > 0) {
+      this.emit('waitEnded', { key, waitedMs: monotonicNow() - startedAt, outcome });
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    const held = this.scheduler.held();
+    this.scheduler.close();
+    const releases = held.map((lease) => this.lose(lease, 'closed'));
+    await Promise.all([...releases, this.hub.close()]);
+  }
+}
+
+function isIoredisClient(value: unknown): value is LockClient {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
+    typeof (value as { duplicate?: unknown }).duplicate === 'function'
+  );
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

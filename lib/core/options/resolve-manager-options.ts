@@ -1,0 +1,166 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import type { LockManagerOptions } from '../interfaces/lock-manager-options.interface.js';
+import { describeValue } from './describe-value.util.js';
+import {
+  assertKnownOptions,
+  validateBoolean,
+  validateDelay,
+  validateOptionsObject,
+  validateTtl,
+  validateWaitTimeout,
+} from './validation.js';
+
+/**
+ * Manager options with every default filled in, frozen.
+ * @internal
+ */
+export interface ResolvedLockManagerOptions {
+  readonly keyPrefix: string;
+  readonly ttl: number;
+  readonly waitTimeout: number;
+  readonly autoExtend: boolean;
+  readonly retry: { readonly minDelay: number; readonly maxDelay: number; readonly factor: number };
+  readonly driftFactor: number;
+  readonly owner: string;
+  readonly maxKeyLength: number;
+  readonly subscriber: Redis | undefined;
+}
+
+/** @internal */
+export const LOCK_MANAGER_DEFAULTS = Object.freeze({
+  keyPrefix: 'lock:',
+  ttl: 30_000,
+  waitTimeout: 10_000,
+  autoExtend: false,
+  retry: Object.freeze({ minDelay: 50, maxDelay: 1_000, factor: 2 }),
+  driftFactor: 0.01,
+  maxKeyLength: 1024,
+});
+
+const KNOWN_OPTIONS = [
+  'keyPrefix',
+  'ttl',
+  'waitTimeout',
+  'autoExtend',
+  'retry',
+  'driftFactor',
+  'owner',
+  'maxKeyLength',
+  'subscriber',
+] as const;
+const KNOWN_RETRY_OPTIONS = ['minDelay', 'maxDelay', 'factor'] as const;
+
+/**
+ * Validates manager options and fills in the defaults, once, so the hot path never re-checks them.
+ * @internal
+ */
+export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedLockManagerOptions {
+  const options = validateOptionsObject(input, 'LockManager') as LockManagerOptions;
+  assertKnownOptions(options, KNOWN_OPTIONS, 'LockManager');
+
+  const keyPrefix = options.keyPrefix ?? LOCK_MANAGER_DEFAULTS.keyPrefix;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length === 0) {
+    throw new InvalidLockOptionsError(
+      'keyPrefix',
+      `keyPrefix must be a non-empty string such as "lock:", but received ${describeValue(keyPrefix)}. ` +
+        'Without a prefix, lock keys could collide with your data keys.',
+    );
+  }
+
+  const retryInput = validateOptionsObject(options.retry, 'retry') as NonNullable<
+    LockManagerOptions['retry']
+  >;
+  assertKnownOptions(retryInput, KNOWN_RETRY_OPTIONS, 'retry');
+  const minDelay = validateDelay(
+    retryInput.minDelay ?? LOCK_MANAGER_DEFAULTS.retry.minDelay,
+    'retry.minDelay',
+  );
+  const maxDelay = validateDelay(
+    retryInput.maxDelay ?? Math.max(minDelay, LOCK_MANAGER_DEFAULTS.retry.maxDelay),
+    'retry.maxDelay',
+  );
+  if (maxDelay < minDelay) {
+    throw new InvalidLockOptionsError(
+      'retry.maxDelay',
+      `retry.maxDelay (${maxDelay}) must not be below retry.minDelay (${minDelay}).`,
+    );
+  }
+  const factor = retryInput.factor ?? LOCK_MANAGER_DEFAULTS.retry.factor;
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > 10) {
+    throw new InvalidLockOptionsError(
+      'retry.factor',
+      `retry.factor must be a number from 1 to 10, but received ${describeValue(factor)}.`,
+    );
+  }
+
+  const driftFactor = options.driftFactor ?? LOCK_MANAGER_DEFAULTS.driftFactor;
+  if (
+    typeof driftFactor !== 'number' ||
+    !Number.isFinite(driftFactor) ||
+    driftFactor < 0 ||
+    driftFactor >= 0.5
+  ) {
+    throw new InvalidLockOptionsError(
+      'driftFactor',
+      `driftFactor must be a number from 0 to below 0.5 (0.01 means 1% of the ttl), but received ${describeValue(driftFactor)}.`,
+    );
+  }
+
+  const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  if (typeof owner !== 'string' || owner.length > 256) {
+    throw new InvalidLockOptionsError(
+      'owner',
+      `owner must be a string of at most 256 characters (for example "api-3:1234"), but received ${describeValue(owner)}.`,
+    );
+  }
+
+  const maxKeyLength = options.maxKeyLength ?? LOCK_MANAGER_DEFAULTS.maxKeyLength;
+  if (
+    typeof maxKeyLength !== 'number' ||
+    !Number.isInteger(maxKeyLength) ||
+    maxKeyLength < 1 ||
+    maxKeyLength > 65_536
+  ) {
+    throw new InvalidLockOptionsError(
+      'maxKeyLength',
+      `maxKeyLength must be a whole number from 1 to 65536, but received ${describeValue(maxKeyLength)}.`,
+    );
+  }
+
+  const subscriber = options.subscriber;
+  if (subscriber !== undefined && !isRedisLike(subscriber)) {
+    throw new InvalidLockOptionsError(
+      'subscriber',
+      `subscriber must be an ioredis Redis connection, but received ${describeValue(subscriber)}.`,
+    );
+  }
+
+  return Object.freeze({
+    keyPrefix,
+    ttl: validateTtl(options.ttl ?? LOCK_MANAGER_DEFAULTS.ttl, 'ttl'),
+    waitTimeout: validateWaitTimeout(
+      options.waitTimeout ?? LOCK_MANAGER_DEFAULTS.waitTimeout,
+      'waitTimeout',
+    ),
+    autoExtend: validateBoolean(
+      options.autoExtend ?? LOCK_MANAGER_DEFAULTS.autoExtend,
+      'autoExtend',
+    ),
+    retry: Object.freeze({ minDelay, maxDelay, factor }),
+    driftFactor,
+    owner,
+    maxKeyLength,
+    subscriber,
+  });
+}
+
+function isRedisLike(value: unknown): value is Redis {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { subscribe?: unknown }).subscribe === 'function' &&
+    typeof (value as { on?: unknown }).on === 'function'
+  );
+}

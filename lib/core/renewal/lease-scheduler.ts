@@ -1,0 +1,141 @@
+import type { LockBackend, OwnedResult } from '../backend/lock-backend.interface.js';
+import type { LockLease } from '../lock-lease.js';
+import { monotonicNow } from '../util/clock.util.js';
+
+/** Callbacks into the manager, which owns events and lost-lock handling. @internal */
+export interface LeaseSchedulerHooks {
+  /** Validity end of a lease whose extension Redis confirmed at `sentAt`. */
+  validUntil(sentAt: number, ttl: number): number;
+  onExtended(lease: LockLease): void;
+  onLost(lease: LockLease, reason: 'expired' | 'taken' | 'unconfirmed', cause?: unknown): void;
+}
+
+// A lease is renewed once a third of its ttl has passed; leases due within the next tenth of
+// their ttl ride along in the same batch, so their renewals coalesce into one round trip.
+const RENEW_AFTER = 1 / 3;
+const BATCH_WINDOW = 0.1;
+
+/**
+ * One timer for every held lock of a manager: it renews the auto-extended ones in batches
+ * (one EVALSHA per 128 locks on a single Redis) and notices the validity end of the others.
+ * Thousands of held locks cost one timer and a few commands per renewal period.
+ * @internal
+ */
+export class LeaseScheduler {
+  private readonly leases = new Set<LockLease>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+
+  constructor(
+    private readonly backend: LockBackend,
+    private readonly hooks: LeaseSchedulerHooks,
+  ) {}
+
+  static renewAt(sentAt: number, ttl: number): number {
+    return sentAt + ttl * RENEW_AFTER;
+  }
+
+  get size(): number {
+    return this.leases.size;
+  }
+
+  /** The leases watched right now (a copy). */
+  held(): LockLease[] {
+    return [...this.leases];
+  }
+
+  add(lease: LockLease): void {
+    this.leases.add(lease);
+    this.arm(nextEventAt(lease));
+  }
+
+  /** Stops renewing and watching a lease at once (on release). */
+  delete(lease: LockLease): void {
+    this.leases.delete(lease);
+  }
+
+  /** A lease's times changed (manual extend). */
+  reschedule(lease: LockLease): void {
+    if (this.leases.has(lease)) this.arm(nextEventAt(lease));
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.leases.clear();
+  }
+
+  private arm(at: number): void {
+    if (at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, at - monotonicNow()));
+    // Renewing must not keep a process alive that has nothing else to do.
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = monotonicNow();
+    const due: LockLease[] = [];
+    let next = Infinity;
+    for (const lease of this.leases) {
+      if (lease.expiresAt <= now) {
+        this.leases.delete(lease);
+        this.hooks.onLost(lease, lease.autoExtend ? 'unconfirmed' : 'expired');
+        continue;
+      }
+      if (lease.autoExtend && !lease.renewing && lease.renewAt - lease.ttl * BATCH_WINDOW <= now) {
+        due.push(lease);
+      }
+      next = Math.min(next, nextEventAt(lease));
+    }
+    if (due.length > 0) this.renew(due, now);
+    if (next !== Infinity) this.arm(next);
+  }
+
+  private renew(due: LockLease[], sentAt: number): void {
+    for (const lease of due) lease.renewing = true;
+    const requests = due.map((lease) => ({
+      redisKey: lease.redisKey,
+      token: lease.token,
+      ttl: lease.ttl,
+    }));
+    this.backend.extendMany(requests).then(
+      (results) => this.settle(due, sentAt, results),
+      () => this.settle(due, sentAt, undefined),
+    );
+  }
+
+  private settle(due: LockLease[], sentAt: number, results: OwnedResult[] | undefined): void {
+    const now = monotonicNow();
+    due.forEach((lease, i) => {
+      lease.renewing = false;
+      // Released (or declared lost) while the extension was in flight: nothing to do.
+      if (lease.state !== 'held' || !this.leases.has(lease)) return;
+      const result = results?.[i];
+      if (result === 'ok') {
+        lease.expiresAt = Math.max(lease.expiresAt, this.hooks.validUntil(sentAt, lease.ttl));
+        lease.renewAt = LeaseScheduler.renewAt(sentAt, lease.ttl);
+        this.hooks.onExtended(lease);
+      } else if (result === 'expired' || result === 'taken') {
+        this.leases.delete(lease);
+        this.hooks.onLost(lease, result);
+        return;
+      } else {
+        // Redis failed: try again soon, while the validity lasts; the expiry check above
+        // declares the lock lost if no extension gets through in time.
+        const remaining = lease.expiresAt - now;
+        lease.renewAt = now + Math.min(1_000, Math.max(25, remaining / 5));
+      }
+      this.arm(nextEventAt(lease));
+    });
+  }
+}
+
+function nextEventAt(lease: LockLease): number {
+  if (!lease.autoExtend || lease.renewing) return lease.expiresAt;
+  return Math.min(lease.expiresAt, lease.renewAt - lease.ttl * BATCH_WINDOW);
+}

@@ -1,0 +1,71 @@
+/** Number of hash slots of a Redis Cluster. */
+export const CLUSTER_SLOTS = 16_384;
+
+// CRC16-CCITT (XMODEM), the checksum Redis Cluster uses to place keys in slots.
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let bit = 0; bit < 8; bit++) {
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    }
+    table[i] = crc;
+  }
+  return table;
+})();
+
+/** @internal */
+export function crc16(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!;
+  }
+  return crc;
+}
+
+/**
+ * The part of a key Redis Cluster hashes: the text between the first `{` and the next `}` when
+ * it is not empty, otherwise the whole key.
+ * @internal
+ */
+export function hashedPart(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1) return key;
+  const close = key.indexOf('}', open + 1);
+  if (close === -1 || close === open + 1) return key;
+  return key.slice(open + 1, close);
+}
+
+/** Whether `text` holds a complete, non-empty `{hash tag}`. @internal */
+export function hasHashTag(text: string): boolean {
+  return hashedPart(text) !== text;
+}
+
+/** The Cluster slot of a key, as Redis computes it. @internal */
+export function keySlot(key: string): number {
+  return crc16(Buffer.from(hashedPart(key), 'utf8')) % CLUSTER_SLOTS;
+}
+
+let slotTags: string[] | undefined;
+
+/**
+ * A short string whose slot is `slot`, so that `{tag}` pins a bookkeeping key (a fencing
+ * counter) to the slot of the locks it serves. Built once, on first use: about 170,000 CRCs.
+ * @internal
+ */
+export function tagForSlot(slot: number): string {
+  if (!slotTags) {
+    const tags = new Array<string>(CLUSTER_SLOTS);
+    let missing = CLUSTER_SLOTS;
+    for (let n = 0; missing > 0; n++) {
+      const tag = n.toString(36);
+      const s = crc16(Buffer.from(tag, 'latin1')) % CLUSTER_SLOTS;
+      if (tags[s] === undefined) {
+        tags[s] = tag;
+        missing--;
+      }
+    }
+    slotTags = tags;
+  }
+  return slotTags[slot]!;
+}

@@ -1,0 +1,250 @@
+import type { WakeupTransport } from '../backend/lock-backend.interface.js';
+
+/** How a wait for a release announcement ended. @internal */
+export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'closed';
+
+interface Waiter {
+  settle(outcome: WaitOutcome): void;
+}
+
+interface ChannelState {
+  members: number;
+  /** Counts announcements, so an attempt in flight can tell that one arrived meanwhile. */
+  generation: number;
+  subscription: 'none' | 'pending' | 'active';
+  ready: Promise<void> | undefined;
+  /** FIFO of waiters: a Set keeps insertion order and removes in O(1). */
+  waiters: Set<Waiter>;
+  idleSince: number;
+}
+
+/**
+ * One pub/sub connection per manager, shared by all its waiters.
+ *
+ * Each channel (one per waited-for lock) is subscribed while someone waits on it and a little
+ * longer, so bursts of contention do not churn SUBSCRIBE/UNSUBSCRIBE. An announcement wakes one
+ * waiter of this process: the others would only lose the race to it. The connection itself is
+ * closed once no channel has been needed for `idleMs`, so an idle process can exit.
+ * @internal
+ */
+export class WakeupHub {
+  private transport: WakeupTransport | undefined;
+  private readonly channels = new Map<string, ChannelState>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly createTransport: () => WakeupTransport,
+    private readonly idleMs = 2_000,
+  ) {}
+
+  /** Starts listening on `channel` for as long as the membership is kept. */
+  join(channel: string): Membership {
+    if (this.closed) return new Membership(this, channel, this.closedState());
+    let state = this.channels.get(channel);
+    if (!state) {
+      state = {
+        members: 0,
+        generation: 0,
+        subscription: 'none',
+        ready: undefined,
+        waiters: new Set(),
+        idleSince: 0,
+      };
+      this.channels.set(channel, state);
+    }
+    state.members++;
+    if (state.subscription === 'none') this.subscribe(channel, state);
+    return new Membership(this, channel, state);
+  }
+
+  /** @internal */
+  isActive(state: ChannelState): boolean {
+    return state.subscription === 'active' && this.transport?.isReady() === true;
+  }
+
+  /** @internal */
+  leave(state: ChannelState): void {
+    state.members--;
+    if (state.members === 0) {
+      state.idleSince = Date.now();
+      this.scheduleSweep();
+    }
+  }
+
+  /** Wakes the first waiter of a channel, if any. @internal */
+  wakeOne(state: ChannelState): void {
+    const first = state.waiters.values().next();
+    if (!first.done) first.value.settle('woken');
+  }
+
+  /** @internal */
+  wait(state: ChannelState, ms: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
+    if (this.closed) return Promise.resolve('closed');
+    if (signal?.aborted) return Promise.resolve('aborted');
+    return new Promise((resolve) => {
+      const onAbort = (): void => waiter.settle('aborted');
+      const timer = setTimeout(() => waiter.settle('timeout'), ms);
+      const waiter: Waiter = {
+        settle: (outcome) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          state.waiters.delete(waiter);
+          resolve(outcome);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      state.waiters.add(waiter);
+    });
+  }
+
+  /** Ends every wait and closes the connection this hub opened. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    for (const state of this.channels.values()) {
+      for (const waiter of [...state.waiters]) waiter.settle('closed');
+    }
+    const transport = this.transport;
+    const active = [...this.channels.keys()];
+    this.channels.clear();
+    this.transport = undefined;
+    if (transport) {
+      if (active.length > 0) await transport.unsubscribe(active).catch(() => undefined);
+      await transport.close();
+    }
+  }
+
+  private closedState(): ChannelState {
+    return {
+      members: 1,
+      generation: 0,
+      subscription: 'none',
+      ready: Promise.resolve(),
+      waiters: new Set(),
+      idleSince: 0,
+    };
+  }
+
+  private connection(): WakeupTransport {
+    if (!this.transport) {
+      const transport = this.createTransport();
+      transport.listen(
+        (channel) => this.onMessage(channel),
+        () => this.onReconnect(),
+      );
+      this.transport = transport;
+    }
+    return this.transport;
+  }
+
+  private subscribe(channel: string, state: ChannelState): void {
+    state.subscription = 'pending';
+    state.ready = this.connection()
+      .subscribe([channel])
+      .then(
+        () => {
+          if (state.subscription === 'pending') state.subscription = 'active';
+        },
+        () => {
+          // Waiters keep polling; the next join tries to subscribe again.
+          if (state.subscription === 'pending') state.subscription = 'none';
+        },
+      );
+  }
+
+  private onMessage(channel: string): void {
+    const state = this.channels.get(channel);
+    if (!state) return;
+    state.generation++;
+    this.wakeOne(state);
+  }
+
+  private onReconnect(): void {
+    for (const state of this.channels.values()) {
+      state.generation++;
+      this.wakeOne(state);
+    }
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweepTimer || this.closed) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      void this.sweep();
+    }, this.idleMs);
+    // An idle subscription must not keep the process alive by itself.
+    this.sweepTimer.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    const stale: string[] = [];
+    let stillIdle = false;
+    for (const [channel, state] of this.channels) {
+      if (state.members > 0 || state.subscription === 'pending') continue;
+      if (now - state.idleSince >= this.idleMs) {
+        stale.push(channel);
+        this.channels.delete(channel);
+      } else {
+        stillIdle = true;
+      }
+    }
+    const transport = this.transport;
+    if (this.channels.size === 0 && transport) {
+      // Nothing to listen to: close the connection so an idle process can exit.
+      this.transport = undefined;
+      await transport.unsubscribe(stale).catch(() => undefined);
+      await transport.close().catch(() => undefined);
+      return;
+    }
+    if (stale.length > 0 && transport) await transport.unsubscribe(stale).catch(() => undefined);
+    if (stillIdle) this.scheduleSweep();
+  }
+}
+
+/**
+ * A caller's interest in one channel: wait on it, and leave when done.
+ * @internal
+ */
+export class Membership {
+  private left = false;
+
+  constructor(
+    private readonly hub: WakeupHub,
+    readonly channel: string,
+    private readonly state: ChannelState,
+  ) {}
+
+  /** Whether announcements on this channel reach us right now. */
+  get active(): boolean {
+    return this.hub.isActive(this.state);
+  }
+
+  /** Number of announcements received so far on this channel. */
+  get generation(): number {
+    return this.state.generation;
+  }
+
+  /** Resolves once the subscription is confirmed, or has failed (waiters then poll). */
+  ready(): Promise<void> {
+    return this.state.ready ?? Promise.resolve();
+  }
+
+  /** Waits for an announcement, at most `ms`. */
+  wait(ms: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
+    return this.hub.wait(this.state, ms, signal);
+  }
+
+  /** Hands a wakeup this caller will not use to the next waiter. */
+  passOn(): void {
+    this.hub.wakeOne(this.state);
+  }
+
+  leave(): void {
+    if (this.left) return;
+    this.left = true;
+    this.hub.leave(this.state);
+  }
+}
