@@ -264,3 +264,44 @@ export function callsBetween(
   }
   return diff;
 }
+
+/**
+ * Records the commands clients send to `server` while `operation` runs, through MONITOR.
+ * Commands a Lua script runs are left out: the result is what crossed the network. The
+ * connections the helper itself opens are left out too.
+ */
+export async function monitorCommands(
+  server: RedisServer,
+  operation: () => Promise<unknown>,
+): Promise<string[][]> {
+  const monitorClient = server.client({ lazyConnect: true });
+  await monitorClient.connect();
+  const monitor = await monitorClient.monitor();
+  const seen: string[][] = [];
+  const marker = `monitor-end-${Math.random()}`;
+  let done: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (done = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args[0]?.toLowerCase() === 'echo' && args[1] === marker) return done();
+    if (source === 'lua') return;
+    seen.push(args);
+  });
+  try {
+    await operation();
+    await server.command('ECHO', marker);
+    await ended;
+  } finally {
+    monitor.disconnect();
+    monitorClient.disconnect();
+  }
+  // The marker's own connection sends HELLO, CLIENT SETINFO and INFO (ready check) before ECHO.
+  return seen.filter((args) => !/^(hello|client|info)$/i.test(args[0] ?? ''));
+}
+
+/** Counts recorded commands by lower-case name. */
+export function countByName(commands: string[][]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [name] of commands)
+    counts[name!.toLowerCase()] = (counts[name!.toLowerCase()] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,134 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import {
+  type LockExtendedEvent,
+  type LockLostEvent,
+  LockLostError,
+  LockManager,
+} from '../../lib/core/index.js';
+import {
+  countByName,
+  monitorCommands,
+  startRedis,
+  stopAllRedis,
+  type RedisServer,
+} from '../support/redis-server.js';
+
+describe('renewal', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let manager: LockManager;
+  let extended: LockExtendedEvent[];
+  let lost: LockLostEvent[];
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = server.client();
+  });
+  beforeEach(() => {
+    manager = new LockManager(redis);
+    extended = [];
+    lost = [];
+    manager.on('extended', (event) => extended.push(event));
+    manager.on('lost', (event) => lost.push(event));
+  });
+  afterEach(async () => {
+    await manager.close();
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await stopAllRedis();
+  });
+
+  it('keeps an autoExtend lock alive well past its ttl', async () => {
+    const lock = await manager.acquire('long-job', { ttl: 300, autoExtend: true });
+    await sleep(1_200);
+    expect(lock.isHeld).toBe(true);
+    expect(lock.signal.aborted).toBe(false);
+    expect(await redis.hget('lock:long-job', 't')).toBe(lock.token);
+    // About every ttl/3: at least 3 renewals in 4 ttls.
+    expect(extended.length).toBeGreaterThanOrEqual(3);
+    expect(extended.every((e) => e.automatic && e.key === 'long-job')).toBe(true);
+    expect(lost).toEqual([]);
+    await lock.release();
+  });
+
+  it('withLock renews while the work runs longer than the ttl', async () => {
+    const result = await manager.withLock(
+      'slow-work',
+      async (lock) => {
+        await sleep(900);
+        return lock.signal.aborted ? 'lost' : 'done';
+      },
+      { ttl: 250 },
+    );
+    expect(result).toBe('done');
+    expect(lost).toEqual([]);
+    expect(await redis.exists('lock:slow-work')).toBe(0);
+  });
+
+  it('stops renewing the moment release is called: no command after the release', async () => {
+    const lock = await manager.acquire('stop', { ttl: 150, autoExtend: true });
+    await sleep(200);
+    const commands = await monitorCommands(server, async () => {
+      await lock.release();
+      await sleep(500);
+    });
+    expect(countByName(commands)).toEqual({ evalsha: 1 });
+  });
+
+  it('renews thousands of locks in batches, not one command per lock', async () => {
+    const locks = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) =>
+        manager.acquire(`batch:${i}`, { ttl: 900, autoExtend: true }),
+      ),
+    );
+    const commands = await monitorCommands(server, () => sleep(1_500));
+    // Each lock renews at least once in 1.5 s (every ~300 ms); one command per lock per renewal
+    // would be thousands.
+    const renewals = extended.length;
+    expect(renewals).toBeGreaterThanOrEqual(1_000);
+    expect(commands.length).toBeLessThan(renewals / 50);
+    expect(commands.every(([name]) => /^evalsha$/i.test(name!))).toBe(true);
+    expect(locks.every((lock) => lock.isHeld)).toBe(true);
+    expect(manager.heldCount).toBe(1_000);
+    await Promise.all(locks.map((lock) => lock.release()));
+    expect(manager.heldCount).toBe(0);
+    expect(await redis.dbsize()).toBe(1); // only the fencing counter
+  });
+
+  it('aborts the signal with LockLostError and emits lost when a renewal finds the lock gone', async () => {
+    const lock = await manager.acquire('stolen', { ttl: 300, autoExtend: true });
+    const aborted = new Promise<unknown>((resolve) =>
+      lock.signal.addEventListener('abort', () => resolve(lock.signal.reason)),
+    );
+    await manager.forceRelease('stolen');
+    const reason = await aborted;
+    expect(reason).toBeInstanceOf(LockLostError);
+    expect((reason as LockLostError).reason).toBe('expired');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.key).toBe('stolen');
+    expect(lost[0]!.error).toBe(reason);
+    await expect(lock.release()).rejects.toBe(reason);
+  });
+
+  it('reports a lock without autoExtend as lost when its validity ends', async () => {
+    const lock = await manager.acquire('expiring', { ttl: 100 });
+    await sleep(150);
+    expect(lock.signal.aborted).toBe(true);
+    expect((lock.signal.reason as LockLostError).reason).toBe('expired');
+    expect(lost.map((e) => e.key)).toEqual(['expiring']);
+  });
+
+  it('validUntil never claims more than Redis grants', async () => {
+    const before = Date.now();
+    const lock = await manager.acquire('validity', { ttl: 10_000 });
+    const pttl = await redis.pttl('lock:validity');
+    // The drift margin (1% + 2 ms) is subtracted, from a clock started before the request.
+    expect(lock.validUntil).toBeLessThanOrEqual(before + 10_000 - 102 + 5);
+    expect(lock.validUntil).toBeLessThanOrEqual(Date.now() + pttl);
+    await lock.extend(20_000);
+    expect(lock.validUntil).toBeGreaterThan(Date.now() + 19_000);
+    await lock.release();
+  });
+});
