@@ -14,7 +14,7 @@ import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
 import type { LockInfo } from './interfaces/lock-info.interface.js';
 import type { LockManagerEvents } from './interfaces/lock-manager-events.interface.js';
 import type { LockManagerOptions } from './interfaces/lock-manager-options.interface.js';
-import { Lock, type LockHost } from './lock.js';
+import { Lock } from './lock.js';
 import { LockLease } from './lock-lease.js';
 import { describeValue } from './options/describe-value.util.js';
 import {
@@ -82,7 +82,7 @@ type AttemptOutcome =
  * });
  * @publicApi
  */
-export class LockManager extends EventEmitter<LockManagerEvents> implements LockHost {
+export class LockManager extends EventEmitter<LockManagerEvents> {
   /** The manager's options with every default filled in. */
   readonly options: ResolvedLockManagerOptions;
 

@@ -13,8 +13,8 @@ import {
 } from './validation.js';
 
 /**
- * Manager options with every default filled in, frozen.
- * @internal
+ * Manager options with every default filled in, frozen (`LockManager.options`).
+ * @publicApi
  */
 export interface ResolvedLockManagerOptions {
   readonly keyPrefix: string;
