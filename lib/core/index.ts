@@ -1,5 +1,5 @@
 // The framework-free lock engine: nothing here imports @nestjs/*.
-export { LockManager, type LockClient } from './lock-manager.js';
+export { LockManager, type LockClient, type LockKey } from './lock-manager.js';
 export { Lock } from './lock.js';
 export type { AcquireOptions } from './interfaces/acquire-options.interface.js';
 export type { LockInfo } from './interfaces/lock-info.interface.js';

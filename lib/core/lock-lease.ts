@@ -18,8 +18,12 @@ export class LockLease {
   private abortReason: unknown;
 
   constructor(
+    /** The key, or for a multi-key lock its keys joined with " + ": for messages and events. */
     readonly key: string,
-    readonly redisKey: string,
+    /** The lock's keys without the prefix, in canonical order. */
+    readonly keys: readonly string[],
+    /** The lock's keys as Redis names them, in the same order. */
+    readonly redisKeys: readonly string[],
     readonly token: string,
     readonly fencingToken: number,
     /** ttl used by renewals; a manual extend(ttl) changes it. */

@@ -43,7 +43,16 @@ import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
  */
 export type LockClient = Redis | Cluster;
 
+/**
+ * What a lock is taken on: one key, or several keys taken together, all or none.
+ * @publicApi
+ */
+export type LockKey = string | readonly string[];
+
 const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
+
+/** More keys than this in one lock is a design problem, not a lock. */
+const MAX_KEYS_PER_LOCK = 64;
 
 /**
  * However short the wait, an attempt already sent gets this long to be answered: waitTimeout
@@ -52,8 +61,10 @@ const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
 const ATTEMPT_TIMEOUT_FLOOR_MS = 1_000;
 
 interface AcquireRequest {
+  /** The key, or the keys joined with " + " (messages, events). */
   readonly key: string;
-  readonly redisKey: string;
+  readonly keys: readonly string[];
+  readonly redisKeys: readonly string[];
   readonly ttl: number;
   readonly waitTimeout: number;
   readonly signal: AbortSignal | undefined;
@@ -89,7 +100,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private readonly backend: LockBackend;
   private readonly hub: WakeupHub;
   private readonly scheduler: LeaseScheduler;
-  private readonly defaultRequest: Omit<AcquireRequest, 'key' | 'redisKey'>;
+  private readonly defaultRequest: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
   private closing: Promise<void> | undefined;
 
   /**
@@ -128,8 +139,10 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * One round trip when the lock is free. While waiting, the caller is woken by the holder's
    * release (pub/sub), with jittered polling only as a safety net.
    *
-   * @param key the resource to lock, for example `order:42`. A `{hash tag}` in it is kept, so
-   *   related locks can share a Cluster slot.
+   * @param key the resource to lock, for example `order:42`, or several resources to lock
+   *   together, all or none, for example `['account:1', 'account:2']`. Several keys are taken in
+   *   one canonical (sorted) order, so two callers locking the same set never deadlock. A
+   *   `{hash tag}` in a key is kept, so related locks can share a Cluster slot.
    * @throws LockTimeoutError when the lock is still held after `waitTimeout`
    * @throws LockAbortedError when `options.signal` aborts first
    * @throws InvalidLockOptionsError for an invalid key or option (before any Redis call)
@@ -140,8 +153,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * } finally {
    *   await lock.release();
    * }
+   *
+   * // Both accounts or neither, whatever order other callers name them in:
+   * await using transfer = await manager.acquire([`account:${from}`, `account:${to}`]);
    */
-  async acquire(key: string, options?: AcquireOptions): Promise<Lock> {
+  async acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
     const request = this.prepare(key, options, this.options.waitTimeout);
     return (await this.take(request, 'acquire')) as Lock;
   }
@@ -155,7 +171,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * const lock = await manager.tryAcquire('job:nightly-report', { ttl: 60_000 });
    * if (!lock) return; // another instance runs it
    */
-  async tryAcquire(key: string, options?: AcquireOptions): Promise<Lock | null> {
+  async tryAcquire(key: LockKey, options?: AcquireOptions): Promise<Lock | null> {
     const request = this.prepare(key, options, 0);
     return this.take(request, 'try');
   }
@@ -175,7 +191,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * });
    */
   async withLock<T>(
-    key: string,
+    key: LockKey,
     fn: (lock: Lock) => T | Promise<T>,
     options?: AcquireOptions,
   ): Promise<T> {
@@ -248,17 +264,21 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   // ---------------------------------------------------------------------------------------------
   // Acquiring
 
-  private prepare(key: string, options: AcquireOptions | undefined, waitTimeout: number) {
-    const { maxKeyLength, keyPrefix } = this.options;
-    validateKey(key, maxKeyLength);
-    if (options === undefined) {
-      return { ...this.defaultRequest, waitTimeout, key, redisKey: keyPrefix + key };
-    }
+  private prepare(
+    input: LockKey,
+    options: AcquireOptions | undefined,
+    waitTimeout: number,
+  ): AcquireRequest {
+    const { keys, key } = this.normalizeKeys(input);
+    const { keyPrefix } = this.options;
+    const redisKeys = keys.map((k) => keyPrefix + k);
+    if (options === undefined) return { ...this.defaultRequest, waitTimeout, key, keys, redisKeys };
     validateOptionsObject(options, 'acquire');
     assertKnownOptions(options, ACQUIRE_OPTIONS, 'acquire');
     return {
       key,
-      redisKey: keyPrefix + key,
+      keys,
+      redisKeys,
       ttl: options.ttl === undefined ? this.options.ttl : validateTtl(options.ttl),
       waitTimeout:
         options.waitTimeout === undefined ? waitTimeout : validateWaitTimeout(options.waitTimeout),
@@ -270,8 +290,30 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     };
   }
 
+  /** One key, or several in canonical order without duplicates. */
+  private normalizeKeys(input: LockKey): { keys: readonly string[]; key: string } {
+    const { maxKeyLength } = this.options;
+    if (!Array.isArray(input)) {
+      const key = validateKey(input, maxKeyLength);
+      return { keys: [key], key };
+    }
+    if (input.length === 0 || input.length > MAX_KEYS_PER_LOCK) {
+      throw new InvalidLockOptionsError(
+        'key',
+        `A multi-key lock needs 1 to ${MAX_KEYS_PER_LOCK} keys, but received ${input.length}. ` +
+          (input.length === 0
+            ? 'An empty list would lock nothing: check how the keys are built.'
+            : 'Lock a parent resource instead of each item.'),
+      );
+    }
+    // Every caller takes the same set in the same (sorted) order, so none waits for another
+    // while holding a key that one needs. The same key twice is one resource: taken once.
+    const keys = [...new Set(input.map((k) => validateKey(k, maxKeyLength)))].sort();
+    return { keys, key: keys.join(' + ') };
+  }
+
   private async take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lock | null> {
-    const { key, redisKey, ttl, signal } = request;
+    const { key, redisKeys, ttl, signal } = request;
     if (this.closing) throw new LockManagerClosedError();
     if (signal?.aborted) throw new LockAbortedError(key, { cause: signal.reason });
 
@@ -284,6 +326,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let membership: Membership | undefined;
     let lastError: unknown;
     let lastAttempt = false;
+    let waitStarted = false;
     let outcome: 'acquired' | 'timeout' | 'aborted' | 'error' = 'error';
 
     try {
@@ -292,9 +335,10 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         const generationAtSend = membership?.generation ?? 0;
         const sentAt = monotonicNow();
         attempts++;
-        const reply = await this.attempt(redisKey, token, ttl, deadline, signal);
+        const reply = await this.attempt(redisKeys, token, ttl, deadline, signal);
 
         let holderTtl = -1;
+        let blockedBy = 0;
         if (reply.acquired) {
           if (this.validUntil(sentAt, ttl) > monotonicNow()) {
             outcome = 'acquired';
@@ -302,10 +346,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
           }
           // The reply arrived after the lock's validity had passed (Redis or this process
           // stalled): the lock cannot be relied on. Release it and try again.
-          await this.backend.release(redisKey, token).catch(() => undefined);
+          await this.backend.release(redisKeys, token).catch(() => undefined);
           lastError = undefined;
         } else if ('holderTtl' in reply) {
           holderTtl = reply.holderTtl;
+          blockedBy = reply.blockedBy;
           lastError = undefined;
         } else if (reply.failure === 'aborted') {
           outcome = 'aborted';
@@ -337,9 +382,19 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
           return this.giveUp(request, mode, startedAt, lastError);
         }
 
+        // Listen for the release of the key that blocked us (for a multi-key lock it may change
+        // from one attempt to the next).
+        const channel = this.backend.channelFor(redisKeys[blockedBy] ?? redisKeys[0]!);
+        if (membership && lastError === undefined && membership.channel !== channel) {
+          membership.leave();
+          membership = undefined;
+        }
         if (!membership) {
-          membership = this.hub.join(this.backend.channelFor(redisKey));
-          this.emitWaitStarted(key);
+          if (!waitStarted) {
+            waitStarted = true;
+            this.emitWaitStarted(key);
+          }
+          membership = this.hub.join(channel);
           if (lastError === undefined) {
             // A release announced before the subscription was active would be missed: once
             // listening, look again before waiting.
@@ -393,22 +448,20 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         }
       }
     } finally {
-      if (membership) {
-        membership.leave();
-        this.emitWaitEnded(key, startedAt, outcome);
-      }
+      membership?.leave();
+      if (waitStarted) this.emitWaitEnded(key, startedAt, outcome);
     }
   }
 
   /** One acquire attempt, bounded by the deadline (and a floor) and the caller's signal. */
   private attempt(
-    redisKey: string,
+    redisKeys: readonly string[],
     token: string,
     ttl: number,
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<AttemptOutcome> {
-    const pending = this.backend.acquire(redisKey, token, ttl, this.options.owner);
+    const pending = this.backend.acquire(redisKeys, token, ttl, this.options.owner);
     const budget = Math.max(deadline - monotonicNow(), ATTEMPT_TIMEOUT_FLOOR_MS);
     if (budget === Infinity && !signal) {
       return pending.then(
@@ -434,7 +487,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       pending.then(
         (reply) => {
           // Given up on before the reply came: a lock taken now must not linger until its ttl.
-          if (settled && reply.acquired) void this.releaseQuietly(redisKey, token);
+          if (settled && reply.acquired) void this.releaseQuietly(redisKeys, token);
           finish(reply);
         },
         (error: unknown) => finish({ acquired: false, failure: 'error', error }),
@@ -450,10 +503,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     startedAt: number,
     attempts: number,
   ): Lock {
-    const { key, redisKey, ttl, autoExtend } = request;
+    const { key, keys, redisKeys, ttl, autoExtend } = request;
     const lease = new LockLease(
       key,
-      redisKey,
+      keys,
+      redisKeys,
       token,
       fencingToken,
       ttl,
@@ -543,12 +597,12 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   }
 
   private async sendRelease(lease: LockLease): Promise<void> {
-    const { key, redisKey, token } = lease;
+    const { key, redisKeys, token } = lease;
     let result;
     try {
       // Past the validity window the key is gone anyway: do not hang on an unreachable Redis.
       const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - monotonicNow() + 1_000);
-      result = await withTimeout(this.backend.release(redisKey, token), budget);
+      result = await withTimeout(this.backend.release(redisKeys, token), budget);
     } catch (error) {
       lease.markReleased(new LockReleasedError(key));
       throw new LockBackendError(
@@ -583,7 +637,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let result;
     try {
       const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - sentAt);
-      result = await withTimeout(this.backend.extend(lease.redisKey, lease.token, newTtl), budget);
+      result = await withTimeout(this.backend.extend(lease.redisKeys, lease.token, newTtl), budget);
     } catch (error) {
       throw this.backendError(lease.key, 'extend', error);
     }
@@ -612,7 +666,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let cleanup: Promise<void> | undefined;
     if (reason === 'unconfirmed' || reason === 'closed') {
       // Redis may still hold the key for us: free it for others as soon as Redis answers.
-      cleanup = this.releaseQuietly(lease.redisKey, lease.token);
+      cleanup = this.releaseQuietly(lease.redisKeys, lease.token);
     }
     if (this.listenerCount('lost') > 0) {
       this.emit('lost', {
@@ -626,9 +680,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     return cleanup;
   }
 
-  private releaseQuietly(redisKey: string, token: string): Promise<void> {
+  private releaseQuietly(redisKeys: readonly string[], token: string): Promise<void> {
     // Owner-checked, so harmless if the key already belongs to someone else.
-    return this.backend.release(redisKey, token).then(
+    return this.backend.release(redisKeys, token).then(
       () => undefined,
       () => undefined,
     );

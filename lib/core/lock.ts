@@ -21,8 +21,13 @@ export interface LockHost {
  * @publicApi
  */
 export class Lock implements AsyncDisposable {
-  /** The lock key, without the manager's `keyPrefix`. */
+  /**
+   * The lock key, without the manager's `keyPrefix`. For a multi-key lock: its keys joined with
+   * `" + "`, for logs and messages (use `keys` to work with them).
+   */
   readonly key: string;
+  /** Every key this lock holds, without the prefix, in the canonical (sorted) order. */
+  readonly keys: readonly string[];
   /**
    * The owner token: 128 random bits that only this acquisition knows. Release and extend act
    * only when Redis still holds this token.
@@ -42,6 +47,7 @@ export class Lock implements AsyncDisposable {
   /** @internal */
   constructor(lease: LockLease, host: LockHost) {
     this.key = lease.key;
+    this.keys = lease.keys;
     this.token = lease.token;
     this.fencingToken = lease.fencingToken;
     this.#lease = lease;

@@ -216,13 +216,14 @@ describe('LockManager on a single Redis', () => {
   it('an acquisition resent by ioredis after a reconnect counts as success, not as held', async () => {
     // The acquire script run twice with one token, as a resend would run it.
     const run = (redis as any).redisLockAcquireV1.bind(redis);
-    const first = await run('lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
-    const second = await run('lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
+    const first = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
+    const second = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
     expect(first).toEqual([1, expect.any(Number)]);
     expect(second).toEqual(first);
-    const other = await run('lock:resend', 'lock:#fence', 'tok-2', 5_000, 'me');
+    const other = await run(2, 'lock:resend', 'lock:#fence', 'tok-2', 5_000, 'me');
     expect(other[0]).toBe(0);
     expect(other[1]).toBeGreaterThan(4_000);
+    expect(other[2]).toBe(1);
   });
 
   it('refuses to overwrite a key that is not a lock', async () => {

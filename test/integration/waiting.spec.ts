@@ -1,4 +1,4 @@
-import { getEventListeners } from 'node:events';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import {
@@ -141,6 +141,8 @@ describe('waiting for a held lock', () => {
       .filter((kind) => kind === 'Timeout').length;
 
     const controller = new AbortController();
+    // 50 waits share this signal until the end of the test, on purpose.
+    setMaxListeners(100, controller.signal);
     for (let i = 0; i < 50; i++) {
       const aborted = waiter.acquire('cancel', { signal: controller.signal, waitTimeout: 10_000 });
       const timedOut = waiter.acquire('cancel', { waitTimeout: 30 });

@@ -4,7 +4,13 @@
  */
 export type AcquireReply =
   | { readonly acquired: true; readonly fencingToken: number }
-  | { readonly acquired: false; readonly holderTtl: number };
+  | {
+      readonly acquired: false;
+      /** Remaining ttl of the key that blocked the attempt, -1 when unknown. */
+      readonly holderTtl: number;
+      /** Index (in the keys passed) of a key someone else holds. */
+      readonly blockedBy: number;
+    };
 
 /**
  * Result of an owner-checked operation (release, extend): done, the key is gone, or another
@@ -15,7 +21,7 @@ export type OwnedResult = 'ok' | 'expired' | 'taken';
 
 /** @internal */
 export interface ExtendRequest {
-  readonly redisKey: string;
+  readonly redisKeys: readonly string[];
   readonly token: string;
   readonly ttl: number;
 }
@@ -45,12 +51,21 @@ export interface WakeupTransport {
 /**
  * Where locks live. One implementation per topology; the manager adds waiting, validity,
  * renewal and events on top, the same for all of them.
+ *
+ * A lock has one or more keys (`redisKeys`, full names, in the canonical order every caller
+ * uses); acquire takes all of them or none.
  * @internal
  */
 export interface LockBackend {
-  acquire(redisKey: string, token: string, ttl: number, owner: string): Promise<AcquireReply>;
-  release(redisKey: string, token: string): Promise<OwnedResult>;
-  extend(redisKey: string, token: string, ttl: number): Promise<OwnedResult>;
+  acquire(
+    redisKeys: readonly string[],
+    token: string,
+    ttl: number,
+    owner: string,
+  ): Promise<AcquireReply>;
+  /** Releases the keys still held with `token`; the result tells whether all of them were. */
+  release(redisKeys: readonly string[], token: string): Promise<OwnedResult>;
+  extend(redisKeys: readonly string[], token: string, ttl: number): Promise<OwnedResult>;
   /** Extends many locks in as few round trips as the topology allows. */
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]>;
   inspect(redisKey: string): Promise<RawLockInfo>;

@@ -30,16 +30,11 @@ const CMD = {
 
 /** The methods `defineCommand` adds to the client. */
 interface ScriptedClient {
-  [CMD.acquire](
-    lockKey: string,
-    fenceKey: string,
-    token: string,
-    ttl: number,
-    owner: string,
-  ): Promise<[number, number]>;
-  [CMD.release](lockKey: string, token: string): Promise<number>;
-  [CMD.releaseSharded](lockKey: string, token: string): Promise<number>;
-  [CMD.extend](lockKey: string, token: string, ttl: number): Promise<number>;
+  // Key counts vary with the lock, so numkeys comes first (ioredis still prefixes the keys).
+  [CMD.acquire](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
+  [CMD.release](numKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  [CMD.releaseSharded](numKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  [CMD.extend](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   [CMD.extendMany](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
   [CMD.inspect](lockKey: string): Promise<[number, number?, string?, string?]>;
   [CMD.forceRelease](lockKey: string): Promise<number>;
@@ -53,10 +48,10 @@ function registerScripts(client: Redis | Cluster): void {
   if (registered.has(client)) return;
   // defineCommand sends EVAL the first time on each connection and EVALSHA afterwards, and
   // resends on NOSCRIPT (after a restart or failover): one round trip per call when warm.
-  client.defineCommand(CMD.acquire, { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
-  client.defineCommand(CMD.release, { numberOfKeys: 1, lua: releaseScript('PUBLISH') });
-  client.defineCommand(CMD.releaseSharded, { numberOfKeys: 1, lua: releaseScript('SPUBLISH') });
-  client.defineCommand(CMD.extend, { numberOfKeys: 1, lua: EXTEND_SCRIPT });
+  client.defineCommand(CMD.acquire, { lua: ACQUIRE_SCRIPT });
+  client.defineCommand(CMD.release, { lua: releaseScript('PUBLISH') });
+  client.defineCommand(CMD.releaseSharded, { lua: releaseScript('SPUBLISH') });
+  client.defineCommand(CMD.extend, { lua: EXTEND_SCRIPT });
   client.defineCommand(CMD.extendMany, { lua: EXTEND_MANY_SCRIPT });
   client.defineCommand(CMD.inspect, { numberOfKeys: 1, lua: INSPECT_SCRIPT, readOnly: true });
   client.defineCommand(CMD.forceRelease, { numberOfKeys: 1, lua: forceReleaseScript('PUBLISH') });
@@ -117,46 +112,69 @@ export class RedisBackend implements LockBackend {
   }
 
   async acquire(
-    redisKey: string,
+    redisKeys: readonly string[],
     token: string,
     ttl: number,
     owner: string,
   ): Promise<AcquireReply> {
-    const [acquired, value] = await this.scripts[CMD.acquire](
-      redisKey,
-      this.fenceKeyFor(redisKey),
+    this.assertOneSlot(redisKeys);
+    const [acquired, value, blockedBy] = await this.scripts[CMD.acquire](
+      redisKeys.length + 1,
+      ...redisKeys,
+      this.fenceKeyFor(redisKeys[0]!),
       token,
       ttl,
       owner,
     );
     return acquired === 1
       ? { acquired: true, fencingToken: Number(value) }
-      : { acquired: false, holderTtl: Number(value) };
+      : { acquired: false, holderTtl: Number(value), blockedBy: Number(blockedBy) - 1 };
   }
 
-  async release(redisKey: string, token: string): Promise<OwnedResult> {
+  async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const command = this.cluster ? CMD.releaseSharded : CMD.release;
-    return toOwned(await this.scripts[command](redisKey, token));
+    return toOwned(await this.scripts[command](redisKeys.length, ...redisKeys, token));
   }
 
-  async extend(redisKey: string, token: string, ttl: number): Promise<OwnedResult> {
-    return toOwned(await this.scripts[CMD.extend](redisKey, token, ttl));
+  async extend(redisKeys: readonly string[], token: string, ttl: number): Promise<OwnedResult> {
+    return toOwned(await this.scripts[CMD.extend](redisKeys.length, ...redisKeys, token, ttl));
   }
 
   async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
     if (this.cluster) {
       // A script may only touch keys of one slot; the client routes each extend to its shard
       // and writes them without waiting for each other.
-      return Promise.all(requests.map((r) => this.extend(r.redisKey, r.token, r.ttl)));
+      return Promise.all(requests.map((r) => this.extend(r.redisKeys, r.token, r.ttl)));
     }
     const batches: Promise<number[]>[] = [];
     for (let start = 0; start < requests.length; start += EXTEND_BATCH) {
       const batch = requests.slice(start, start + EXTEND_BATCH);
-      const args: Array<string | number> = batch.map((r) => r.redisKey);
-      for (const r of batch) args.push(r.token, r.ttl);
-      batches.push(this.scripts[CMD.extendMany](batch.length, ...args));
+      const keys: string[] = [];
+      const args: Array<string | number> = [];
+      for (const r of batch) {
+        keys.push(...r.redisKeys);
+        args.push(r.redisKeys.length, r.token, r.ttl);
+      }
+      batches.push(this.scripts[CMD.extendMany](keys.length, ...keys, ...args));
     }
     return (await Promise.all(batches)).flat().map(toOwned);
+  }
+
+  /**
+   * One script may only touch one slot of a Cluster. Locks whose keys share a {hash tag} are
+   * taken atomically; keys spread over slots are refused here with advice.
+   */
+  private assertOneSlot(redisKeys: readonly string[]): void {
+    if (!this.cluster || redisKeys.length < 2) return;
+    const slot = keySlot(this.clientPrefix + redisKeys[0]!);
+    for (const key of redisKeys) {
+      if (keySlot(this.clientPrefix + key) !== slot) {
+        throw new InvalidLockOptionsError(
+          'key',
+          `The keys of one multi-key lock must share a Cluster slot: give them one {hash tag}, for example "{account}:1" and "{account}:2" (${redisKeys.join(', ')}).`,
+        );
+      }
+    }
   }
 
   async inspect(redisKey: string): Promise<RawLockInfo> {

@@ -1,20 +1,22 @@
 /**
- * Owner-checked extension of one lock.
+ * Owner-checked extension of one lock (one or more keys), all or none.
  * @internal
  */
 export const EXTEND_SCRIPT = `
--- KEYS[1]  the lock hash
--- ARGV[1]  the holder's token
--- ARGV[2]  new ttl in milliseconds, counted from now
--- Returns 1 when extended, 0 when the key is gone (expired), -1 when another holder has it.
-local holder = redis.call('HGET', KEYS[1], 't')
-if holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
+-- KEYS[1..n]  the lock hashes
+-- ARGV[1]     the holder's token
+-- ARGV[2]     new ttl in milliseconds, counted from now
+-- Returns 1 when extended, 0 when a key is gone (expired), -1 when another holder has a key.
+for i = 1, #KEYS do
+  local holder = redis.call('HGET', KEYS[i], 't')
+  -- Never re-create an expired lock: someone may have held it in the gap.
+  if holder ~= ARGV[1] then
+    if holder then return -1 end
+    return 0
+  end
 end
--- Never re-create an expired lock: someone may have held it in the gap.
-if holder then return -1 end
-return 0
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+return 1
 `;
 
 /**
@@ -23,21 +25,26 @@ return 0
  * @internal
  */
 export const EXTEND_MANY_SCRIPT = `
--- KEYS[i]       lock hashes
--- ARGV[2i - 1]  the holder's token of KEYS[i]
--- ARGV[2i]      new ttl of KEYS[i] in milliseconds
--- Returns one result per key, as the single-lock script does: 1, 0 or -1.
+-- KEYS        the lock hashes of every lock, lock after lock
+-- ARGV        for each lock: the number of its keys, its token, its new ttl in milliseconds
+-- Returns one result per lock, as the single-lock script does: 1, 0 or -1.
 local results = {}
-for i = 1, #KEYS do
-  local holder = redis.call('HGET', KEYS[i], 't')
-  if holder == ARGV[2 * i - 1] then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])
-    results[i] = 1
-  elseif holder then
-    results[i] = -1
-  else
-    results[i] = 0
+local k = 1
+for lock = 1, #ARGV / 3 do
+  local count = tonumber(ARGV[3 * lock - 2])
+  local token = ARGV[3 * lock - 1]
+  local result = 1
+  for i = k, k + count - 1 do
+    local holder = redis.call('HGET', KEYS[i], 't')
+    if holder ~= token then
+      if holder then result = -1 elseif result == 1 then result = 0 end
+    end
   end
+  if result == 1 then
+    for i = k, k + count - 1 do redis.call('PEXPIRE', KEYS[i], ARGV[3 * lock]) end
+  end
+  results[lock] = result
+  k = k + count
 end
 return results
 `;

@@ -1,21 +1,26 @@
 /**
- * Owner-checked release that wakes the waiters.
+ * Owner-checked release of one or more lock keys, waking each key's waiters.
  * @internal
  */
 export function releaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
   return `
--- KEYS[1]  the lock hash; its name is also the wakeup channel
--- ARGV[1]  the holder's token
--- Returns 1 when released, 0 when the key is gone (expired), -1 when another holder has it.
-local holder = redis.call('HGET', KEYS[1], 't')
-if holder == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  -- The channel has the key's name, so it lives in the key's slot (sharded pub/sub on Cluster).
-  redis.call('${publish}', KEYS[1], 'released')
-  return 1
+-- KEYS[1..n]  the lock hashes; each name is also that key's wakeup channel
+-- ARGV[1]     the holder's token
+-- Returns 1 when every key was released, 0 when a key was gone (expired), -1 when another
+-- holder had a key. The keys that were still ours are released either way.
+local result = 1
+for i = 1, #KEYS do
+  local holder = redis.call('HGET', KEYS[i], 't')
+  if holder == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+    -- The channel has the key's name, so it lives in the key's slot (sharded pub/sub on Cluster).
+    redis.call('${publish}', KEYS[i], 'released')
+  elseif holder then
+    result = -1
+  elseif result == 1 then
+    result = 0
+  end
 end
--- Not ours any more: delete nothing, tell the caller why.
-if holder then return -1 end
-return 0
+return result
 `;
 }
