@@ -1,1 +1,18 @@
+// The lock engine (also available alone from 'nestjs-redis-lock/core').
 export * from './core/index.js';
+
+// The NestJS layer.
+export { RedisLockModule } from './redis-lock.module.js';
+export { RedisLockService, type WithLockOptions } from './redis-lock.service.js';
+export { DistributedLock, type LockableMethod } from './decorators/distributed-lock.decorator.js';
+export { InjectRedisLockClient } from './decorators/inject-redis-lock-client.decorator.js';
+export { LockConflictFilter } from './filters/lock-conflict.filter.js';
+export { REDIS_LOCK_CLIENT, DISTRIBUTED_LOCK_METADATA } from './redis-lock.constants.js';
+export { LockKeyError } from './errors/lock-key.error.js';
+export { LockServiceUnavailableError } from './errors/lock-service-unavailable.error.js';
+export type { LockKeyFunction, LockKeySource } from './key/lock-key-template.js';
+export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface.js';
+export type {
+  DistributedLockOptions,
+  LockedContext,
+} from './interfaces/distributed-lock-options.interface.js';

@@ -1,0 +1,55 @@
+import type { RedisOptions } from 'ioredis';
+import type { LockClient } from '../core/lock-manager.js';
+import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
+
+/**
+ * Options of `RedisLockModule.forRoot()` / `forRootAsync()`.
+ *
+ * Give the module ONE way to reach Redis: `url` (optionally with `redis` options), `redis`
+ * options alone, or an existing `client`. The module closes on shutdown only a connection it
+ * created itself, never a client it was handed.
+ *
+ * The lock defaults (`keyPrefix`, `ttl`, `waitTimeout`, `autoExtend`, `retry`, `driftFactor`,
+ * `owner`, `maxKeyLength`) are those of the engine's `LockManagerOptions` and apply to every
+ * lock the module takes: through `RedisLockService` and `@DistributedLock` alike.
+ *
+ * @example
+ * RedisLockModule.forRoot({ url: 'redis://localhost:6379', keyPrefix: 'shop:lock:', ttl: 10_000 })
+ * @publicApi
+ */
+export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscriber'> {
+  /**
+   * A Redis URL, `redis://[user:password@]host:port[/db]` or `rediss://...` for TLS. The module
+   * creates the connection and closes it on shutdown.
+   */
+  url?: string;
+  /**
+   * ioredis options of the connection the module creates (with `url`, they complete it; alone,
+   * they describe it, e.g. `{ host, port }` or `{ sentinels, name }` for Sentinel).
+   */
+  redis?: RedisOptions;
+  /**
+   * An ioredis `Redis` or `Cluster` client your application already has. The module uses it as
+   * it is and never closes it.
+   */
+  client?: LockClient;
+  /**
+   * What `@DistributedLock` does when the lock is held by someone else after `waitTimeout`:
+   * `'throw'` a `LockTimeoutError` (a 409 Conflict on an HTTP route), or `'skip'` the method.
+   * Each decorator may override it.
+   * @default 'throw'
+   */
+  onLocked?: 'throw' | 'skip';
+  /**
+   * Whether a decorated method (or `withLock`) may enter a lock that its own async call chain
+   * already holds, instead of waiting for itself.
+   * @default true
+   */
+  reentrant?: boolean;
+  /**
+   * How long `app.close()` waits for locked methods still running before it releases their
+   * locks, in milliseconds.
+   * @default 10000
+   */
+  shutdownTimeout?: number;
+}

@@ -1,0 +1,144 @@
+import type { RedisOptions } from 'ioredis';
+import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
+import type { LockClient } from '../core/lock-manager.js';
+import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
+import { describeValue } from '../core/options/describe-value.util.js';
+import {
+  resolveLockManagerOptions,
+  type ResolvedLockManagerOptions,
+} from '../core/options/resolve-manager-options.js';
+import {
+  assertKnownOptions,
+  validateBoolean,
+  validateOptionsObject,
+  validateWaitTimeout,
+} from '../core/options/validation.js';
+import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface.js';
+
+/** How the module reaches Redis. @internal */
+export type RedisLockConnectionOptions =
+  | { readonly kind: 'client'; readonly client: LockClient }
+  | { readonly kind: 'create'; readonly url: string | undefined; readonly redis: RedisOptions };
+
+/**
+ * Every module default, validated and filled in once at bootstrap.
+ * @internal
+ */
+export interface ResolvedRedisLockModuleOptions {
+  readonly connection: RedisLockConnectionOptions;
+  /** Passed to the LockManager as they are: already validated. */
+  readonly manager: LockManagerOptions;
+  readonly resolvedManager: ResolvedLockManagerOptions;
+  readonly onLocked: 'throw' | 'skip';
+  readonly reentrant: boolean;
+  readonly shutdownTimeout: number;
+}
+
+const MODULE_ONLY = ['url', 'redis', 'client', 'onLocked', 'reentrant', 'shutdownTimeout'];
+const MANAGER_OPTIONS = [
+  'keyPrefix',
+  'ttl',
+  'waitTimeout',
+  'autoExtend',
+  'retry',
+  'driftFactor',
+  'owner',
+  'maxKeyLength',
+];
+
+/**
+ * Validates the module options at bootstrap, with messages that say what to fix, so that a
+ * misconfiguration never waits for the first request to show.
+ * @internal
+ */
+export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLockModuleOptions {
+  const options = validateOptionsObject(input, 'RedisLockModule') as RedisLockModuleOptions;
+  assertKnownOptions(options, [...MODULE_ONLY, ...MANAGER_OPTIONS], 'RedisLockModule');
+
+  const manager: LockManagerOptions = {};
+  for (const name of MANAGER_OPTIONS) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined) (manager as Record<string, unknown>)[name] = value;
+  }
+  const resolvedManager = resolveLockManagerOptions(manager);
+
+  const onLocked = options.onLocked ?? 'throw';
+  if (onLocked !== 'throw' && onLocked !== 'skip') {
+    throw new InvalidLockOptionsError(
+      'onLocked',
+      `onLocked must be 'throw' or 'skip' (a function can be given per decorator), but received ${describeValue(onLocked)}.`,
+    );
+  }
+  const shutdownTimeout = validateWaitTimeout(options.shutdownTimeout ?? 10_000, 'shutdownTimeout');
+
+  return Object.freeze({
+    connection: resolveConnection(options),
+    manager: Object.freeze(manager),
+    resolvedManager,
+    onLocked,
+    reentrant: validateBoolean(options.reentrant ?? true, 'reentrant'),
+    shutdownTimeout,
+  });
+}
+
+function resolveConnection(options: RedisLockModuleOptions): RedisLockConnectionOptions {
+  const { url, redis, client } = options;
+  if (client !== undefined) {
+    if (url !== undefined || redis !== undefined) {
+      throw new InvalidLockOptionsError(
+        'client',
+        'RedisLockModule got a client and url/redis options: give it one way to reach Redis. With client, the module uses your connection as it is.',
+      );
+    }
+    if (
+      typeof client !== 'object' ||
+      client === null ||
+      typeof (client as { defineCommand?: unknown }).defineCommand !== 'function'
+    ) {
+      throw new InvalidLockOptionsError(
+        'client',
+        `RedisLockModule option client must be an ioredis Redis or Cluster instance, but received ${describeValue(client)}.`,
+      );
+    }
+    return { kind: 'client', client };
+  }
+  if (url === undefined && redis === undefined) {
+    throw new InvalidLockOptionsError(
+      'url',
+      "RedisLockModule needs a Redis connection: pass url ('redis://localhost:6379'), redis (ioredis options) or client (an ioredis instance you already have).",
+    );
+  }
+  if (url !== undefined) validateUrl(url);
+  if (
+    redis !== undefined &&
+    (typeof redis !== 'object' || redis === null || Array.isArray(redis))
+  ) {
+    throw new InvalidLockOptionsError(
+      'redis',
+      `RedisLockModule option redis must be an ioredis options object such as { host: 'localhost', port: 6379 }, but received ${describeValue(redis)}.`,
+    );
+  }
+  return { kind: 'create', url, redis: redis ?? {} };
+}
+
+function validateUrl(url: unknown): void {
+  let parsed: URL | undefined;
+  if (typeof url === 'string') {
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (
+    !parsed ||
+    (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') ||
+    !parsed.hostname
+  ) {
+    throw new InvalidLockOptionsError(
+      'url',
+      `RedisLockModule option url must look like redis://host:6379 (or rediss:// for TLS), but received ${describeValue(url)}. ` +
+        'If it comes from an environment variable, check that the variable is set.',
+    );
+  }
+}

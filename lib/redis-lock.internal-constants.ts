@@ -1,0 +1,8 @@
+/** The validated, defaulted module options. @internal */
+export const REDIS_LOCK_RESOLVED_OPTIONS = Symbol('REDIS_LOCK_RESOLVED_OPTIONS');
+
+/** The client plus whether the module created it (and so must close it). @internal */
+export const REDIS_LOCK_CONNECTION = Symbol('REDIS_LOCK_CONNECTION');
+
+/** Property of decorated classes that receives the RedisLockService. @internal */
+export const LOCK_SERVICE_PROPERTY = Symbol('nestjs-redis-lock:service');

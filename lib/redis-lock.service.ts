@@ -1,0 +1,240 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { LockManagerClosedError } from './core/errors/lock-manager-closed.error.js';
+import type { AcquireOptions } from './core/interfaces/acquire-options.interface.js';
+import type { LockInfo } from './core/interfaces/lock-info.interface.js';
+import type { Lock } from './core/lock.js';
+import { type LockKey, LockManager } from './core/lock-manager.js';
+import { heldInChain, type LockFrame, lockContext } from './lock-context.js';
+import type { ResolvedRedisLockModuleOptions } from './options/resolve-module-options.js';
+import {
+  REDIS_LOCK_CONNECTION,
+  REDIS_LOCK_RESOLVED_OPTIONS,
+} from './redis-lock.internal-constants.js';
+import type { RedisLockConnection } from './redis-lock.providers.js';
+
+/**
+ * Options of `RedisLockService.withLock()`: the engine's acquire options, plus re-entrancy.
+ * @publicApi
+ */
+export interface WithLockOptions extends AcquireOptions {
+  /**
+   * Enter a lock this async call chain already holds instead of waiting for itself.
+   * @default the module's `reentrant` (true)
+   */
+  reentrant?: boolean;
+}
+
+/**
+ * A lock entered by the current call chain: run work inside it, then exit.
+ * @internal
+ */
+export interface LockEntry {
+  readonly lock: Lock;
+  /** Runs `fn` with this lock as `current()` for everything it calls. */
+  run<T>(fn: () => T): T;
+  /** Releases what this entry acquired (nothing, when it re-entered a held lock). */
+  exit(): Promise<void>;
+}
+
+/**
+ * Distributed locks for your providers: the engine's `acquire`, `tryAcquire`, `withLock`,
+ * `inspect` and `forceRelease`, with the module's defaults, plus `current()` for the lock held by
+ * the current call chain.
+ *
+ * @example
+ * @Injectable()
+ * export class ReportService {
+ *   constructor(private readonly locks: RedisLockService) {}
+ *
+ *   async rebuild(day: string) {
+ *     return this.locks.withLock(`report:${day}`, async (lock) => {
+ *       const rows = await this.load(day, { signal: lock.signal });
+ *       return this.save(day, rows, lock.fencingToken);
+ *     });
+ *   }
+ * }
+ * @publicApi
+ */
+@Injectable()
+export class RedisLockService implements BeforeApplicationShutdown, OnApplicationShutdown {
+  /** Services of the applications alive in this process (to serve objects Nest did not create). */
+  private static readonly alive = new Set<RedisLockService>();
+
+  private readonly logger = new Logger('RedisLock');
+  private readonly inflight = new Set<Promise<unknown>>();
+  private draining = false;
+
+  constructor(
+    /** The engine behind this service (also injectable as `LockManager`). */
+    readonly manager: LockManager,
+    @Inject(REDIS_LOCK_RESOLVED_OPTIONS) private readonly options: ResolvedRedisLockModuleOptions,
+    @Inject(REDIS_LOCK_CONNECTION) private readonly connection: RedisLockConnection,
+  ) {
+    RedisLockService.alive.add(this);
+    manager.on('lost', ({ key, error }) =>
+      this.logger.warn(`Lock "${key}" lost (${error.reason}): ${error.message}`),
+    );
+  }
+
+  /**
+   * Acquires a lock, waiting up to `waitTimeout`; see `LockManager.acquire`. You release it.
+   * @throws LockTimeoutError when it is still held by someone else after `waitTimeout`
+   */
+  acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
+    this.assertOpen();
+    return this.manager.acquire(key, options);
+  }
+
+  /**
+   * One attempt (or a wait up to `waitTimeout` if given); `null` when someone else holds it.
+   */
+  tryAcquire(key: LockKey, options?: AcquireOptions): Promise<Lock | null> {
+    this.assertOpen();
+    return this.manager.tryAcquire(key, options);
+  }
+
+  /**
+   * Runs `fn` under the lock, renewing it while `fn` runs, and releases it afterwards. Inside
+   * `fn`, `current()` returns the lock, and a nested `withLock` or decorated method on the same
+   * key re-enters it instead of waiting for itself.
+   * @throws LockLostError when `fn` succeeded but the lock was lost while it ran
+   */
+  async withLock<T>(
+    key: LockKey,
+    fn: (lock: Lock) => T | Promise<T>,
+    options?: WithLockOptions,
+  ): Promise<T> {
+    const { reentrant, ...acquireOptions } = options ?? {};
+    const entry = await this.enter(key, acquireOptions, reentrant ?? this.options.reentrant);
+    return this.track(
+      (async () => {
+        let result: T;
+        try {
+          result = await entry.run(() => fn(entry.lock));
+        } catch (error) {
+          await entry.exit().catch(() => undefined);
+          throw error;
+        }
+        await entry.exit();
+        return result;
+      })(),
+    );
+  }
+
+  /** Reads a lock's state in Redis: held, remaining ttl, fencing token, owner label. */
+  inspect(key: string): Promise<LockInfo> {
+    return this.manager.inspect(key);
+  }
+
+  /** Deletes a lock whoever holds it (for operators); returns whether there was a holder. */
+  forceRelease(key: string): Promise<boolean> {
+    return this.manager.forceRelease(key);
+  }
+
+  /**
+   * The lock held by the current async call chain (the innermost one), or `undefined`: inside a
+   * `@DistributedLock` method or a `withLock` callback, and everything they call, code can read
+   * its `fencingToken` and watch its `signal`.
+   *
+   * @example
+   * const lock = this.locks.current();
+   * await this.repository.save(order, { fencingToken: lock?.fencingToken });
+   */
+  current(): Lock | undefined {
+    for (let frame = lockContext.getStore(); frame; frame = frame.parent) {
+      if (frame.owner === this) return frame.lock;
+    }
+    return undefined;
+  }
+
+  /**
+   * Acquires the keys this call chain does not hold yet (all of them when not re-entrant).
+   * @internal
+   */
+  async enter(key: LockKey, options: AcquireOptions, reentrant: boolean): Promise<LockEntry> {
+    this.assertOpen();
+    const keys = typeof key === 'string' ? [key] : [...new Set(key)];
+    const held = reentrant ? heldInChain(this) : new Map<string, Lock>();
+    const missing = keys.filter((k) => !held.has(k));
+    let acquired: Lock | undefined;
+    if (missing.length > 0) {
+      acquired = await this.manager.acquire(missing.length === 1 ? missing[0]! : missing, options);
+      if (this.draining) {
+        // Shutdown began while this call waited: it must not start work whose lock is about
+        // to be released.
+        await acquired.release().catch(() => undefined);
+        throw new LockManagerClosedError();
+      }
+    }
+    const lock = acquired ?? held.get(keys[0]!)!;
+    const frame: LockFrame = { lock, keys, owner: this, parent: lockContext.getStore() };
+    return {
+      lock,
+      run: (fn) => lockContext.run(frame, fn),
+      exit: async () => {
+        if (acquired) await acquired.release();
+      },
+    };
+  }
+
+  /**
+   * Keeps `work` in the set that `app.close()` waits for.
+   * @internal
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const done = (): void => void this.inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** The module's defaults for decorated methods. @internal */
+  get decoratorDefaults(): { readonly onLocked: 'throw' | 'skip'; readonly reentrant: boolean } {
+    return this.options;
+  }
+
+  /** @internal */
+  static soleInstance(): RedisLockService | undefined {
+    return RedisLockService.alive.size === 1 ? [...RedisLockService.alive][0] : undefined;
+  }
+
+  /** Waits (bounded) for the locked work still running: nothing new starts meanwhile. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.draining = true;
+    if (this.inflight.size === 0) return;
+    const running = this.inflight.size;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.allSettled([...this.inflight]).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.options.shutdownTimeout);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.logger.warn(
+        `${this.inflight.size} of ${running} locked calls were still running after ${this.options.shutdownTimeout} ms; their locks are released now.`,
+      );
+    }
+  }
+
+  /** Releases every lock still held, then closes the connection the module created. */
+  async onApplicationShutdown(): Promise<void> {
+    this.draining = true;
+    RedisLockService.alive.delete(this);
+    await this.manager.close();
+    if (this.connection.owned) {
+      await this.connection.client.quit().catch(() => this.connection.client.disconnect());
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.draining) throw new LockManagerClosedError();
+  }
+}
