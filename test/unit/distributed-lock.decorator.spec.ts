@@ -190,7 +190,7 @@ describe('@DistributedLock types', () => {
 
       @DistributedLock('stream:<0>')
       watch(id: string): Observable<string> {
-        return undefined as unknown as Observable<string>;
+        return id as unknown as Observable<string>;
       }
 
       // @ts-expect-error a synchronous method cannot keep its return type: the lock is async

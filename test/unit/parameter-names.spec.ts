@@ -23,7 +23,6 @@ describe('readParameterNames', () => {
   });
 
   it('copes with defaults, destructuring, rest parameters, comments and strings', () => {
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const fn = new Function(
       'return function (a = f(1, 2), { x, y } = {}, [p, q], /* c, d */ b = "),(", ...rest) {}',
     )();
