@@ -11,7 +11,11 @@ export { REDIS_LOCK_CLIENT, DISTRIBUTED_LOCK_METADATA } from './redis-lock.const
 export { LockKeyError } from './errors/lock-key.error.js';
 export { LockServiceUnavailableError } from './errors/lock-service-unavailable.error.js';
 export type { LockKeyFunction, LockKeySource } from './key/lock-key-template.js';
-export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface.js';
+export type {
+  RedisLockModuleOptions,
+  RedisLockOptionsFactory,
+} from './interfaces/redis-lock-module-options.interface.js';
+export type { RedisLockModuleAsyncOptions } from './redis-lock.module-definition.js';
 export type {
   DistributedLockOptions,
   LockedContext,

@@ -20,3 +20,10 @@ export const {
     global: extras.isGlobal,
   }))
   .build();
+
+/**
+ * Options of `RedisLockModule.forRootAsync()`: `imports`, and one of `useFactory` (+ `inject`),
+ * `useClass` or `useExisting` (a `RedisLockOptionsFactory`), plus `isGlobal`.
+ * @publicApi
+ */
+export type RedisLockModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;

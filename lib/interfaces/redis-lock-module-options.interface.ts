@@ -53,3 +53,21 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    */
   shutdownTimeout?: number;
 }
+
+/**
+ * A class that builds the module options, for `forRootAsync({ useClass })` or
+ * `forRootAsync({ useExisting })`.
+ *
+ * @example
+ * @Injectable()
+ * export class LockOptions implements RedisLockOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createRedisLockOptions(): RedisLockModuleOptions {
+ *     return { url: this.config.getOrThrow('REDIS_URL') };
+ *   }
+ * }
+ * @publicApi
+ */
+export interface RedisLockOptionsFactory {
+  createRedisLockOptions(): RedisLockModuleOptions | Promise<RedisLockModuleOptions>;
+}
