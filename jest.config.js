@@ -33,5 +33,10 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'smoke',
+      testMatch: ['<rootDir>/test/smoke/**/*.smoke-spec.ts'],
+    },
   ],
 };

@@ -5,7 +5,6 @@ import type { RedisLockModuleOptions } from './interfaces/redis-lock-module-opti
  * `forRoot` / `forRootAsync` (useFactory, useClass, useExisting), built by Nest's
  * ConfigurableModuleBuilder. `isGlobal` is an extra (default `true`): `@DistributedLock` needs
  * the `RedisLockService` in every module that has decorated classes.
- * @internal
  */
 export const {
   ConfigurableModuleClass,

@@ -13,7 +13,7 @@ import {
   REDIS_LOCK_RESOLVED_OPTIONS,
 } from './redis-lock.internal-constants.js';
 
-/** The client, and whether the module created it (then it closes it on shutdown). @internal */
+/** The client, and whether the module created it (then it closes it on shutdown). */
 export interface RedisLockConnection {
   readonly client: LockClient;
   readonly owned: boolean;

@@ -15,14 +15,13 @@ import {
 } from '../core/options/validation.js';
 import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface.js';
 
-/** How the module reaches Redis. @internal */
+/** How the module reaches Redis (not part of the public API). */
 export type RedisLockConnectionOptions =
   | { readonly kind: 'client'; readonly client: LockClient }
   | { readonly kind: 'create'; readonly url: string | undefined; readonly redis: RedisOptions };
 
 /**
- * Every module default, validated and filled in once at bootstrap.
- * @internal
+ * Every module default, validated and filled in once at bootstrap (not part of the public API).
  */
 export interface ResolvedRedisLockModuleOptions {
   readonly connection: RedisLockConnectionOptions;

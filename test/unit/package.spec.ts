@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -60,5 +60,46 @@ describe('the published package', () => {
         imports: false,
       });
     }
+  });
+});
+
+describe('the published declarations', () => {
+  it('type-check in a strict consumer, for both module formats (skipLibCheck off)', () => {
+    const dir = join(root, '.tmp', 'declarations');
+    mkdirSync(dir, { recursive: true });
+    const source = (entry: string): string => `
+      import { Redis } from 'ioredis';
+      import { DistributedLock, LockManager, RedisLockModule, RedisLockService, type Lock } from '${entry}';
+      export class Orders {
+        constructor(readonly locks: RedisLockService) {}
+        @DistributedLock<Orders['buy']>((id) => \`order:\${id}\`)
+        async buy(id: string): Promise<number> {
+          const lock: Lock | undefined = this.locks.current();
+          return lock?.fencingToken ?? 0;
+        }
+      }
+      export const root = RedisLockModule.forRoot({ url: 'redis://localhost:6379' });
+      export const engine = new LockManager(new Redis({ lazyConnect: true }));
+    `;
+    writeFileSync(join(dir, 'cjs.ts'), source('../../dist/cjs/index.js'));
+    writeFileSync(join(dir, 'esm.mts'), source('../../dist/esm/index.js'));
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const flags = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022'];
+    const decorators = ['--experimentalDecorators', '--emitDecoratorMetadata', '--types', 'node'];
+    const result = spawnSync(
+      process.execPath,
+      [
+        tsc,
+        ...flags,
+        ...decorators,
+        '--module',
+        'nodenext',
+        join(dir, 'cjs.ts'),
+        join(dir, 'esm.mts'),
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
   });
 });
