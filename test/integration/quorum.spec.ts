@@ -260,13 +260,13 @@ describe('Redlock quorum over 5 independent masters', () => {
   it('a release wakes a waiter through any master, once per release however many masters announce it', async () => {
     const slow = new LockManager(clients, {
       nodeTimeout: 150,
-      // Polling this slow cannot explain a wakeup within the test's wait.
-      retry: { minDelay: 20_000, maxDelay: 20_000 },
+      // Polling this slow cannot explain a wakeup within the test's time (jest's 30 s).
+      retry: { minDelay: 60_000, maxDelay: 60_000 },
     });
     const holder = await manager.acquire('wake', { ttl: 30_000 });
     const waiters = [
-      slow.acquire('wake', { waitTimeout: 10_000 }),
-      slow.acquire('wake', { waitTimeout: 10_000 }),
+      slow.acquire('wake', { waitTimeout: 60_000 }),
+      slow.acquire('wake', { waitTimeout: 60_000 }),
     ];
     await sleep(300);
     // Two of the masters cannot announce anything.
