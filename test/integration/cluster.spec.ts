@@ -211,6 +211,24 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
     await slow.close();
   }, 30_000);
 
+  it('waitForReplicas on a Cluster: WAIT goes to the master of each slot group, in the same round trip', async () => {
+    const replicated = new LockManager(client, {
+      waitForReplicas: { replicas: 1, timeout: 2_000 },
+    });
+    const masters = await cluster.masters();
+    const keys = await Promise.all(masters.map((m) => keyOn(cluster, m.url, 'wait:')));
+    const lock = await replicated.acquire(keys);
+    for (const [i, key] of keys.entries()) {
+      // READONLY: a replica answers reads of its master's slots instead of redirecting.
+      const replica = (await cluster.replicaOf(masters[i]!)).client();
+      await replica.call('READONLY');
+      expect(await replica.hget(`lock:${key}`, 't')).toBe(lock.token);
+      replica.disconnect();
+    }
+    await lock.release();
+    await replicated.close();
+  });
+
   it('a master killed during a hold: its replica takes over; the holder keeps the lock or is told, never two holders unnoticed', async () => {
     const masters = await cluster.masters();
     const key = await keyOn(cluster, masters[2]!.url, 'failover:');

@@ -23,6 +23,8 @@ export interface RedisCluster {
   masterOf(slot: number): Promise<RedisServer>;
   /** The current masters. */
   masters(): Promise<RedisServer[]>;
+  /** A live replica of `master`. */
+  replicaOf(master: RedisServer): Promise<RedisServer>;
   /** Moves one slot and its keys to another master (CLUSTER SETSLOT + MIGRATE), as a reshard does. */
   moveSlot(slot: number, to: RedisServer): Promise<void>;
   /**
@@ -146,6 +148,13 @@ export async function startCluster(
         )
         .map((n) => byPort(n.port));
     },
+    async replicaOf(master) {
+      const lines = await table();
+      const id = lines.find((n) => n.port === master.port)!.id;
+      const replica = lines.find((n) => n.masterId === id && !n.flags.includes('fail'));
+      if (!replica) throw new Error(`no live replica of ${master.url}`);
+      return byPort(replica.port);
+    },
     async moveSlot(slot, to) {
       const from = await cluster.masterOf(slot);
       const ids = await table();
@@ -211,5 +220,16 @@ export async function startCluster(
     },
   };
   await cluster.waitUntilOk();
+  // Replicas finish their first sync after the cluster is ok: until then WAIT gets no
+  // acknowledgement and a failover has nothing to promote.
+  const deadline = Date.now() + 30_000;
+  for (const master of await cluster.masters()) {
+    for (;;) {
+      const info = String(await master.command('INFO', 'replication'));
+      if (/^slave0:.*state=online/m.test(info)) break;
+      if (Date.now() > deadline) throw new Error(`the replica of ${master.url} did not sync`);
+      await sleep(50);
+    }
+  }
   return cluster;
 }
