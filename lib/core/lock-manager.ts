@@ -746,6 +746,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     if (error instanceof QuorumShortfall) {
       return new LockQuorumError(key, operation, error.answered, error.needed, error.masters, {
         cause: error.failures.length === 1 ? error.failures[0] : new AggregateError(error.failures),
+        confirmed: error.confirmed,
+        outcomes: error.outcomes,
       });
     }
     if (error instanceof ReplicaShortfall) {

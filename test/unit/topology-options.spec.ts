@@ -52,6 +52,14 @@ describe('topology options', () => {
     expect(quorum).toBeInstanceOf(RedisLockError);
     expect(quorum.name).toBe('LockQuorumError');
     expect(quorum.message).toMatch(/2 of 5 masters answered; 3 are needed.*nodeTimeout/);
+    const unconfirmed = new LockQuorumError('k', 'release', 4, 3, 5, {
+      confirmed: 2,
+      outcomes: ['ok', 'taken', 'taken', 'ok', 'no answer'],
+    });
+    expect(unconfirmed.message).toMatch(
+      /only 2 of 5 masters confirmed it and 1 did not answer; 3 are needed \(masters: ok, taken, taken, ok, no answer\)/,
+    );
+    expect(unconfirmed.outcomes).toEqual(['ok', 'taken', 'taken', 'ok', 'no answer']);
     const replication = new LockReplicationError('k', 0, 1, 100);
     expect(replication).toBeInstanceOf(LockBackendError);
     expect(replication.name).toBe('LockReplicationError');

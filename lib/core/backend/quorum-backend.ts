@@ -38,8 +38,18 @@ export class QuorumBackend implements LockBackend {
     this.quorum = Math.floor(nodes.length / 2) + 1;
   }
 
-  private shortfall<T>(outcomes: ReadonlyArray<NodeOutcome<T>>): QuorumShortfall {
+  private shortfall<T>(outcomes: ReadonlyArray<NodeOutcome<T>>, confirmed = 0): QuorumShortfall {
     const answered = outcomes.filter((o) => o.status === 'ok').length;
+    const words = outcomes.map((o) => {
+      if (o.status === 'pending') return 'no answer';
+      if (o.status === 'error') return 'error';
+      const value = o.value as unknown;
+      if (typeof value === 'string') return value;
+      if (typeof value === 'object' && value !== null && 'acquired' in value) {
+        return (value as AcquireReply).acquired ? 'ok' : 'held';
+      }
+      return 'ok';
+    });
     const failures = outcomes.map((o) =>
       o.status === 'error'
         ? o.error
@@ -52,6 +62,8 @@ export class QuorumBackend implements LockBackend {
       this.quorum,
       this.nodes.length,
       failures.filter((f) => f !== undefined),
+      confirmed,
+      words,
     );
   }
 
@@ -125,6 +137,14 @@ export class QuorumBackend implements LockBackend {
         (o) => o.status === 'error' && o.error instanceof ReplicaShortfall,
       );
       if (replica && answered >= this.quorum) throw (replica as { error: unknown }).error;
+      // A majority refused the command itself (a data key under the lock's name, ACL): that
+      // is the error to report, not the count of answers.
+      const rejected = outcomes.flatMap((o) =>
+        o.status === 'error' && o.error instanceof Error && o.error.name === 'ReplyError'
+          ? [o.error]
+          : [],
+      );
+      if (rejected.length >= this.quorum) throw rejected[0];
       throw this.shortfall(outcomes);
     }
 
@@ -185,7 +205,7 @@ export class QuorumBackend implements LockBackend {
       else if (o.value === 'taken') taken++;
     }
     if (ok >= this.quorum) return 'ok';
-    if (ok + unknown >= this.quorum) throw this.shortfall(outcomes);
+    if (ok + unknown >= this.quorum) throw this.shortfall(outcomes, ok);
     return taken > 0 ? 'taken' : 'expired';
   }
 

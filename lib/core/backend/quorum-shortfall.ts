@@ -10,6 +10,10 @@ export class QuorumShortfall extends Error {
     readonly masters: number,
     /** What the masters that did not answer reported (errors), for `cause`. */
     readonly failures: readonly unknown[],
+    /** Masters that confirmed (granted, still held): below `needed` although enough answered. */
+    readonly confirmed: number,
+    /** One word per master, in the order given: `ok`, `expired`, `taken`, `held`, `error`, `no answer`. */
+    readonly outcomes: readonly string[],
   ) {
     super(`${answered} of ${masters} masters answered; ${needed} are needed`);
     this.name = 'QuorumShortfall';

@@ -20,14 +20,30 @@ export class LockQuorumError extends LockBackendError {
     readonly needed: number,
     /** Masters the manager was given. */
     readonly masters: number,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      /** Masters that confirmed holding the lock, when enough answered but too few confirmed. */
+      confirmed?: number;
+      /** What each master answered, in the order given (`ok`, `expired`, `no answer`, ...). */
+      outcomes?: readonly string[];
+    },
   ) {
+    const confirmed = options?.confirmed ?? 0;
+    const count =
+      answered >= needed
+        ? `only ${confirmed} of ${masters} masters confirmed it and ${masters - answered} did not answer; ${needed} are needed`
+        : `${answered} of ${masters} masters answered; ${needed} are needed`;
     super(
       key,
       operation,
-      `Could not ${operation} lock "${key}": ${answered} of ${masters} masters answered; ${needed} are needed. ` +
+      `Could not ${operation} lock "${key}": ${count}` +
+        (options?.outcomes ? ` (masters: ${options.outcomes.join(', ')}). ` : '. ') +
         'Check that a majority of the Redis masters is reachable, or raise nodeTimeout if they are only slow.',
-      options,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    this.outcomes = options?.outcomes ?? [];
   }
+
+  /** What each master answered, in the order the clients were given. */
+  readonly outcomes: readonly string[];
 }

@@ -30,7 +30,12 @@ async function main() {
       await store.set(`${key}:counter`, String(value + 1));
       const finish = process.hrtime.bigint();
       records.push([String(start), String(finish), lock.fencingToken, process.pid, id]);
-      await lock.release();
+      await lock.release().catch((error) => {
+        // With masters down, a quorum may be unable to confirm a release (the holder's majority
+        // shrank to masters that no longer answer): the keys expire by themselves. Exclusion is
+        // judged from the recorded sections, not from this.
+        if (error.name !== 'LockQuorumError') throw error;
+      });
     }
   }
 
