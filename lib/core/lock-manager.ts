@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
+import { createBackend } from './backend/create-backend.js';
 import type { AcquireReply, LockBackend } from './backend/lock-backend.interface.js';
-import { RedisBackend } from './backend/redis-backend.js';
+import { QuorumShortfall } from './backend/quorum-shortfall.js';
+import { ReplicaShortfall } from './backend/replica-shortfall.js';
 import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
 import { LockAbortedError } from './errors/lock-aborted.error.js';
 import { LockBackendError } from './errors/lock-backend.error.js';
 import type { LockLostReason } from './errors/lock-lost.error.js';
 import { LockManagerClosedError } from './errors/lock-manager-closed.error.js';
+import { LockQuorumError } from './errors/lock-quorum.error.js';
 import { LockReleasedError } from './errors/lock-released.error.js';
+import { LockReplicationError } from './errors/lock-replication.error.js';
 import { LockTimeoutError } from './errors/lock-timeout.error.js';
 import type { RedisLockError } from './errors/redis-lock.error.js';
 import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
@@ -42,6 +46,13 @@ import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
  * @publicApi
  */
 export type LockClient = Redis | Cluster;
+
+/**
+ * What a manager takes locks on: one client (a standalone or Sentinel `Redis`, or a `Cluster`),
+ * or 3 to 15 clients of independent Redis masters for a Redlock quorum.
+ * @publicApi
+ */
+export type LockClients = LockClient | readonly Redis[];
 
 /**
  * What a lock is taken on: one key, or several keys taken together, all or none.
@@ -82,11 +93,17 @@ type AttemptOutcome =
  * One manager per Redis client and application is enough: it shares one pub/sub connection for
  * all waiters and one timer for all renewals. It never closes the client it is given.
  *
+ * The same API works on one Redis, a Sentinel-managed master (optionally with
+ * `waitForReplicas`), a Redis Cluster (locks whose keys span slots included), and a Redlock
+ * quorum of independent masters (pass an array of 3 or 5 clients).
+ *
  * @example
  * import Redis from 'ioredis';
  * import { LockManager } from 'nestjs-redis-lock/core';
  *
  * const manager = new LockManager(new Redis(), { ttl: 10_000 });
+ * // Redlock over five independent masters: a lock is held while a majority (3) holds it.
+ * const quorum = new LockManager(urls.map((url) => new Redis(url)), { nodeTimeout: 50 });
  * const total = await manager.withLock(`account:${id}`, async (lock) => {
  *   const balance = await readBalance(id);
  *   return writeBalance(id, balance - amount, lock.fencingToken);
@@ -104,21 +121,16 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private closing: Promise<void> | undefined;
 
   /**
-   * @param client an ioredis `Redis` (standalone or Sentinel) or `Cluster` client. The manager
-   *   registers its Lua scripts on it with `defineCommand` and never closes it.
+   * @param client an ioredis `Redis` (standalone or Sentinel) or `Cluster` client, or an array
+   *   of 3 to 15 `Redis` clients of independent masters for a Redlock quorum. The manager
+   *   registers its Lua scripts on them with `defineCommand` and never closes them.
    * @param options defaults for every lock; see {@link LockManagerOptions}.
-   * @throws InvalidLockOptionsError when an option is invalid
+   * @throws InvalidLockOptionsError when a client or an option is invalid
    */
-  constructor(client: LockClient, options?: LockManagerOptions) {
+  constructor(client: LockClients, options?: LockManagerOptions) {
     super();
-    if (!isIoredisClient(client)) {
-      throw new InvalidLockOptionsError(
-        'client',
-        `LockManager needs an ioredis Redis or Cluster client (new Redis(url)), but received ${describeValue(client)}.`,
-      );
-    }
     this.options = resolveLockManagerOptions(options);
-    this.backend = new RedisBackend(client, this.options.keyPrefix, this.options.subscriber);
+    this.backend = createBackend(client, this.options);
     this.hub = new WakeupHub(() => this.backend.createWakeupTransport());
     this.scheduler = new LeaseScheduler(this.backend, {
       validUntil: (sentAt, ttl) => this.validUntil(sentAt, ttl),
@@ -342,6 +354,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         if (reply.acquired) {
           if (this.validUntil(sentAt, ttl) > monotonicNow()) {
             outcome = 'acquired';
+            if (reply.shortfall)
+              this.emitReplicaShortfall(key, reply.fencingToken, reply.shortfall);
             return this.grant(request, token, reply.fencingToken, sentAt, startedAt, attempts);
           }
           // The reply arrived after the lock's validity had passed (Redis or this process
@@ -553,7 +567,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       new LockTimeoutError(
         key,
         waitedMs,
-        lastError === undefined ? undefined : { cause: lastError },
+        lastError === undefined ? undefined : { cause: this.topologyError(key, lastError) },
       ),
     );
   }
@@ -605,6 +619,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       result = await withTimeout(this.backend.release(redisKeys, token), budget);
     } catch (error) {
       lease.markReleased(new LockReleasedError(key));
+      if (error instanceof QuorumShortfall) throw this.backendError(key, 'release', error);
       throw new LockBackendError(
         key,
         'release',
@@ -637,7 +652,15 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let result;
     try {
       const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - sentAt);
-      result = await withTimeout(this.backend.extend(lease.redisKeys, lease.token, newTtl), budget);
+      result = await withTimeout(
+        this.backend.extend({
+          redisKeys: lease.redisKeys,
+          token: lease.token,
+          ttl: newTtl,
+          fencingToken: lease.fencingToken,
+        }),
+        budget,
+      );
     } catch (error) {
       throw this.backendError(lease.key, 'extend', error);
     }
@@ -708,11 +731,28 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     );
   }
 
+  /** The public error for what a topology reported, or the error itself. */
+  private topologyError(key: string, error: unknown): unknown {
+    return error instanceof QuorumShortfall || error instanceof ReplicaShortfall
+      ? this.backendError(key, 'acquire', error)
+      : error;
+  }
+
   private backendError(
     key: string,
     operation: LockBackendError['operation'],
     error: unknown,
   ): LockBackendError {
+    if (error instanceof QuorumShortfall) {
+      return new LockQuorumError(key, operation, error.answered, error.needed, error.masters, {
+        cause: error.failures.length === 1 ? error.failures[0] : new AggregateError(error.failures),
+        confirmed: error.confirmed,
+        outcomes: error.outcomes,
+      });
+    }
+    if (error instanceof ReplicaShortfall) {
+      return new LockReplicationError(key, error.acknowledged, error.required, error.timeout);
+    }
     const message = errorMessage(error);
     if (message.startsWith('WRONGTYPE')) {
       return new LockBackendError(
@@ -761,6 +801,16 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     });
   }
 
+  private emitReplicaShortfall(
+    key: string,
+    fencingToken: number,
+    shortfall: { acknowledged: number; required: number },
+  ): void {
+    if (this.listenerCount('replicaShortfall') > 0) {
+      this.emit('replicaShortfall', { key, fencingToken, ...shortfall });
+    }
+  }
+
   private emitWaitStarted(key: string): void {
     if (this.listenerCount('waitStarted') > 0) this.emit('waitStarted', { key });
   }
@@ -781,15 +831,6 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     const releases = held.map((lease) => this.lose(lease, 'closed'));
     await Promise.all([...releases, this.hub.close()]);
   }
-}
-
-function isIoredisClient(value: unknown): value is LockClient {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
-    typeof (value as { duplicate?: unknown }).duplicate === 'function'
-  );
 }
 
 function errorMessage(error: unknown): string {

@@ -38,6 +38,11 @@ export class Lock implements AsyncDisposable {
    * to the storage you write to and have it reject writes with a smaller token than it has seen,
    * so a holder that was paused past its ttl cannot overwrite newer work. Tokens are about the
    * server time in microseconds, below `Number.MAX_SAFE_INTEGER` until the year 2255.
+   *
+   * One number serves every key of a multi-key lock, on every topology: on a Cluster a lock
+   * whose keys span slots, and with a Redlock quorum a lock granted by several masters, take the
+   * largest token issued and raise the other counters to it before the lock is returned, so
+   * every later holder of any of its keys gets a larger one.
    */
   readonly fencingToken: number;
 

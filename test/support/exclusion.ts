@@ -15,23 +15,28 @@ export interface CriticalSection {
  * section recorded (with a monotonic clock shared by all processes on the machine).
  */
 export async function raceForLock(options: {
-  port: number;
+  /** One Redis, or the masters of a Redlock quorum. */
+  port: number | readonly number[];
   key: string;
   processes: number;
   workers: number;
   durationMs: number;
   entry?: string;
+  /** Where the counter lives; by default on the (first) lock server. */
+  storePort?: number;
 }): Promise<CriticalSection[]> {
+  const ports = typeof options.port === 'number' ? [options.port] : options.port;
   const results = await Promise.all(
     Array.from({ length: options.processes }, () =>
       runWorker(
         'exclusion-worker.cjs',
         [
-          String(options.port),
+          ports.join(','),
           options.key,
           String(options.workers),
           String(options.durationMs),
-          ...(options.entry ? [options.entry] : []),
+          options.entry ?? '',
+          options.storePort === undefined ? '' : String(options.storePort),
         ],
         options.durationMs + 60_000,
       ),

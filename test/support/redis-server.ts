@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,11 @@ export interface StartRedisOptions {
   readonly args?: readonly string[];
   /** A fixed port; by default a free one is chosen. */
   readonly port?: number;
+  /**
+   * Text of a config file, written into the server's directory and passed first (Sentinel
+   * needs one: pass it with args ['--sentinel']). Kept across restarts.
+   */
+  readonly config?: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -94,10 +99,12 @@ async function launch(
   port: number,
   dir: string,
   args: readonly string[],
+  configFile: string | undefined,
 ): Promise<ChildProcess | undefined> {
   const child = spawn(
     'redis-server',
     [
+      ...(configFile ? [configFile] : []),
       '--port',
       String(port),
       '--bind',
@@ -144,11 +151,16 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   assertRedisInstalled();
   const dir = mkdtempSync(join(tmpdir(), 'nrl-redis-'));
   const args = options.args ?? [];
+  let configFile: string | undefined;
+  if (options.config !== undefined) {
+    configFile = join(dir, 'redis.conf');
+    writeFileSync(configFile, options.config);
+  }
   let port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
   // A port found free can be taken before redis-server binds it: try a few others.
   for (let tries = 0; tries < 5 && !child; tries++) {
-    child = await launch(port, dir, args);
+    child = await launch(port, dir, args, configFile);
     if (!child && options.port === undefined) port = await freePort();
   }
   if (!child) throw new Error(`redis-server could not start on port ${port}`);
@@ -185,7 +197,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     },
     async restart() {
       if (current.exitCode === null && current.signalCode === null) await server.kill();
-      const next = await launch(port, dir, args);
+      const next = await launch(port, dir, args, configFile);
       if (!next) throw new Error(`redis-server could not restart on port ${port}`);
       current = next;
     },

@@ -3,7 +3,12 @@
  * @internal
  */
 export type AcquireReply =
-  | { readonly acquired: true; readonly fencingToken: number }
+  | {
+      readonly acquired: true;
+      readonly fencingToken: number;
+      /** Set when `waitForReplicas` is on with `onShortfall: 'report'` and too few replicas acknowledged. */
+      readonly shortfall?: { readonly acknowledged: number; readonly required: number };
+    }
   | {
       readonly acquired: false;
       /** Remaining ttl of the key that blocked the attempt, -1 when unknown. */
@@ -24,6 +29,8 @@ export interface ExtendRequest {
   readonly redisKeys: readonly string[];
   readonly token: string;
   readonly ttl: number;
+  /** The lock's fencing token: a quorum restores it on a master that lost the lock. */
+  readonly fencingToken: number;
 }
 
 /** @internal */
@@ -43,8 +50,11 @@ export interface WakeupTransport {
   unsubscribe(channels: readonly string[]): Promise<void>;
   /** Whether announcements are being received right now (false while reconnecting). */
   isReady(): boolean;
-  /** `onMessage(channel)` for each announcement; `onReconnect()` when announcements may have been missed. */
-  listen(onMessage: (channel: string) => void, onReconnect: () => void): void;
+  /**
+   * `onMessage(channel, message)` for each announcement (the message tells releases apart);
+   * `onReconnect()` when announcements may have been missed.
+   */
+  listen(onMessage: (channel: string, message: string) => void, onReconnect: () => void): void;
   close(): Promise<void>;
 }
 
@@ -65,7 +75,7 @@ export interface LockBackend {
   ): Promise<AcquireReply>;
   /** Releases the keys still held with `token`; the result tells whether all of them were. */
   release(redisKeys: readonly string[], token: string): Promise<OwnedResult>;
-  extend(redisKeys: readonly string[], token: string, ttl: number): Promise<OwnedResult>;
+  extend(request: ExtendRequest): Promise<OwnedResult>;
   /** Extends many locks in as few round trips as the topology allows. */
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]>;
   inspect(redisKey: string): Promise<RawLockInfo>;

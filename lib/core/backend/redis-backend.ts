@@ -1,11 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
 import { ACQUIRE_SCRIPT } from '../scripts/acquire.script.js';
 import { EXTEND_MANY_SCRIPT, EXTEND_SCRIPT } from '../scripts/extend.script.js';
 import { forceReleaseScript } from '../scripts/force-release.script.js';
+import { HEAL_SCRIPT } from '../scripts/heal.script.js';
 import { INSPECT_SCRIPT } from '../scripts/inspect.script.js';
+import { RAISE_FENCE_SCRIPT } from '../scripts/raise-fence.script.js';
 import { releaseScript } from '../scripts/release.script.js';
-import { hasHashTag, keySlot, tagForSlot } from '../util/key-slot.util.js';
+import { groupKeysBySlot, hasHashTag, keySlot, tagForSlot } from '../util/key-slot.util.js';
 import type {
   AcquireReply,
   ExtendRequest,
@@ -15,6 +19,7 @@ import type {
   WakeupTransport,
 } from './lock-backend.interface.js';
 import { RedisWakeupTransport } from './redis-wakeup-transport.js';
+import { ReplicaShortfall } from './replica-shortfall.js';
 
 // Versioned names: two versions of this library on one client never run each other's scripts.
 const CMD = {
@@ -26,6 +31,8 @@ const CMD = {
   inspect: 'redisLockInspectV1',
   forceRelease: 'redisLockForceReleaseV1',
   forceReleaseSharded: 'redisLockForceReleaseShardedV1',
+  raiseFence: 'redisLockRaiseFenceV1',
+  heal: 'redisLockHealV1',
 } as const;
 
 /** The methods `defineCommand` adds to the client. */
@@ -39,6 +46,8 @@ interface ScriptedClient {
   [CMD.inspect](lockKey: string): Promise<[number, number?, string?, string?]>;
   [CMD.forceRelease](lockKey: string): Promise<number>;
   [CMD.forceReleaseSharded](lockKey: string): Promise<number>;
+  [CMD.raiseFence](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  [CMD.heal](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 }
 
 // Scripts are registered once per client, however many managers share it.
@@ -59,8 +68,12 @@ function registerScripts(client: Redis | Cluster): void {
     numberOfKeys: 1,
     lua: forceReleaseScript('SPUBLISH'),
   });
+  client.defineCommand(CMD.raiseFence, { lua: RAISE_FENCE_SCRIPT });
+  client.defineCommand(CMD.heal, { lua: HEAL_SCRIPT });
   registered.add(client);
 }
+
+const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 
 /** Locks per EVALSHA when renewing: big enough to batch, small enough not to stall Redis. */
 const EXTEND_BATCH = 128;
@@ -69,9 +82,27 @@ function toOwned(code: number): OwnedResult {
   return code === 1 ? 'ok' : code === -1 ? 'taken' : 'expired';
 }
 
+/** The combined result of one lock's parts (slot groups): lost if any part is. */
+function worst(results: readonly OwnedResult[]): OwnedResult {
+  if (results.includes('taken')) return 'taken';
+  if (results.includes('expired')) return 'expired';
+  return 'ok';
+}
+
+/** @internal */
+export interface RedisBackendConfig {
+  readonly keyPrefix: string;
+  readonly subscriber: Redis | undefined;
+  readonly waitForReplicas: ResolvedLockManagerOptions['waitForReplicas'];
+}
+
 /**
  * Locks on one Redis server (standalone, or the master a Sentinel client follows) or on a
  * Redis Cluster through an ioredis `Cluster` client.
+ *
+ * On a Cluster, the keys of a lock that share a slot are taken by one atomic script; a lock
+ * whose keys span slots is taken slot group by slot group, in slot order, and rolled back if a
+ * group is held by someone else.
  * @internal
  */
 export class RedisBackend implements LockBackend {
@@ -79,29 +110,39 @@ export class RedisBackend implements LockBackend {
   private readonly cluster: boolean;
   /** The client's own ioredis `keyPrefix`: Redis sees it in front of every key we name. */
   private readonly clientPrefix: string;
+  private readonly keyPrefix: string;
+  private readonly subscriber: Redis | undefined;
   private readonly sharedFenceKey: string | undefined;
+  private readonly waitForReplicas: RedisBackendConfig['waitForReplicas'];
 
   constructor(
     private readonly client: Redis | Cluster,
-    private readonly keyPrefix: string,
-    private readonly subscriber: Redis | undefined,
+    config: RedisBackendConfig,
   ) {
     registerScripts(client);
     this.scripts = client as unknown as ScriptedClient;
+    this.keyPrefix = config.keyPrefix;
+    this.subscriber = config.subscriber;
+    this.waitForReplicas = config.waitForReplicas;
     this.cluster = (client as Cluster).isCluster === true;
     this.clientPrefix = client.options.keyPrefix ?? '';
-    const fullPrefix = this.clientPrefix + keyPrefix;
+    const fullPrefix = this.clientPrefix + this.keyPrefix;
     // One fencing counter serves every lock that lives in the same slot. On a single server
     // (or with a {hash tag} in the prefix) that is all of them; on a Cluster there is one per
     // slot, pinned to it with a {tag}.
     if (!this.cluster || hasHashTag(fullPrefix)) {
-      this.sharedFenceKey = `${keyPrefix}#fence`;
+      this.sharedFenceKey = `${this.keyPrefix}#fence`;
     } else if (fullPrefix.includes('{')) {
       throw new InvalidLockOptionsError(
         'keyPrefix',
         `keyPrefix "${fullPrefix}" contains "{" without a complete {hash tag}; on a Cluster that would move keys to unexpected slots. Remove the brace or close the tag.`,
       );
     }
+  }
+
+  /** The client's ioredis `keyPrefix` (quorum members must agree on it). */
+  get prefix(): string {
+    return this.clientPrefix;
   }
 
   private fenceKeyFor(redisKey: string): string {
@@ -111,40 +152,245 @@ export class RedisBackend implements LockBackend {
     );
   }
 
+  /** The lock's keys in the groups one script can take: one group unless a Cluster splits them. */
+  private groups(redisKeys: readonly string[]): readonly (readonly string[])[] {
+    if (!this.cluster || this.sharedFenceKey !== undefined || redisKeys.length < 2) {
+      return [redisKeys];
+    }
+    return groupKeysBySlot(redisKeys, this.clientPrefix);
+  }
+
   async acquire(
     redisKeys: readonly string[],
     token: string,
     ttl: number,
     owner: string,
   ): Promise<AcquireReply> {
-    this.assertOneSlot(redisKeys);
-    const [acquired, value, blockedBy] = await this.scripts[CMD.acquire](
-      redisKeys.length + 1,
-      ...redisKeys,
-      this.fenceKeyFor(redisKeys[0]!),
+    const groups = this.groups(redisKeys);
+    if (groups.length === 1) return this.acquireGroup(redisKeys, token, ttl, owner);
+    return this.acquireAcrossSlots(redisKeys, groups, token, ttl, owner);
+  }
+
+  /**
+   * Slot group after slot group, in the canonical order, so that two callers wanting
+   * overlapping sets meet at the first group they share instead of each holding a part the
+   * other needs. A group held by someone else rolls back the groups already taken.
+   */
+  private async acquireAcrossSlots(
+    redisKeys: readonly string[],
+    groups: readonly (readonly string[])[],
+    token: string,
+    ttl: number,
+    owner: string,
+  ): Promise<AcquireReply> {
+    const tokens: number[] = [];
+    let shortfall: { acknowledged: number; required: number } | undefined;
+    let index = 0;
+    try {
+      for (; index < groups.length; index++) {
+        const group = groups[index]!;
+        const reply = await this.acquireGroup(group, token, ttl, owner);
+        if (!reply.acquired) {
+          await this.releaseQuietly(groups.slice(0, index), token);
+          return {
+            acquired: false,
+            holderTtl: reply.holderTtl,
+            blockedBy: redisKeys.indexOf(group[reply.blockedBy] ?? group[0]!),
+          };
+        }
+        tokens.push(reply.fencingToken);
+        if (
+          reply.shortfall &&
+          (!shortfall || reply.shortfall.acknowledged < shortfall.acknowledged)
+        ) {
+          shortfall = reply.shortfall;
+        }
+      }
+    } catch (error) {
+      // The group in flight may have been taken before the error: release it too.
+      await this.releaseQuietly(groups.slice(0, index + 1), token);
+      throw error;
+    }
+
+    // Each slot issued its own token. The lock gets the largest, and every other slot's
+    // counter is raised to it, so any later holder of any of these keys gets a larger one.
+    const fence = Math.max(...tokens);
+    let raised: OwnedResult[];
+    try {
+      raised = await Promise.all(
+        groups.map((group, i) =>
+          tokens[i]! < fence ? this.raiseGroup(group, token, fence) : ('ok' as const),
+        ),
+      );
+    } catch (error) {
+      await this.releaseQuietly(groups, token);
+      throw error;
+    }
+    const lostAt = raised.findIndex((result) => result !== 'ok');
+    if (lostAt !== -1) {
+      // A part expired while the others were being taken (a ttl shorter than the round trips):
+      // this attempt failed, the next one starts over.
+      await this.releaseQuietly(groups, token);
+      return { acquired: false, holderTtl: -1, blockedBy: redisKeys.indexOf(groups[lostAt]![0]!) };
+    }
+    return shortfall
+      ? { acquired: true, fencingToken: fence, shortfall }
+      : { acquired: true, fencingToken: fence };
+  }
+
+  /** Keys of one slot, in one script (and one round trip, `WAIT` included). */
+  private async acquireGroup(
+    keys: readonly string[],
+    token: string,
+    ttl: number,
+    owner: string,
+  ): Promise<AcquireReply> {
+    const fenceKey = this.fenceKeyFor(keys[0]!);
+    let reply: number[];
+    let acknowledged = Infinity;
+    if (this.waitForReplicas) {
+      [reply, acknowledged] = await this.acquireAndWait(keys, fenceKey, token, ttl, owner);
+    } else {
+      reply = await this.scripts[CMD.acquire](
+        keys.length + 1,
+        ...keys,
+        fenceKey,
+        token,
+        ttl,
+        owner,
+      );
+    }
+    const [acquired, value, blockedBy] = reply;
+    if (acquired !== 1) {
+      return { acquired: false, holderTtl: Number(value), blockedBy: Number(blockedBy) - 1 };
+    }
+    const fencingToken = Number(value);
+    const wait = this.waitForReplicas;
+    if (!wait || acknowledged >= wait.replicas) return { acquired: true, fencingToken };
+    if (wait.onShortfall === 'report') {
+      return {
+        acquired: true,
+        fencingToken,
+        shortfall: { acknowledged, required: wait.replicas },
+      };
+    }
+    // A failover now could forget the lock: do not hand it out.
+    await this.releaseQuietly([keys], token);
+    throw new ReplicaShortfall(acknowledged, wait.replicas, wait.timeout);
+  }
+
+  /**
+   * The acquire script and `WAIT` in one pipeline: one round trip, on one connection, so the
+   * `WAIT` counts the replicas that have the acquisition. Sent as EVALSHA (EVAL when the
+   * server lost its script cache) rather than through `defineCommand`, which would resend a
+   * NOSCRIPT script outside the pipeline, after the `WAIT`.
+   */
+  private async acquireAndWait(
+    keys: readonly string[],
+    fenceKey: string,
+    token: string,
+    ttl: number,
+    owner: string,
+  ): Promise<[number[], number]> {
+    const { replicas, timeout } = this.waitForReplicas!;
+    const args = [...keys, fenceKey, token, ttl, owner];
+    const send = async (script: 'evalsha' | 'eval'): Promise<[number[], number]> => {
+      const pipeline = this.client.pipeline();
+      if (script === 'evalsha') pipeline.evalsha(ACQUIRE_SHA, keys.length + 1, ...args);
+      else pipeline.eval(ACQUIRE_SCRIPT, keys.length + 1, ...args);
+      pipeline.wait(replicas, timeout);
+      const results = (await pipeline.exec()) ?? [];
+      const [scriptError, scriptReply] = results[0] ?? [new Error('no reply')];
+      const [waitError, waitReply] = results[1] ?? [new Error('no reply')];
+      if (scriptError) throw scriptError;
+      if (waitError) throw waitError;
+      return [scriptReply as number[], Number(waitReply)];
+    };
+    try {
+      return await send('evalsha');
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return send('eval');
+      throw error;
+    }
+  }
+
+  private raiseGroup(keys: readonly string[], token: string, fence: number): Promise<OwnedResult> {
+    return this.scripts[CMD.raiseFence](
+      keys.length + 1,
+      ...keys,
+      this.fenceKeyFor(keys[0]!),
       token,
-      ttl,
-      owner,
+      fence,
+    ).then(toOwned);
+  }
+
+  /**
+   * Raises the fencing counters of the lock's slots to `fence` and stores it on the lock, if
+   * the lock is still ours (see the script).
+   */
+  async raiseFence(
+    redisKeys: readonly string[],
+    token: string,
+    fence: number,
+  ): Promise<OwnedResult> {
+    return worst(
+      await Promise.all(
+        this.groups(redisKeys).map((group) => this.raiseGroup(group, token, fence)),
+      ),
     );
-    return acquired === 1
-      ? { acquired: true, fencingToken: Number(value) }
-      : { acquired: false, holderTtl: Number(value), blockedBy: Number(blockedBy) - 1 };
+  }
+
+  /** Recreates the keys of a lock that are missing here (a quorum member restarted empty). */
+  async heal(request: ExtendRequest, owner: string): Promise<number> {
+    const counts = await Promise.all(
+      this.groups(request.redisKeys).map((group) =>
+        this.scripts[CMD.heal](
+          group.length + 1,
+          ...group,
+          this.fenceKeyFor(group[0]!),
+          request.token,
+          request.ttl,
+          request.fencingToken,
+          owner,
+        ),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + Number(count), 0);
   }
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const command = this.cluster ? CMD.releaseSharded : CMD.release;
-    return toOwned(await this.scripts[command](redisKeys.length, ...redisKeys, token));
+    const results = await Promise.all(
+      this.groups(redisKeys).map(async (group) =>
+        toOwned(await this.scripts[command](group.length, ...group, token)),
+      ),
+    );
+    return worst(results);
   }
 
-  async extend(redisKeys: readonly string[], token: string, ttl: number): Promise<OwnedResult> {
-    return toOwned(await this.scripts[CMD.extend](redisKeys.length, ...redisKeys, token, ttl));
+  private async releaseQuietly(
+    groups: readonly (readonly string[])[],
+    token: string,
+  ): Promise<void> {
+    // Owner-checked, so harmless where the key already belongs to someone else.
+    await Promise.all(groups.map((group) => this.release(group, token).catch(() => undefined)));
+  }
+
+  async extend(request: ExtendRequest): Promise<OwnedResult> {
+    const { redisKeys, token, ttl } = request;
+    const results = await Promise.all(
+      this.groups(redisKeys).map(async (group) =>
+        toOwned(await this.scripts[CMD.extend](group.length, ...group, token, ttl)),
+      ),
+    );
+    return worst(results);
   }
 
   async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
     if (this.cluster) {
       // A script may only touch keys of one slot; the client routes each extend to its shard
       // and writes them without waiting for each other.
-      return Promise.all(requests.map((r) => this.extend(r.redisKeys, r.token, r.ttl)));
+      return Promise.all(requests.map((r) => this.extend(r)));
     }
     const batches: Promise<number[]>[] = [];
     for (let start = 0; start < requests.length; start += EXTEND_BATCH) {
@@ -158,23 +404,6 @@ export class RedisBackend implements LockBackend {
       batches.push(this.scripts[CMD.extendMany](keys.length, ...keys, ...args));
     }
     return (await Promise.all(batches)).flat().map(toOwned);
-  }
-
-  /**
-   * One script may only touch one slot of a Cluster. Locks whose keys share a {hash tag} are
-   * taken atomically; keys spread over slots are refused here with advice.
-   */
-  private assertOneSlot(redisKeys: readonly string[]): void {
-    if (!this.cluster || redisKeys.length < 2) return;
-    const slot = keySlot(this.clientPrefix + redisKeys[0]!);
-    for (const key of redisKeys) {
-      if (keySlot(this.clientPrefix + key) !== slot) {
-        throw new InvalidLockOptionsError(
-          'key',
-          `The keys of one multi-key lock must share a Cluster slot: give them one {hash tag}, for example "{account}:1" and "{account}:2" (${redisKeys.join(', ')}).`,
-        );
-      }
-    }
   }
 
   async inspect(redisKey: string): Promise<RawLockInfo> {

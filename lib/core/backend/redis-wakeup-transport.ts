@@ -30,10 +30,10 @@ export class RedisWakeupTransport implements WakeupTransport {
     return this.connection.status === 'ready';
   }
 
-  listen(onMessage: (channel: string) => void, onReconnect: () => void): void {
+  listen(onMessage: (channel: string, message: string) => void, onReconnect: () => void): void {
     if (this.detach.length > 0) return;
     const messageEvent = this.sharded ? 'smessage' : 'message';
-    const handleMessage = (channel: string): void => onMessage(channel);
+    const handleMessage = (channel: string, message: string): void => onMessage(channel, message);
     let connectedOnce = this.connection.status === 'ready';
     const handleReady = (): void => {
       // ioredis re-subscribes after a reconnect, but announcements sent while it was down are

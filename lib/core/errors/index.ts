@@ -6,3 +6,5 @@ export { LockAbortedError } from './lock-aborted.error.js';
 export { LockBackendError } from './lock-backend.error.js';
 export { LockReleasedError } from './lock-released.error.js';
 export { LockManagerClosedError } from './lock-manager-closed.error.js';
+export { LockQuorumError } from './lock-quorum.error.js';
+export { LockReplicationError } from './lock-replication.error.js';

@@ -63,6 +63,21 @@ export interface LockAcquireFailedEvent {
 }
 
 /**
+ * With `waitForReplicas` and `onShortfall: 'report'`: a lock was granted although fewer replicas
+ * than required acknowledged it. A failover now could lose it; fencing tokens still protect
+ * the data.
+ * @publicApi
+ */
+export interface LockReplicaShortfallEvent {
+  readonly key: string;
+  readonly fencingToken: number;
+  /** Replicas that acknowledged within `waitForReplicas.timeout`. */
+  readonly acknowledged: number;
+  /** `waitForReplicas.replicas`. */
+  readonly required: number;
+}
+
+/**
  * Events a `LockManager` emits, for logs and metrics. Listeners run synchronously: keep them
  * cheap. Payloads are only built when someone listens.
  *
@@ -78,4 +93,5 @@ export interface LockManagerEvents {
   waitStarted: [LockWaitStartedEvent];
   waitEnded: [LockWaitEndedEvent];
   acquireFailed: [LockAcquireFailedEvent];
+  replicaShortfall: [LockReplicaShortfallEvent];
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RetryOptions } from './retry-options.interface.js';
+import type { WaitForReplicasOptions } from './wait-for-replicas-options.interface.js';
 
 /**
  * Options of a `LockManager`. Every field is optional; the defaults suit most applications.
@@ -55,4 +56,19 @@ export interface LockManagerOptions {
    * first time a caller has to wait, and closes it after a few idle seconds or on `close()`.
    */
   subscriber?: Redis;
+  /**
+   * With several masters (Redlock quorum): how long one round waits for a master's answer, in
+   * milliseconds. A slow or dead master is counted as "did not answer" after this, so it cannot
+   * stall an acquire, a renewal or a release. Keep it small next to the ttl (redis.io suggests
+   * 5-50 ms for a 10 s ttl on a fast network). Ignored with a single client.
+   * @default 200
+   */
+  nodeTimeout?: number;
+  /**
+   * Opt-in replication check after each acquisition (`WAIT`), for a master with replicas
+   * (Sentinel, Cluster). Off by default. See {@link WaitForReplicasOptions} for what it does and
+   * does not guarantee.
+   * @example { replicas: 1, timeout: 100, onShortfall: 'fail' }
+   */
+  waitForReplicas?: WaitForReplicasOptions;
 }

@@ -26,6 +26,14 @@ export interface ResolvedLockManagerOptions {
   readonly owner: string;
   readonly maxKeyLength: number;
   readonly subscriber: Redis | undefined;
+  readonly nodeTimeout: number;
+  readonly waitForReplicas:
+    | {
+        readonly replicas: number;
+        readonly timeout: number;
+        readonly onShortfall: 'fail' | 'report';
+      }
+    | undefined;
 }
 
 /** @internal */
@@ -37,6 +45,8 @@ export const LOCK_MANAGER_DEFAULTS = Object.freeze({
   retry: Object.freeze({ minDelay: 50, maxDelay: 1_000, factor: 2 }),
   driftFactor: 0.01,
   maxKeyLength: 1024,
+  nodeTimeout: 200,
+  waitForReplicasTimeout: 100,
 });
 
 const KNOWN_OPTIONS = [
@@ -49,8 +59,11 @@ const KNOWN_OPTIONS = [
   'owner',
   'maxKeyLength',
   'subscriber',
+  'nodeTimeout',
+  'waitForReplicas',
 ] as const;
 const KNOWN_RETRY_OPTIONS = ['minDelay', 'maxDelay', 'factor'] as const;
+const KNOWN_WAIT_OPTIONS = ['replicas', 'timeout', 'onShortfall'] as const;
 
 /**
  * Validates manager options and fills in the defaults, once, so the hot path never re-checks them.
@@ -137,6 +150,11 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
     );
   }
 
+  const nodeTimeout = validateDelay(
+    options.nodeTimeout ?? LOCK_MANAGER_DEFAULTS.nodeTimeout,
+    'nodeTimeout',
+  );
+
   return Object.freeze({
     keyPrefix,
     ttl: validateTtl(options.ttl ?? LOCK_MANAGER_DEFAULTS.ttl, 'ttl'),
@@ -153,7 +171,42 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
     owner,
     maxKeyLength,
     subscriber,
+    nodeTimeout,
+    waitForReplicas: resolveWaitForReplicas(options.waitForReplicas),
   });
+}
+
+function resolveWaitForReplicas(
+  input: LockManagerOptions['waitForReplicas'],
+): ResolvedLockManagerOptions['waitForReplicas'] {
+  if (input === undefined) return undefined;
+  const options = validateOptionsObject(input, 'waitForReplicas') as NonNullable<typeof input>;
+  assertKnownOptions(options, KNOWN_WAIT_OPTIONS, 'waitForReplicas');
+  const { replicas } = options;
+  if (
+    typeof replicas !== 'number' ||
+    !Number.isInteger(replicas) ||
+    replicas < 1 ||
+    replicas > 64
+  ) {
+    throw new InvalidLockOptionsError(
+      'waitForReplicas.replicas',
+      `waitForReplicas.replicas must be a whole number from 1 to 64 (how many replicas must acknowledge a lock), but received ${describeValue(replicas)}. ` +
+        'Leave waitForReplicas out to not wait for replicas.',
+    );
+  }
+  const timeout = validateDelay(
+    options.timeout ?? LOCK_MANAGER_DEFAULTS.waitForReplicasTimeout,
+    'waitForReplicas.timeout',
+  );
+  const onShortfall = options.onShortfall ?? 'fail';
+  if (onShortfall !== 'fail' && onShortfall !== 'report') {
+    throw new InvalidLockOptionsError(
+      'waitForReplicas.onShortfall',
+      `waitForReplicas.onShortfall must be "fail" (release the lock and fail the attempt) or "report" (keep it, emit replicaShortfall), but received ${describeValue(onShortfall)}.`,
+    );
+  }
+  return Object.freeze({ replicas, timeout, onShortfall });
 }
 
 function isRedisLike(value: unknown): value is Redis {

@@ -107,6 +107,7 @@ export class LeaseScheduler {
       redisKeys: lease.redisKeys,
       token: lease.token,
       ttl: lease.ttl,
+      fencingToken: lease.fencingToken,
     }));
     this.backend.extendMany(requests).then(
       (results) => this.settle(due, sentAt, results),

@@ -14,7 +14,9 @@ for i = 1, #KEYS do
   if holder == ARGV[1] then
     redis.call('DEL', KEYS[i])
     -- The channel has the key's name, so it lives in the key's slot (sharded pub/sub on Cluster).
-    redis.call('${publish}', KEYS[i], 'released')
+    -- The message identifies this release without revealing the token: with several masters a
+    -- waiter hears the same release from each of them and wakes once.
+    redis.call('${publish}', KEYS[i], string.sub(redis.sha1hex(ARGV[1]), 1, 16))
   elseif holder then
     result = -1
   elseif result == 1 then

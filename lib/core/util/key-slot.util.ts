@@ -69,3 +69,20 @@ export function tagForSlot(slot: number): string {
   }
   return slotTags[slot]!;
 }
+
+/**
+ * Keys grouped by Cluster slot, groups in slot order and keys sorted within a group: the
+ * canonical order in which a lock spread over several slots takes them, one group (one atomic
+ * script) after the other.
+ * @internal
+ */
+export function groupKeysBySlot(keys: readonly string[], clientPrefix: string): string[][] {
+  const groups = new Map<number, string[]>();
+  for (const key of keys) {
+    const slot = keySlot(clientPrefix + key);
+    const group = groups.get(slot);
+    if (group) group.push(key);
+    else groups.set(slot, [key]);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a - b).map(([, group]) => group.sort());
+}

@@ -1,0 +1,87 @@
+import type { Cluster, Redis } from 'ioredis';
+import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import { describeValue } from '../options/describe-value.util.js';
+import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
+import type { LockBackend } from './lock-backend.interface.js';
+import { QuorumBackend } from './quorum-backend.js';
+import { RedisBackend } from './redis-backend.js';
+
+/** Masters a quorum accepts: more would only add latency and operations. */
+const MAX_MASTERS = 15;
+
+/**
+ * The backend for what the manager was given: one client (a Redis, a Sentinel-managed Redis or
+ * a Cluster), or several independent masters for a Redlock quorum. Checks everything before
+ * any Redis call.
+ * @internal
+ */
+export function createBackend(client: unknown, options: ResolvedLockManagerOptions): LockBackend {
+  const config = {
+    keyPrefix: options.keyPrefix,
+    subscriber: options.subscriber,
+    waitForReplicas: options.waitForReplicas,
+  };
+  if (!Array.isArray(client)) return new RedisBackend(checkClient(client, 'client'), config);
+
+  const clients = client as readonly unknown[];
+  if (clients.length === 1) return new RedisBackend(checkClient(clients[0], 'client'), config);
+  if (clients.length === 2 || clients.length === 0 || clients.length > MAX_MASTERS) {
+    throw new InvalidLockOptionsError(
+      'client',
+      `A Redlock quorum needs 3 to ${MAX_MASTERS} independent masters (3 or 5 is usual), but received ${clients.length} clients. ` +
+        (clients.length === 2
+          ? 'With 2 the majority is both, so one failure stops all locking: add a third master or use one.'
+          : 'Pass one client, or an array of 3 or 5 clients.'),
+    );
+  }
+  const checked = clients.map((c, i) => {
+    const redis = checkClient(c, `client[${i}]`);
+    if ((redis as Cluster).isCluster === true) {
+      throw new InvalidLockOptionsError(
+        `client[${i}]`,
+        'A Redlock quorum is made of independent Redis masters (standalone or Sentinel clients), not Clusters. ' +
+          'Pass one Cluster client on its own to lock on a Cluster.',
+      );
+    }
+    return redis;
+  });
+  if (new Set(checked).size !== checked.length) {
+    throw new InvalidLockOptionsError(
+      'client',
+      'The same client appears twice in the list of masters: a quorum needs one client per independent master.',
+    );
+  }
+  const prefixes = new Set(checked.map((c) => c.options.keyPrefix ?? ''));
+  if (prefixes.size > 1) {
+    throw new InvalidLockOptionsError(
+      'client',
+      `The masters' clients have different ioredis keyPrefix options (${[...prefixes].map((p) => JSON.stringify(p)).join(', ')}): give them the same one, or none and use the manager's keyPrefix.`,
+    );
+  }
+  if (options.subscriber !== undefined) {
+    throw new InvalidLockOptionsError(
+      'subscriber',
+      'subscriber is for a single Redis. With several masters the manager opens one pub/sub connection per master (when a caller first waits) and closes them itself.',
+    );
+  }
+  return new QuorumBackend(
+    checked.map((c) => new RedisBackend(c, config)),
+    options.nodeTimeout,
+    options.owner,
+  );
+}
+
+function checkClient(value: unknown, option: string): Redis | Cluster {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
+    typeof (value as { duplicate?: unknown }).duplicate === 'function'
+  ) {
+    return value as Redis | Cluster;
+  }
+  throw new InvalidLockOptionsError(
+    option,
+    `LockManager needs an ioredis Redis or Cluster client (new Redis(url)), or an array of 3 or 5 Redis clients for a Redlock quorum, but received ${describeValue(value)}.`,
+  );
+}
