@@ -1,7 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import type { LockClient } from './core/lock-manager.js';
-import { LockManager } from './core/lock-manager.js';
+import { Cluster, Redis } from 'ioredis';
+import { type LockClient, type LockClients, LockManager } from './core/lock-manager.js';
 import {
   resolveRedisLockModuleOptions,
   type ResolvedRedisLockModuleOptions,
@@ -13,9 +12,10 @@ import {
   REDIS_LOCK_RESOLVED_OPTIONS,
 } from './redis-lock.internal-constants.js';
 
-/** The client, and whether the module created it (then it closes it on shutdown). */
+/** The client(s), and whether the module created them (then it closes them on shutdown). */
 export interface RedisLockConnection {
-  readonly client: LockClient;
+  /** One client, or the clients of a quorum. */
+  readonly client: LockClients;
   readonly owned: boolean;
 }
 
@@ -31,12 +31,16 @@ export const redisLockProviders: Provider[] = [
     provide: REDIS_LOCK_CONNECTION,
     useFactory: ({ connection }: ResolvedRedisLockModuleOptions): RedisLockConnection => {
       if (connection.kind === 'client') return { client: connection.client, owned: false };
-      const client =
-        connection.url === undefined
-          ? new Redis(connection.redis)
-          : new Redis(connection.url, connection.redis);
-      watchConnection(client);
-      return { client, owned: true };
+      if (connection.kind === 'cluster') {
+        const cluster = new Cluster(connection.nodes, connection.options);
+        watchConnection(cluster);
+        return { client: cluster, owned: true };
+      }
+      const { urls, redis } = connection;
+      const clients = (urls ?? [undefined]).map((url) =>
+        watchConnection(url === undefined ? new Redis(redis) : new Redis(url, redis)),
+      );
+      return { client: clients.length === 1 ? clients[0]! : clients, owned: true };
     },
     inject: [REDIS_LOCK_RESOLVED_OPTIONS],
   },
@@ -47,8 +51,19 @@ export const redisLockProviders: Provider[] = [
   },
   {
     provide: LockManager,
-    useFactory: (connection: RedisLockConnection, options: ResolvedRedisLockModuleOptions) =>
-      new LockManager(connection.client, options.manager),
+    useFactory: (connection: RedisLockConnection, options: ResolvedRedisLockModuleOptions) => {
+      try {
+        return new LockManager(connection.client, options.manager);
+      } catch (error) {
+        // Bootstrap stops here and no shutdown hook will run: do not leave the connections
+        // created above reconnecting forever.
+        if (connection.owned) {
+          const { client } = connection;
+          for (const c of Array.isArray(client) ? client : [client]) c.disconnect();
+        }
+        throw error;
+      }
+    },
     inject: [REDIS_LOCK_CONNECTION, REDIS_LOCK_RESOLVED_OPTIONS],
   },
 ];
@@ -58,7 +73,7 @@ export const redisLockProviders: Provider[] = [
  * reconnect attempt (ioredis emits an error on each), and keeps an unhandled 'error' event from
  * reaching the console as a stack trace.
  */
-function watchConnection(client: Redis): void {
+function watchConnection<T extends LockClient>(client: T): T {
   const logger = new Logger('RedisLock');
   let failing = false;
   client.on('error', (error: Error) => {
@@ -71,4 +86,5 @@ function watchConnection(client: Redis): void {
     failing = false;
     logger.log('Redis connection restored.');
   });
+  return client;
 }

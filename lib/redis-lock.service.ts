@@ -10,6 +10,7 @@ import type { AcquireOptions } from './core/interfaces/acquire-options.interface
 import type { LockInfo } from './core/interfaces/lock-info.interface.js';
 import type { Lock } from './core/lock.js';
 import { type LockKey, LockManager } from './core/lock-manager.js';
+import { closeClient } from './core/util/close-client.util.js';
 import { heldInChain, type LockFrame, lockContext } from './lock-context.js';
 import type { ResolvedRedisLockModuleOptions } from './options/resolve-module-options.js';
 import {
@@ -229,27 +230,13 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     this.draining = true;
     RedisLockService.alive.delete(this);
     await this.manager.close();
-    if (this.connection.owned) await closeConnection(this.connection.client);
+    if (this.connection.owned) {
+      const { client } = this.connection;
+      await Promise.all((Array.isArray(client) ? client : [client]).map((c) => closeClient(c)));
+    }
   }
 
   private assertOpen(): void {
     if (this.draining) throw new LockManagerClosedError();
   }
-}
-
-/** Quits a connection the module created and waits until its socket is closed. */
-async function closeConnection(client: RedisLockConnection['client']): Promise<void> {
-  if (client.status === 'end') return;
-  if (client.status !== 'ready') {
-    // Not connected (yet): nothing to say goodbye to.
-    client.disconnect();
-    return;
-  }
-  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
-  await client.quit().catch(() => client.disconnect());
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000)))]);
-  clearTimeout(timer);
-  // The status changed meanwhile (TypeScript still narrows it to 'ready').
-  if ((client.status as string) !== 'end') client.disconnect();
 }

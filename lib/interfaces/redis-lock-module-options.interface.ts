@@ -1,13 +1,15 @@
-import type { RedisOptions } from 'ioredis';
-import type { LockClient } from '../core/lock-manager.js';
+import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+import type { LockClients } from '../core/lock-manager.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 
 /**
  * Options of `RedisLockModule.forRoot()` / `forRootAsync()`.
  *
  * Give the module ONE way to reach Redis: `url` (optionally with `redis` options), `redis`
- * options alone, or an existing `client`. The module closes on shutdown only a connection it
- * created itself, never a client it was handed.
+ * options alone, `cluster`, or an existing `client`. Several URLs (or clients) make a Redlock
+ * quorum over independent masters. The module closes on shutdown only the connections it
+ * created itself, never a client it was handed. Application code (`@DistributedLock`,
+ * `RedisLockService`) stays the same on every topology.
  *
  * The lock defaults (`keyPrefix`, `ttl`, `waitTimeout`, `autoExtend`, `retry`, `driftFactor`,
  * `owner`, `maxKeyLength`) are those of the engine's `LockManagerOptions` and apply to every
@@ -20,19 +22,28 @@ import type { LockManagerOptions } from '../core/interfaces/lock-manager-options
 export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscriber'> {
   /**
    * A Redis URL, `redis://[user:password@]host:port[/db]` or `rediss://...` for TLS. The module
-   * creates the connection and closes it on shutdown.
+   * creates the connection and closes it on shutdown. A list of 3 to 15 URLs of independent
+   * masters makes a Redlock quorum (see "Choosing a topology" in the README).
    */
-  url?: string;
+  url?: string | readonly string[];
   /**
    * ioredis options of the connection the module creates (with `url`, they complete it; alone,
    * they describe it, e.g. `{ host, port }` or `{ sentinels, name }` for Sentinel).
    */
   redis?: RedisOptions;
   /**
-   * An ioredis `Redis` or `Cluster` client your application already has. The module uses it as
-   * it is and never closes it.
+   * A Redis Cluster the module connects to (and closes on shutdown): its seed nodes and ioredis
+   * Cluster options.
+   * @example
+   * cluster: { nodes: [{ host: 'redis-1', port: 6379 }, { host: 'redis-2', port: 6379 }] }
    */
-  client?: LockClient;
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
+  /**
+   * An ioredis `Redis` or `Cluster` client your application already has (or a list of `Redis`
+   * clients of independent masters, for a quorum). The module uses it as it is and never
+   * closes it.
+   */
+  client?: LockClients;
   /**
    * What `@DistributedLock` does when the lock is held by someone else after `waitTimeout`:
    * `'throw'` a `LockTimeoutError` (a 409 Conflict on an HTTP route), or `'skip'` the method.

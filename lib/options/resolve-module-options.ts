@@ -1,6 +1,6 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
-import type { LockClient } from '../core/lock-manager.js';
+import type { LockClients } from '../core/lock-manager.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import { describeValue } from '../core/options/describe-value.util.js';
 import {
@@ -17,8 +17,14 @@ import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-opt
 
 /** How the module reaches Redis (not part of the public API). */
 export type RedisLockConnectionOptions =
-  | { readonly kind: 'client'; readonly client: LockClient }
-  | { readonly kind: 'create'; readonly url: string | undefined; readonly redis: RedisOptions };
+  | { readonly kind: 'client'; readonly client: LockClients }
+  | {
+      readonly kind: 'create';
+      /** One URL, several (a quorum), or none (then `redis` alone describes the connection). */
+      readonly urls: readonly string[] | undefined;
+      readonly redis: RedisOptions;
+    }
+  | { readonly kind: 'cluster'; readonly nodes: ClusterNode[]; readonly options: ClusterOptions };
 
 /**
  * Every module default, validated and filled in once at bootstrap (not part of the public API).
@@ -33,7 +39,15 @@ export interface ResolvedRedisLockModuleOptions {
   readonly shutdownTimeout: number;
 }
 
-const MODULE_ONLY = ['url', 'redis', 'client', 'onLocked', 'reentrant', 'shutdownTimeout'];
+const MODULE_ONLY = [
+  'url',
+  'redis',
+  'cluster',
+  'client',
+  'onLocked',
+  'reentrant',
+  'shutdownTimeout',
+];
 const MANAGER_OPTIONS = [
   'keyPrefix',
   'ttl',
@@ -43,6 +57,8 @@ const MANAGER_OPTIONS = [
   'driftFactor',
   'owner',
   'maxKeyLength',
+  'nodeTimeout',
+  'waitForReplicas',
 ];
 
 /**
@@ -81,33 +97,59 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
 }
 
 function resolveConnection(options: RedisLockModuleOptions): RedisLockConnectionOptions {
-  const { url, redis, client } = options;
+  const { url, redis, client, cluster } = options;
+  const ways = [
+    client !== undefined,
+    url !== undefined || redis !== undefined,
+    cluster !== undefined,
+  ];
+  if (ways.filter(Boolean).length > 1) {
+    throw new InvalidLockOptionsError(
+      'client',
+      'RedisLockModule got more than one way to reach Redis (client, url/redis, cluster): give it exactly one.',
+    );
+  }
   if (client !== undefined) {
-    if (url !== undefined || redis !== undefined) {
+    const clients: readonly unknown[] = Array.isArray(client) ? client : [client];
+    if (clients.length === 0 || !clients.every(isIoredisClient)) {
       throw new InvalidLockOptionsError(
         'client',
-        'RedisLockModule got a client and url/redis options: give it one way to reach Redis. With client, the module uses your connection as it is.',
-      );
-    }
-    if (
-      typeof client !== 'object' ||
-      client === null ||
-      typeof (client as { defineCommand?: unknown }).defineCommand !== 'function'
-    ) {
-      throw new InvalidLockOptionsError(
-        'client',
-        `RedisLockModule option client must be an ioredis Redis or Cluster instance, but received ${describeValue(client)}.`,
+        `RedisLockModule option client must be an ioredis Redis or Cluster instance (or a list of Redis instances for a quorum), but received ${describeValue(client)}.`,
       );
     }
     return { kind: 'client', client };
   }
+  if (cluster !== undefined) {
+    if (
+      typeof cluster !== 'object' ||
+      cluster === null ||
+      !Array.isArray(cluster.nodes) ||
+      cluster.nodes.length === 0
+    ) {
+      throw new InvalidLockOptionsError(
+        'cluster',
+        `RedisLockModule option cluster must look like { nodes: [{ host, port }, ...], options? }, but received ${describeValue(cluster)}.`,
+      );
+    }
+    return { kind: 'cluster', nodes: cluster.nodes, options: cluster.options ?? {} };
+  }
   if (url === undefined && redis === undefined) {
     throw new InvalidLockOptionsError(
       'url',
-      "RedisLockModule needs a Redis connection: pass url ('redis://localhost:6379'), redis (ioredis options) or client (an ioredis instance you already have).",
+      "RedisLockModule needs a Redis connection: pass url ('redis://localhost:6379'), redis (ioredis options), cluster, or client (an ioredis instance you already have).",
     );
   }
-  if (url !== undefined) validateUrl(url);
+  let urls: readonly string[] | undefined;
+  if (url !== undefined) {
+    urls = Array.isArray(url) ? url : [url as string];
+    if (urls.length === 0) {
+      throw new InvalidLockOptionsError(
+        'url',
+        'RedisLockModule option url is an empty list: give one URL, or 3 to 15 for a quorum.',
+      );
+    }
+    urls.forEach(validateUrl);
+  }
   if (
     redis !== undefined &&
     (typeof redis !== 'object' || redis === null || Array.isArray(redis))
@@ -117,7 +159,15 @@ function resolveConnection(options: RedisLockModuleOptions): RedisLockConnection
       `RedisLockModule option redis must be an ioredis options object such as { host: 'localhost', port: 6379 }, but received ${describeValue(redis)}.`,
     );
   }
-  return { kind: 'create', url, redis: redis ?? {} };
+  return { kind: 'create', urls, redis: redis ?? {} };
+}
+
+function isIoredisClient(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function'
+  );
 }
 
 function validateUrl(url: unknown): void {

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { closeClient } from '../util/close-client.util.js';
 import type { WakeupTransport } from './lock-backend.interface.js';
 
 /**
@@ -55,13 +56,7 @@ export class RedisWakeupTransport implements WakeupTransport {
   }
 
   async close(): Promise<void> {
-    if (this.owned) {
-      try {
-        await this.connection.quit();
-      } catch {
-        this.connection.disconnect();
-      }
-    }
+    if (this.owned) await closeClient(this.connection);
     for (const detach of this.detach.splice(0)) detach();
   }
 }

@@ -111,7 +111,8 @@ export class WakeupHub {
     this.channels.clear();
     this.transport = undefined;
     if (transport) {
-      if (active.length > 0) await transport.unsubscribe(active).catch(() => undefined);
+      // Not awaited: on a connection that is down it would wait for a reconnect forever.
+      if (active.length > 0) transport.unsubscribe(active).catch(() => undefined);
       await transport.close();
     }
   }
@@ -195,11 +196,11 @@ export class WakeupHub {
     if (this.channels.size === 0 && transport) {
       // Nothing to listen to: close the connection so an idle process can exit.
       this.transport = undefined;
-      await transport.unsubscribe(stale).catch(() => undefined);
+      transport.unsubscribe(stale).catch(() => undefined);
       await transport.close().catch(() => undefined);
       return;
     }
-    if (stale.length > 0 && transport) await transport.unsubscribe(stale).catch(() => undefined);
+    if (stale.length > 0 && transport) transport.unsubscribe(stale).catch(() => undefined);
     if (stillIdle) this.scheduleSweep();
   }
 }
