@@ -16,8 +16,13 @@ const swc = [
 
 const common = {
   transform: { '^.+\\.ts$': swc },
-  // Sources import with the .js suffix Node's ESM resolution needs; jest resolves the .ts file.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // Sources import with the .js suffix Node's ESM resolution needs; jest resolves the .ts file.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The sample app imports the library by its package name: test it against the sources.
+    '^nestjs-redis-lock$': '<rootDir>/lib/index.ts',
+    '^nestjs-redis-lock/core$': '<rootDir>/lib/core/index.ts',
+  },
   testEnvironment: 'node',
 };
 
@@ -33,6 +38,11 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'sample-app',
+      testMatch: ['<rootDir>/sample-app/test/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'smoke',
