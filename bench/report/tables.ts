@@ -15,14 +15,27 @@ export function buildTables(results: BenchResults): Table[] {
   if (results.uncontended) {
     tables.push({
       title: `1. Uncontended: one loop, acquire + release on fresh keys (${p.uncontended.rounds} rounds × ${thousands(p.uncontended.iterations)})`,
-      headers: ['contender', 'ops/s', '× floor', 'p50 ms', 'p99 ms'],
+      headers: [
+        'contender',
+        'ops/s',
+        '× floor',
+        'p50 ms',
+        'p99 ms',
+        'client CPU µs',
+        'Redis CPU µs',
+      ],
       rows: results.uncontended.map((f) => [
         f.id,
         thousands(f.opsPerSec),
         fixed(f.ratioToFloor, 3),
         fixed(f.p50Ms, 3),
         fixed(f.p99Ms, 3),
+        fixed(f.clientCpuUsPerOp, 1),
+        fixed(f.redisCpuUsPerOp, 1),
       ]),
+      notes: [
+        'CPU µs = CPU time per acquire + release, of the benchmark process (library, ioredis, socket writes) and of redis-server',
+      ],
     });
   }
 

@@ -1,5 +1,10 @@
 import type { ContenderSpec } from '../libraries/contender.js';
-import { interleave, medianRatioToFloor, type Participant } from '../support/interleave.js';
+import {
+  floorId,
+  interleave,
+  medianRatioToFloor,
+  type Participant,
+} from '../support/interleave.js';
 import { median, round } from '../support/stats.js';
 import type { RedisServer } from '../../test/support/redis-server.js';
 
@@ -55,7 +60,7 @@ export async function runParallel(
       // The loops finish the pair they started at the deadline: count them over the time taken.
       return completed / ((performance.now() - started) / 1000);
     });
-    const floorOps = samples.get(specs[0]!.id)!;
+    const floorOps = samples.get(floorId(specs))!;
     return specs.map((spec) => {
       const ops = samples.get(spec.id)!;
       return {

@@ -1,5 +1,11 @@
 import type { ContenderSpec } from '../libraries/contender.js';
-import { interleave, medianRatioToFloor, type Participant } from '../support/interleave.js';
+import {
+  floorId,
+  interleave,
+  medianRatioToFloor,
+  type Participant,
+} from '../support/interleave.js';
+import { redisCpuSeconds } from '../support/redis-cpu.js';
 import { median, percentile, round } from '../support/stats.js';
 import type { RedisServer } from '../../test/support/redis-server.js';
 
@@ -18,6 +24,14 @@ export interface UncontendedFigures {
   /** Latency of one acquire + release, over every iteration of every round. */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /**
+   * CPU time this process (the library's JavaScript, ioredis, the socket writes) spent per
+   * acquire + release, median over rounds. Far less sensitive to other work on the machine than
+   * ops/s, so it shows the library's own cost even on a busy machine.
+   */
+  readonly clientCpuUsPerOp: number;
+  /** CPU time redis-server spent per acquire + release (its scripts and commands). */
+  readonly redisCpuUsPerOp: number;
   readonly iterations: number;
   /** Median over rounds of (this contender's ops/s) / (the floor's ops/s in the same round). */
   readonly ratioToFloor: number;
@@ -26,6 +40,8 @@ export interface UncontendedFigures {
 interface RoundSample {
   readonly opsPerSec: number;
   readonly latenciesMs: number[];
+  readonly clientCpuUs: number;
+  readonly redisCpuUs: number;
 }
 
 /**
@@ -53,6 +69,8 @@ export async function runUncontended(
       params.rounds,
       async ({ spec, contender }, r) => {
         const latenciesMs: number[] = new Array(params.iterations);
+        const redisBefore = await redisCpuSeconds(server);
+        const cpuBefore = process.cpuUsage();
         const started = performance.now();
         for (let i = 0; i < params.iterations; i++) {
           const t0 = performance.now();
@@ -61,10 +79,17 @@ export async function runUncontended(
           latenciesMs[i] = performance.now() - t0;
         }
         const elapsedS = (performance.now() - started) / 1000;
-        return { opsPerSec: params.iterations / elapsedS, latenciesMs } satisfies RoundSample;
+        const cpu = process.cpuUsage(cpuBefore);
+        const redisUsed = (await redisCpuSeconds(server)) - redisBefore;
+        return {
+          opsPerSec: params.iterations / elapsedS,
+          latenciesMs,
+          clientCpuUs: (cpu.user + cpu.system) / params.iterations,
+          redisCpuUs: (redisUsed * 1e6) / params.iterations,
+        } satisfies RoundSample;
       },
     );
-    const floorOps = samples.get(specs[0]!.id)!.map((s) => s.opsPerSec);
+    const floorOps = samples.get(floorId(specs))!.map((s) => s.opsPerSec);
     return specs.map((spec) => {
       const own = samples.get(spec.id)!;
       const ops = own.map((s) => s.opsPerSec);
@@ -75,6 +100,8 @@ export async function runUncontended(
         opsPerSecByRound: ops.map((v) => round(v, 0)),
         p50Ms: round(percentile(latencies, 50)),
         p99Ms: round(percentile(latencies, 99)),
+        clientCpuUsPerOp: round(median(own.map((s) => s.clientCpuUs)), 1),
+        redisCpuUsPerOp: round(median(own.map((s) => s.redisCpuUs)), 1),
         iterations: latencies.length,
         ratioToFloor: round(medianRatioToFloor(ops, floorOps, median)),
       };

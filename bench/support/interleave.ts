@@ -25,6 +25,13 @@ export async function interleave<P extends { readonly spec: ContenderSpec }, S>(
   return samples;
 }
 
+/** The floor's id: ratios are taken to it. */
+export function floorId(specs: readonly ContenderSpec[]): string {
+  const floor = specs.find((spec) => spec.library === 'floor');
+  if (!floor) throw new Error('the contenders must include the floor');
+  return floor.id;
+}
+
 /**
  * For each round, a contender's figure divided by the floor's figure of the same round; the
  * median of those. A per-round ratio cancels out the load the machine had during that round.

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { ContenderSpec } from '../../libraries/contender.js';
 import { addCounts, totalCommands, type CommandCounts } from '../../support/command-counter.js';
-import { interleave, medianRatioToFloor } from '../../support/interleave.js';
+import { floorId, interleave, medianRatioToFloor } from '../../support/interleave.js';
 import { median, round } from '../../support/stats.js';
 import { monotonicMs } from '../../support/time.js';
 import type { RedisServer } from '../../../test/support/redis-server.js';
@@ -170,8 +170,7 @@ export async function runContention(
         errors: results.flatMap((result) => result.errors),
       } satisfies RoundSample;
     });
-    const floorId = specs.find((s) => s.library === 'floor')!.id;
-    const floorRates = samples.get(floorId)!.map((s) => s.figures.criticalSectionsPerSec);
+    const floorRates = samples.get(floorId(specs))!.map((s) => s.figures.criticalSectionsPerSec);
     return specs.map((spec) => summarize(spec.id, samples.get(spec.id)!, floorRates));
   } finally {
     await pool.stop();
