@@ -55,6 +55,8 @@ export function buildTables(results: BenchResults): Table[] {
         'contender',
         'CS/s',
         '× spin floor',
+        'hold ms',
+        'gap mean ms',
         'gap p50 ms',
         'gap p99 ms',
         'wait p99 ms',
@@ -67,6 +69,8 @@ export function buildTables(results: BenchResults): Table[] {
         f.id,
         fixed(f.criticalSectionsPerSec, 0),
         fixed(f.ratioToSpinFloor, 3),
+        fixed(f.holdMeanMs, 3),
+        fixed(f.handoffGapMeanMs, 3),
         fixed(f.handoffGapP50Ms, 3),
         fixed(f.handoffGapP99Ms, 3),
         fixed(f.waitP99Ms, 1),
@@ -76,7 +80,8 @@ export function buildTables(results: BenchResults): Table[] {
         String(f.overlaps),
       ]),
       notes: [
-        'CS = critical section; gap = from a release being sent to the next grant anywhere; cmds = commands the clients sent (Lua-internal calls excluded)',
+        'CS = critical section; hold = mean time a holder kept the lock (at least 1 ms); gap = from a release being sent to the next grant anywhere; CS/s ≈ 1000 / (hold + gap mean)',
+        'cmds = commands the clients sent per CS (Lua-internal calls excluded); min/max = fairness: fewest / most CS of any worker; wait = from asking to getting the lock',
       ],
     });
   }

@@ -1,5 +1,5 @@
 import { totalCommands, type CommandCounts } from '../../support/command-counter.js';
-import { percentile, round } from '../../support/stats.js';
+import { percentile, round, sum } from '../../support/stats.js';
 import type { Section } from './protocol.js';
 
 export interface WindowFigures {
@@ -8,6 +8,9 @@ export interface WindowFigures {
   /** From a release being sent to the next grant, whoever gets it. */
   readonly handoffGapP50Ms: number;
   readonly handoffGapP99Ms: number;
+  /** Mean time a worker held the lock, and mean handoff gap: CS/s ≈ 1000 / (hold + gap). */
+  readonly holdMeanMs: number;
+  readonly handoffGapMeanMs: number;
   /** From a worker asking for the lock to getting it. */
   readonly waitP50Ms: number;
   readonly waitP99Ms: number;
@@ -37,6 +40,7 @@ export function analyzeSections(
   let latestEnd = -Infinity;
   const gaps: number[] = [];
   const waits: number[] = [];
+  const holds: number[] = [];
   const perWorker = new Array<number>(workerCount).fill(0);
   let inWindow = 0;
   for (const [askedAt, acquiredAt, releasedAt, worker] of ordered) {
@@ -47,6 +51,7 @@ export function analyzeSections(
       inWindow++;
       perWorker[worker]!++;
       waits.push(acquiredAt - askedAt);
+      holds.push(releasedAt - acquiredAt);
       if (latestEnd !== -Infinity) gaps.push(acquiredAt - latestEnd);
     }
     latestEnd = Math.max(latestEnd, releasedAt);
@@ -57,6 +62,8 @@ export function analyzeSections(
   return {
     criticalSectionsPerSec: round(inWindow / windowS, 1),
     criticalSections: inWindow,
+    holdMeanMs: round(sum(holds) / holds.length),
+    handoffGapMeanMs: round(sum(gaps) / gaps.length),
     handoffGapP50Ms: round(percentile(gaps, 50)),
     handoffGapP99Ms: round(percentile(gaps, 99)),
     waitP50Ms: round(percentile(waits, 50), 2),

@@ -27,6 +27,8 @@ export interface ContentionFigures {
   readonly criticalSectionsPerSecByRound: readonly number[];
   /** Median over rounds of this contender's critical sections/s over the spin floor's. */
   readonly ratioToSpinFloor: number;
+  readonly holdMeanMs: number;
+  readonly handoffGapMeanMs: number;
   readonly handoffGapP50Ms: number;
   readonly handoffGapP99Ms: number;
   readonly waitP50Ms: number;
@@ -196,6 +198,8 @@ function summarize(
     criticalSectionsPerSec: round(median(rates), 1),
     criticalSectionsPerSecByRound: rates,
     ratioToSpinFloor: round(medianRatioToFloor(rates, floorRates, median)),
+    holdMeanMs: round(pick((w) => w.holdMeanMs)),
+    handoffGapMeanMs: round(pick((w) => w.handoffGapMeanMs)),
     handoffGapP50Ms: round(pick((w) => w.handoffGapP50Ms)),
     handoffGapP99Ms: round(pick((w) => w.handoffGapP99Ms)),
     waitP50Ms: round(

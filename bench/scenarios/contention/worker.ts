@@ -22,6 +22,19 @@ function send(message: FromWorker): void {
   process.send!(message);
 }
 
+/**
+ * Holds the lock for at least `ms`, as work awaiting I/O would. A timer alone is not enough: in a
+ * process whose event loop never sleeps (the spin floor's), setTimeout counts from a stale loop
+ * clock and fires up to a few tenths of a millisecond early, which would hand the spinning floor
+ * shorter critical sections than everyone else. The remainder is waited out on the monotonic clock.
+ */
+async function hold(since: number, ms: number): Promise<void> {
+  await sleep(ms);
+  while (monotonicMs() - since < ms) {
+    // busy: less than a millisecond, and only when the timer fired early
+  }
+}
+
 async function run(message: RunMessage): Promise<void> {
   // A fresh contender per run, closed after it: what one library does when it starts or stops
   // (a subscriber connecting, or closing when idle) never lands in another library's window.
@@ -59,7 +72,7 @@ async function run(message: RunMessage): Promise<void> {
         return;
       }
       const acquiredAt = monotonicMs();
-      await sleep(message.holdMs);
+      await hold(acquiredAt, message.holdMs);
       // Taken before the release is sent: the handoff gap is counted from here.
       const releasedAt = monotonicMs();
       try {
