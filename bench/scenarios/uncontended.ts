@@ -26,8 +26,7 @@ export interface UncontendedFigures {
   readonly p99Ms: number;
   /**
    * CPU time this process (the library's JavaScript, ioredis, the socket writes) spent per
-   * acquire + release, median over rounds. Far less sensitive to other work on the machine than
-   * ops/s, so it shows the library's own cost even on a busy machine.
+   * acquire + release, median over rounds: where a difference in ops/s comes from.
    */
   readonly clientCpuUsPerOp: number;
   /** CPU time redis-server spent per acquire + release (its scripts and commands). */
