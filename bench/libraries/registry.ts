@@ -1,0 +1,22 @@
+import type { ContenderSpec } from './contender.js';
+import { FLOOR } from './floor.js';
+import { OURS_DEFAULT, OURS_TUNED } from './ours.js';
+import { REDLOCK_DEFAULT, REDLOCK_TUNED } from './redlock.js';
+import { SEMAPHORE_DEFAULT, SEMAPHORE_TUNED } from './redis-semaphore.js';
+
+/** Every contender, the floor first: ratios are taken to it. */
+export const CONTENDERS: readonly ContenderSpec[] = [
+  FLOOR,
+  OURS_DEFAULT,
+  OURS_TUNED,
+  REDLOCK_DEFAULT,
+  REDLOCK_TUNED,
+  SEMAPHORE_DEFAULT,
+  SEMAPHORE_TUNED,
+];
+
+export function contenderById(id: string): ContenderSpec {
+  const spec = CONTENDERS.find((c) => c.id === id);
+  if (!spec) throw new Error(`unknown contender ${id}`);
+  return spec;
+}

@@ -1,0 +1,59 @@
+import type { Mode } from '../config.js';
+import type { ContentionFigures, ContentionParams } from '../scenarios/contention/coordinator.js';
+import type {
+  DecoratorFigures,
+  DecoratorParams,
+} from '../scenarios/decorator-overhead/decorator-overhead.js';
+import type { HeldLocksFigures, HeldLocksParams } from '../scenarios/held-locks/coordinator.js';
+import type { ParallelFigures, ParallelParams } from '../scenarios/parallel.js';
+import type { RoundTripFigures } from '../scenarios/round-trips.js';
+import type { UncontendedFigures, UncontendedParams } from '../scenarios/uncontended.js';
+import type { MachineInfo } from '../support/machine.js';
+import type { Versions } from '../support/versions.js';
+
+export interface ContenderDescription {
+  readonly id: string;
+  readonly library: string;
+  readonly tuning: string;
+  readonly options: object;
+  readonly settings: string;
+}
+
+export type TargetStatus = 'met' | 'missed' | 'not run';
+
+export interface TargetOutcome {
+  readonly scenario: number;
+  readonly target: string;
+  readonly status: TargetStatus;
+  /** The figure the verdict rests on, in words with its number. */
+  readonly measured: string;
+}
+
+/** Everything one run measured: the JSON file is exactly this. */
+export interface BenchResults {
+  readonly schema: 1;
+  readonly mode: Mode;
+  readonly startedAt: string;
+  durationS?: number;
+  readonly machine: MachineInfo;
+  readonly versions: Versions;
+  readonly contenders: readonly ContenderDescription[];
+  readonly parameters: {
+    readonly uncontended: UncontendedParams;
+    readonly parallel: ParallelParams;
+    readonly contention: ContentionParams;
+    readonly decorator: DecoratorParams;
+    readonly heldLocks: HeldLocksParams;
+  };
+  /** How commands are counted, for the reader of the JSON. */
+  readonly commandCounting: string;
+  uncontended?: UncontendedFigures[];
+  parallel?: ParallelFigures[];
+  contention?: ContentionFigures[];
+  decoratorOverhead?: DecoratorFigures;
+  heldLocks?: HeldLocksFigures[];
+  roundTrips?: RoundTripFigures[];
+  targets?: TargetOutcome[];
+  /** Faults that make the run invalid (overlaps, library errors): non-empty means exit code 1. */
+  broken: string[];
+}

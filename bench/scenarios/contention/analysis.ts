@@ -1,0 +1,77 @@
+import { totalCommands, type CommandCounts } from '../../support/command-counter.js';
+import { percentile, round, sum } from '../../support/stats.js';
+import type { Section } from './protocol.js';
+
+export interface WindowFigures {
+  readonly criticalSectionsPerSec: number;
+  readonly criticalSections: number;
+  /** From a release being sent to the next grant, whoever gets it. */
+  readonly handoffGapP50Ms: number;
+  readonly handoffGapP99Ms: number;
+  /** Mean time a worker held the lock, and mean handoff gap: CS/s ≈ 1000 / (hold + gap). */
+  readonly holdMeanMs: number;
+  readonly handoffGapMeanMs: number;
+  /** From a worker asking for the lock to getting it. */
+  readonly waitP50Ms: number;
+  readonly waitP99Ms: number;
+  readonly commandsPerCriticalSection: number;
+  /** Critical sections per worker in the window: the least and the most any worker had. */
+  readonly perWorkerMin: number;
+  readonly perWorkerMax: number;
+  readonly fairness: number;
+  /** Critical sections that began before the previous one ended (the whole run, not only the window). */
+  readonly overlaps: number;
+}
+
+/**
+ * Turns the critical sections every worker of every process recorded into the scenario's
+ * figures. Timestamps come from one system-wide monotonic clock, so sections from different
+ * processes can be put in one order.
+ */
+export function analyzeSections(
+  sections: readonly Section[],
+  workerCount: number,
+  measureFrom: number,
+  measureUntil: number,
+  commands: CommandCounts,
+): WindowFigures {
+  const ordered = [...sections].sort((a, b) => a[1] - b[1]);
+  let overlaps = 0;
+  let latestEnd = -Infinity;
+  const gaps: number[] = [];
+  const waits: number[] = [];
+  const holds: number[] = [];
+  const perWorker = new Array<number>(workerCount).fill(0);
+  let inWindow = 0;
+  for (const [askedAt, acquiredAt, releasedAt, worker] of ordered) {
+    // acquiredAt is taken after Redis granted the lock and releasedAt before the release was
+    // sent, so an exclusive lock can never produce acquiredAt < an earlier section's releasedAt.
+    if (acquiredAt < latestEnd) overlaps++;
+    if (acquiredAt >= measureFrom && acquiredAt < measureUntil) {
+      inWindow++;
+      perWorker[worker]!++;
+      waits.push(acquiredAt - askedAt);
+      holds.push(releasedAt - acquiredAt);
+      if (latestEnd !== -Infinity) gaps.push(acquiredAt - latestEnd);
+    }
+    latestEnd = Math.max(latestEnd, releasedAt);
+  }
+  const windowS = (measureUntil - measureFrom) / 1000;
+  const min = Math.min(...perWorker);
+  const max = Math.max(...perWorker);
+  return {
+    criticalSectionsPerSec: round(inWindow / windowS, 1),
+    criticalSections: inWindow,
+    holdMeanMs: round(sum(holds) / holds.length),
+    handoffGapMeanMs: round(sum(gaps) / gaps.length),
+    handoffGapP50Ms: round(percentile(gaps, 50)),
+    handoffGapP99Ms: round(percentile(gaps, 99)),
+    waitP50Ms: round(percentile(waits, 50), 2),
+    waitP99Ms: round(percentile(waits, 99), 2),
+    commandsPerCriticalSection: round(totalCommands(commands) / Math.max(1, inWindow), 2),
+    perWorkerMin: min,
+    perWorkerMax: max,
+    fairness: round(max === 0 ? 0 : min / max),
+    overlaps,
+  };
+}

@@ -1,0 +1,57 @@
+import { Command } from 'ioredis';
+
+/** Commands by lower-case name. */
+export type CommandCounts = Record<string, number>;
+
+const counts: CommandCounts = {};
+let installed = false;
+
+/**
+ * Counts, in this process, every command ioredis writes to a Redis socket: on every connection
+ * (pub/sub subscribers included), EVAL and EVALSHA as sent, and never the commands a Lua script
+ * runs inside Redis. That is "what the clients send", the cost a library puts on the network and
+ * on Redis's command loop. Redis's INFO commandstats cannot tell this apart: it also counts the
+ * calls made inside scripts. MONITOR can, but slows Redis down too much to run while timing.
+ *
+ * The hook sits on `Command.prototype.toWritable` because ioredis calls it exactly once per write
+ * (a command re-queued while offline passes `sendCommand` twice but is written once), and the
+ * script commands of `defineCommand` call it through `super` after choosing EVAL or EVALSHA.
+ * Its cost, one property increment per command, is the same for every library.
+ */
+export function installCommandCounter(): void {
+  if (installed) return;
+  installed = true;
+  const original = Command.prototype.toWritable;
+  Command.prototype.toWritable = function countedToWritable(this: Command, socket: object) {
+    const name = this.name.toLowerCase();
+    counts[name] = (counts[name] ?? 0) + 1;
+    return original.call(this, socket);
+  };
+}
+
+/** A copy of the counts so far. */
+export function commandSnapshot(): CommandCounts {
+  if (!installed) throw new Error('installCommandCounter() was not called in this process');
+  return { ...counts };
+}
+
+/** What was sent between two snapshots. */
+export function commandsBetween(before: CommandCounts, after: CommandCounts): CommandCounts {
+  const diff: CommandCounts = {};
+  for (const [name, count] of Object.entries(after)) {
+    const delta = count - (before[name] ?? 0);
+    if (delta > 0) diff[name] = delta;
+  }
+  return diff;
+}
+
+export function addCounts(into: CommandCounts, more: CommandCounts): CommandCounts {
+  for (const [name, count] of Object.entries(more)) into[name] = (into[name] ?? 0) + count;
+  return into;
+}
+
+export function totalCommands(counts: CommandCounts): number {
+  let total = 0;
+  for (const count of Object.values(counts)) total += count;
+  return total;
+}
