@@ -161,8 +161,10 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
   async enter(key: LockKey, options: AcquireOptions, reentrant: boolean): Promise<LockEntry> {
     this.assertOpen();
     const keys = typeof key === 'string' ? [key] : [...new Set(key)];
-    const held = reentrant ? heldInChain(this) : new Map<string, Lock>();
-    const missing = keys.filter((k) => !held.has(k));
+    const parent = lockContext.getStore();
+    // Outside any locked call (the common case) there is nothing to re-enter.
+    const held = reentrant && parent ? heldInChain(this) : undefined;
+    const missing = held ? keys.filter((k) => !held.has(k)) : keys;
     let acquired: Lock | undefined;
     if (missing.length > 0) {
       acquired = await this.manager.acquire(missing.length === 1 ? missing[0]! : missing, options);
@@ -173,15 +175,8 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
         throw new LockManagerClosedError();
       }
     }
-    const lock = acquired ?? held.get(keys[0]!)!;
-    const frame: LockFrame = { lock, keys, owner: this, parent: lockContext.getStore() };
-    return {
-      lock,
-      run: (fn) => lockContext.run(frame, fn),
-      exit: async () => {
-        if (acquired) await acquired.release();
-      },
-    };
+    const lock = acquired ?? held!.get(keys[0]!)!;
+    return new Entry(lock, acquired !== undefined, { lock, keys, owner: this, parent });
   }
 
   /**
@@ -238,5 +233,23 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
 
   private assertOpen(): void {
     if (this.draining) throw new LockManagerClosedError();
+  }
+}
+
+/** A lock entered by a call chain (the object behind `LockEntry`). */
+class Entry implements LockEntry {
+  constructor(
+    readonly lock: Lock,
+    /** Whether this entry acquired the lock (and so releases it), or re-entered a held one. */
+    private readonly owns: boolean,
+    private readonly frame: LockFrame,
+  ) {}
+
+  run<T>(fn: () => T): T {
+    return lockContext.run(this.frame, fn);
+  }
+
+  async exit(): Promise<void> {
+    if (this.owns) await this.lock.release();
   }
 }

@@ -1,4 +1,5 @@
 import { LockLostError, type LockLostReason } from './errors/lock-lost.error.js';
+import { LockReleasedError } from './errors/lock-released.error.js';
 
 /** @internal */
 export type LeaseState = 'held' | 'releasing' | 'released' | 'lost';
@@ -41,7 +42,7 @@ export class LockLease {
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.state === 'released' || this.state === 'lost') {
-        this.controller.abort(this.abortReason);
+        this.controller.abort(this.reason());
       }
     }
     return this.controller.signal;
@@ -61,9 +62,16 @@ export class LockLease {
     return true;
   }
 
-  markReleased(reason: unknown): void {
+  /** Marks the lease released; its signal (if anyone made one) aborts with LockReleasedError. */
+  markReleased(): void {
     this.state = 'released';
-    this.abort(reason);
+    // Building an Error captures a stack: only worth it when a signal is there to carry it.
+    if (this.controller) this.controller.abort(this.reason());
+  }
+
+  private reason(): unknown {
+    this.abortReason ??= new LockReleasedError(this.key);
+    return this.abortReason;
   }
 
   private abort(reason: unknown): void {

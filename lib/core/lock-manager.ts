@@ -38,7 +38,7 @@ import { LeaseScheduler } from './renewal/lease-scheduler.js';
 import { driftFor, monotonicNow } from './util/clock.util.js';
 import { jittered } from './util/delay.util.js';
 import { createLockToken } from './util/token.util.js';
-import { withTimeout } from './util/with-timeout.util.js';
+import { DeadlineWatch } from './util/deadline-watch.js';
 import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
 
 /**
@@ -117,6 +117,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private readonly backend: LockBackend;
   private readonly hub: WakeupHub;
   private readonly scheduler: LeaseScheduler;
+  private readonly deadlines = new DeadlineWatch();
   private readonly defaultRequest: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
   private closing: Promise<void> | undefined;
 
@@ -339,12 +340,20 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let lastError: unknown;
     let lastAttempt = false;
     let waitStarted = false;
+    /** Whether the last wait ended with a wakeup (the attempt after it may still lose). */
+    let woken = false;
     let outcome: 'acquired' | 'timeout' | 'aborted' | 'error' = 'error';
 
     try {
+      // The channel this call would wait on, when its first key is the one held.
+      const firstChannel = this.backend.channelFor(redisKeys[0]!);
       for (;;) {
-        const activeAtSend = membership?.active === true;
-        const generationAtSend = membership?.generation ?? 0;
+        // Before the call joins a channel, other waiters of this process may already listen
+        // to it: then a release during this attempt cannot go unnoticed.
+        const listening = membership ?? this.hub.peek(firstChannel);
+        const channelAtSend = membership?.channel ?? firstChannel;
+        const activeAtSend = listening?.active === true;
+        const generationAtSend = listening?.generation ?? 0;
         const sentAt = monotonicNow();
         attempts++;
         const reply = await this.attempt(redisKeys, token, ttl, deadline, signal);
@@ -409,7 +418,12 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
             this.emitWaitStarted(key);
           }
           membership = this.hub.join(channel);
-          if (lastError === undefined) {
+          const noticed =
+            activeAtSend &&
+            channelAtSend === channel &&
+            membership.active &&
+            membership.generation === generationAtSend;
+          if (lastError === undefined && !noticed) {
             // A release announced before the subscription was active would be missed: once
             // listening, look again before waiting.
             const ready = await this.waitFor(membership.ready(), deadline, signal);
@@ -439,7 +453,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
           Math.min(jittered(delay), untilDeadline, holderTtl >= 0 ? holderTtl + 1 : Infinity),
         );
         delay = Math.min(delay * factor, maxDelay);
-        const waited = await membership.wait(pause, signal);
+        const waited = await membership.wait(pause, signal, woken);
+        woken = waited === 'woken';
         if (waited === 'aborted') {
           outcome = 'aborted';
           throw this.failed(
@@ -488,15 +503,17 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       const finish = (outcome: AttemptOutcome): void => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        watched?.cancel();
         signal?.removeEventListener('abort', onAbort);
         resolve(outcome);
       };
       const onAbort = (): void => finish({ acquired: false, failure: 'aborted' });
-      const timer =
+      const watched =
         budget === Infinity
           ? undefined
-          : setTimeout(() => finish({ acquired: false, failure: 'deadline' }), budget);
+          : this.deadlines.watch(monotonicNow() + budget, () =>
+              finish({ acquired: false, failure: 'deadline' }),
+            );
       signal?.addEventListener('abort', onAbort, { once: true });
       pending.then(
         (reply) => {
@@ -616,9 +633,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     try {
       // Past the validity window the key is gone anyway: do not hang on an unreachable Redis.
       const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - monotonicNow() + 1_000);
-      result = await withTimeout(this.backend.release(redisKeys, token), budget);
+      result = await this.deadlines.bound(this.backend.release(redisKeys, token), budget);
     } catch (error) {
-      lease.markReleased(new LockReleasedError(key));
+      lease.markReleased();
       if (error instanceof QuorumShortfall) throw this.backendError(key, 'release', error);
       throw new LockBackendError(
         key,
@@ -629,7 +646,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       );
     }
     if (result === 'ok') {
-      lease.markReleased(new LockReleasedError(key));
+      lease.markReleased();
       if (this.listenerCount('released') > 0) {
         this.emit('released', {
           key,
@@ -652,7 +669,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let result;
     try {
       const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - sentAt);
-      result = await withTimeout(
+      result = await this.deadlines.bound(
         this.backend.extend({
           redisKeys: lease.redisKeys,
           token: lease.token,

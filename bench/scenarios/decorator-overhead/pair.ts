@@ -1,4 +1,8 @@
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import type { Redis } from 'ioredis';
+import { DistributedLock, LockManager, RedisLockModule } from '../../../lib/index.js';
 
 /**
  * The two things scenario 4 compares: the same method body run under the same lock, once through
@@ -12,18 +16,33 @@ export interface DecoratorPair {
   close(): Promise<void>;
 }
 
-/**
- * Builds the pair on `redis`, or returns undefined while the Nest layer (`lib/`, with
- * `@DistributedLock`) is not on this branch: scenario 4 then reports "not run" rather than a
- * figure made up without the decorator.
- *
- * To fill in once the Nest layer exists: create a Nest application context (Test.createTestingModule
- * with the lock module registered on `redis`) holding one provider with two methods of an
- * identical, empty body: one decorated with `@DistributedLock` on the key argument, one taking
- * the module's LockManager and doing `const lock = await manager.acquire(key); try { body } finally
- * { await lock.release(); }`. `close()` closes the application context. Nothing else in the
- * scenario changes.
- */
-export async function createDecoratorPair(_redis: Redis): Promise<DecoratorPair | undefined> {
-  return undefined;
+@Injectable()
+class Measured {
+  constructor(private readonly manager: LockManager) {}
+
+  // Both run an empty body under a renewed lock on `bench:<key>`, with the module's defaults.
+  @DistributedLock('bench:<0>')
+  async decorated(_key: string): Promise<void> {}
+
+  async manual(key: string): Promise<void> {
+    const lock = await this.manager.acquire(`bench:${key}`, { autoExtend: true });
+    try {
+      // the same empty body
+    } finally {
+      await lock.release();
+    }
+  }
+}
+
+/** A Nest application context with the lock module on `redis` and the measured provider. */
+export async function createDecoratorPair(redis: Redis): Promise<DecoratorPair | undefined> {
+  @Module({ imports: [RedisLockModule.forRoot({ client: redis })], providers: [Measured] })
+  class BenchModule {}
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+  const measured = app.get(Measured);
+  return {
+    decorated: (key) => measured.decorated(key),
+    manual: (key) => measured.manual(key),
+    close: () => app.close(),
+  };
 }

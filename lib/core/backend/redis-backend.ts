@@ -160,7 +160,7 @@ export class RedisBackend implements LockBackend {
     return groupKeysBySlot(redisKeys, this.clientPrefix);
   }
 
-  async acquire(
+  acquire(
     redisKeys: readonly string[],
     token: string,
     ttl: number,
@@ -360,8 +360,13 @@ export class RedisBackend implements LockBackend {
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const command = this.cluster ? CMD.releaseSharded : CMD.release;
+    const groups = this.groups(redisKeys);
+    // The common case, one slot: no intermediate promises on the hot path.
+    if (groups.length === 1) {
+      return toOwned(await this.scripts[command](redisKeys.length, ...redisKeys, token));
+    }
     const results = await Promise.all(
-      this.groups(redisKeys).map(async (group) =>
+      groups.map(async (group) =>
         toOwned(await this.scripts[command](group.length, ...group, token)),
       ),
     );

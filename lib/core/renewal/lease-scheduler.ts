@@ -14,6 +14,8 @@ export interface LeaseSchedulerHooks {
 // every lease past a sixth of its ttl is renewed in the same batch: locks taken within a sixth of
 // a ttl of each other end up renewing together, in one round trip per 128 locks.
 const RENEW_AFTER = 1 / 3;
+/** Extensions built and written per event-loop turn (8 scripts of 128 locks). */
+const RENEWALS_PER_TURN = 1_024;
 const RENEW_EARLIEST = 1 / 6;
 
 /**
@@ -103,6 +105,23 @@ export class LeaseScheduler {
 
   private renew(due: LockLease[], sentAt: number): void {
     for (const lease of due) lease.renewing = true;
+    // Building and writing thousands of extensions in one turn stalls the event loop for tens of
+    // milliseconds: send them a slice per turn instead.
+    for (let start = 0; start < due.length; start += RENEWALS_PER_TURN) {
+      const slice = due.slice(start, start + RENEWALS_PER_TURN);
+      if (start === 0) this.send(slice, sentAt);
+      else setImmediate(() => this.send(slice, sentAt));
+    }
+  }
+
+  private send(slice: LockLease[], sentAt: number): void {
+    // Leases released (or lost) since the slice was cut are not extended any more.
+    const due = slice.filter((lease) => {
+      if (this.leases.has(lease)) return true;
+      lease.renewing = false;
+      return false;
+    });
+    if (due.length === 0) return;
     const requests = due.map((lease) => ({
       redisKeys: lease.redisKeys,
       token: lease.token,

@@ -58,6 +58,16 @@ export class WakeupHub {
     return new Membership(this, channel, state);
   }
 
+  /**
+   * Whether `channel` is listened to right now, and its announcement count: a caller that sees
+   * it active before sending an attempt, and the count unchanged after a failed one, has missed
+   * no release and need not look again before waiting.
+   */
+  peek(channel: string): { readonly active: boolean; readonly generation: number } | undefined {
+    const state = this.channels.get(channel);
+    return state && { active: this.isActive(state), generation: state.generation };
+  }
+
   /** @internal */
   isActive(state: ChannelState): boolean {
     return state.subscription === 'active' && this.transport?.isReady() === true;
@@ -79,7 +89,12 @@ export class WakeupHub {
   }
 
   /** @internal */
-  wait(state: ChannelState, ms: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
+  wait(
+    state: ChannelState,
+    ms: number,
+    signal: AbortSignal | undefined,
+    first = false,
+  ): Promise<WaitOutcome> {
     if (this.closed) return Promise.resolve('closed');
     if (signal?.aborted) return Promise.resolve('aborted');
     return new Promise((resolve) => {
@@ -94,7 +109,16 @@ export class WakeupHub {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      state.waiters.add(waiter);
+      if (first && state.waiters.size > 0) {
+        // Back to the head of the line: a waiter woken for a release it then lost to another
+        // process keeps its turn in this one.
+        const behind = [...state.waiters];
+        state.waiters.clear();
+        state.waiters.add(waiter);
+        for (const other of behind) state.waiters.add(other);
+      } else {
+        state.waiters.add(waiter);
+      }
     });
   }
 
@@ -233,9 +257,9 @@ export class Membership {
     return this.state.ready ?? Promise.resolve();
   }
 
-  /** Waits for an announcement, at most `ms`. */
-  wait(ms: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
-    return this.hub.wait(this.state, ms, signal);
+  /** Waits for an announcement, at most `ms`; `first` puts the caller at the head of the line. */
+  wait(ms: number, signal: AbortSignal | undefined, first = false): Promise<WaitOutcome> {
+    return this.hub.wait(this.state, ms, signal, first);
   }
 
   /** Hands a wakeup this caller will not use to the next waiter. */
