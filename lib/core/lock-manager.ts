@@ -15,18 +15,23 @@ import { LockReplicationError } from './errors/lock-replication.error.js';
 import { LockTimeoutError } from './errors/lock-timeout.error.js';
 import type { RedisLockError } from './errors/redis-lock.error.js';
 import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
-import type { LockInfo } from './interfaces/lock-info.interface.js';
+import type { CheckHealthOptions } from './interfaces/check-health-options.interface.js';
+import type { ListLocksOptions } from './interfaces/list-locks-options.interface.js';
+import type { LockHealth } from './interfaces/lock-health.interface.js';
+import type { HeldLockInfo, LockInfo } from './interfaces/lock-info.interface.js';
 import type { LockManagerEvents } from './interfaces/lock-manager-events.interface.js';
 import type { LockManagerOptions } from './interfaces/lock-manager-options.interface.js';
 import { Lock } from './lock.js';
 import { LockLease } from './lock-lease.js';
 import { describeValue } from './options/describe-value.util.js';
+import { validateCheckHealthOptions, validateListOptions } from './options/operator-options.js';
 import {
   resolveLockManagerOptions,
   type ResolvedLockManagerOptions,
 } from './options/resolve-manager-options.js';
 import {
   assertKnownOptions,
+  RESERVED_KEY_START,
   validateBoolean,
   validateKey,
   validateOptionsObject,
@@ -39,6 +44,7 @@ import { driftFor, monotonicNow } from './util/clock.util.js';
 import { jittered } from './util/delay.util.js';
 import { createLockToken } from './util/token.util.js';
 import { DeadlineWatch } from './util/deadline-watch.js';
+import { escapeGlob } from './util/escape-glob.util.js';
 import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
 
 /**
@@ -259,6 +265,52 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     }
   }
 
+  /**
+   * The locks held right now, by anyone, page by page: `SCAN` (never `KEYS`) over the lock
+   * keys under `keyPrefix`, then one read per page of what each key holds. The library's own
+   * keys (fencing counters, `#...`) and keys that are not locks are left out.
+   *
+   * - A lock is listed once, even if SCAN returns its key twice; a lock taken or released during
+   *   the listing may or may not be listed (SCAN's guarantee: every key present for the whole
+   *   listing is returned).
+   * - Redis Cluster: every master is scanned in turn.
+   * - Redlock quorum: every master is scanned; a key found on any master is listed when a
+   *   majority holds it (as `inspect()` reads it: the smallest ttl, the largest fencing token).
+   *   Fails with `LockQuorumError` at the end when fewer than a majority of the masters answered
+   *   (the listing could have missed locks).
+   *
+   * Options are checked when it is called, before any Redis call; Redis errors reject the
+   * iteration with `LockBackendError`.
+   *
+   * @param options `match`, a glob over keys without the prefix (default `'*'`), and `count`,
+   *   the SCAN page hint (default 100)
+   * @throws InvalidLockOptionsError for an invalid option
+   * @example
+   * for await (const lock of manager.list({ match: 'order:*' })) {
+   *   console.log(lock.key, lock.ttl, lock.fencingToken, lock.owner);
+   * }
+   */
+  list(options?: ListLocksOptions): AsyncIterableIterator<HeldLockInfo> {
+    const { match, count } = validateListOptions(options, this.options.maxKeyLength);
+    return this.listHeld(match, count);
+  }
+
+  /**
+   * Whether locks can be taken right now, and what each Redis server answered: `PING` (with its
+   * round trip) and `SCRIPT LOAD` of the acquire script on the server, every Cluster master, or
+   * every quorum master (healthy while a majority answers). Never throws for Redis trouble: it
+   * reports it, each probe bounded by `timeout`.
+   *
+   * @throws InvalidLockOptionsError for an invalid option
+   * @example
+   * const health = await manager.checkHealth({ timeout: 500 });
+   * if (!health.healthy) logger.error(health.error);
+   */
+  checkHealth(options?: CheckHealthOptions): Promise<LockHealth> {
+    const { timeout } = validateCheckHealthOptions(options);
+    return this.backend.probe(timeout);
+  }
+
   /** Number of locks this manager holds right now. */
   get heldCount(): number {
     return this.scheduler.size;
@@ -272,6 +324,37 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  private async *listHeld(match: string, count: number): AsyncIterableIterator<HeldLockInfo> {
+    const { keyPrefix } = this.options;
+    const reserved = keyPrefix + RESERVED_KEY_START;
+    // SCAN may return a key twice (while Redis resizes its table); a listing names it once.
+    const seen = new Set<string>();
+    try {
+      for await (const names of this.backend.scan(escapeGlob(keyPrefix) + match, count)) {
+        const fresh = names.filter(
+          (name) => name.startsWith(keyPrefix) && !name.startsWith(reserved) && !seen.has(name),
+        );
+        for (const name of fresh) seen.add(name);
+        // Sent together: one round trip per page on a single server.
+        const infos = await Promise.all(fresh.map((name) => this.backend.inspect(name)));
+        for (let i = 0; i < fresh.length; i++) {
+          const info = infos[i]!;
+          // Released since the SCAN, or a hash that is not a lock of this library.
+          if (!info.held) continue;
+          yield {
+            key: fresh[i]!.slice(keyPrefix.length),
+            held: true,
+            ttl: info.ttl ?? -1,
+            fencingToken: info.fencingToken ?? 0,
+            owner: info.owner,
+          };
+        }
+      }
+    } catch (error) {
+      throw this.backendError(match, 'list', error);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -415,7 +498,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         if (!membership) {
           if (!waitStarted) {
             waitStarted = true;
-            this.emitWaitStarted(key);
+            this.emitWaitStarted(key, startedAt);
           }
           membership = this.hub.join(channel);
           const noticed =
@@ -636,14 +719,26 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       result = await this.deadlines.bound(this.backend.release(redisKeys, token), budget);
     } catch (error) {
       lease.markReleased();
-      if (error instanceof QuorumShortfall) throw this.backendError(key, 'release', error);
-      throw new LockBackendError(
-        key,
-        'release',
-        `Redis did not confirm the release of lock "${key}" (${errorMessage(error)}). ` +
-          `It expires by itself within ${lease.ttl} ms at the latest.`,
-        { cause: error },
-      );
+      const failure =
+        error instanceof QuorumShortfall
+          ? this.backendError(key, 'release', error)
+          : new LockBackendError(
+              key,
+              'release',
+              `Redis did not confirm the release of lock "${key}" (${errorMessage(error)}). ` +
+                `It expires by itself within ${lease.ttl} ms at the latest.`,
+              { cause: error },
+            );
+      if (this.listenerCount('releaseFailed') > 0) {
+        this.emit('releaseFailed', {
+          key,
+          token: token.slice(0, 8),
+          fencingToken: lease.fencingToken,
+          heldMs: monotonicNow() - lease.acquiredAt,
+          error: failure,
+        });
+      }
+      throw failure;
     }
     if (result === 'ok') {
       lease.markReleased();
@@ -828,8 +923,10 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     }
   }
 
-  private emitWaitStarted(key: string): void {
-    if (this.listenerCount('waitStarted') > 0) this.emit('waitStarted', { key });
+  private emitWaitStarted(key: string, startedAt: number): void {
+    if (this.listenerCount('waitStarted') > 0) {
+      this.emit('waitStarted', { key, waitedMs: monotonicNow() - startedAt });
+    }
   }
 
   private emitWaitEnded(

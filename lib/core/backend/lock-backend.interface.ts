@@ -1,3 +1,5 @@
+import type { LockHealth } from '../interfaces/lock-health.interface.js';
+
 /**
  * Result of one acquire attempt.
  * @internal
@@ -80,6 +82,14 @@ export interface LockBackend {
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]>;
   inspect(redisKey: string): Promise<RawLockInfo>;
   forceRelease(redisKey: string): Promise<boolean>;
+  /**
+   * The names of the hash keys matching `match` (a glob over full lock names, without the
+   * client's own ioredis prefix), page by page, through SCAN on every server that holds locks.
+   * A name may come twice (SCAN's guarantee); non-hash keys are left out by Redis.
+   */
+  scan(match: string, count: number): AsyncIterable<readonly string[]>;
+  /** Reachability, round trip and scripting of every server, each bounded by `timeout` ms. */
+  probe(timeout: number): Promise<LockHealth>;
   /** The channel a release of `redisKey` is announced on, as the wakeup transport names it. */
   channelFor(redisKey: string): string;
   createWakeupTransport(): WakeupTransport;

@@ -1,3 +1,4 @@
+import type { LockHealth } from '../interfaces/lock-health.interface.js';
 import type {
   AcquireReply,
   ExtendRequest,
@@ -6,11 +7,15 @@ import type {
   RawLockInfo,
   WakeupTransport,
 } from './lock-backend.interface.js';
+import { quorumHealth } from './probe.util.js';
 import { QuorumShortfall } from './quorum-shortfall.js';
 import { type NodeOutcome, quorumRound } from './quorum-round.js';
 import { QuorumWakeupTransport } from './quorum-wakeup-transport.js';
 import type { RedisBackend } from './redis-backend.js';
 import { ReplicaShortfall } from './replica-shortfall.js';
+
+/** However short nodeTimeout is, a SCAN page gets this long (it reads up to `count` keys). */
+const SCAN_PAGE_TIMEOUT_MS = 1_000;
 
 /**
  * Redlock: the same lock on N independent masters, held while a majority holds it.
@@ -270,6 +275,46 @@ export class QuorumBackend implements LockBackend {
     const answered = outcomes.filter((o) => o.status === 'ok');
     if (answered.length < this.quorum) throw this.shortfall(outcomes);
     return answered.some((o) => o.status === 'ok' && o.value);
+  }
+
+  /**
+   * Every master's keys in turn (a lock held by a majority is on at least one master of any
+   * majority). Fails once more masters failed to answer than a quorum can spare: the listing
+   * could then miss held locks. Each page is bounded, so a frozen master cannot stall it.
+   */
+  async *scan(match: string, count: number): AsyncIterable<readonly string[]> {
+    const outcomes: Array<NodeOutcome<unknown>> = [];
+    const pageTimeout = Math.max(this.nodeTimeout, SCAN_PAGE_TIMEOUT_MS);
+    for (const node of this.nodes) {
+      const pages = node.scan(match, count)[Symbol.asyncIterator]();
+      let outcome: NodeOutcome<unknown> = { status: 'ok', value: 'ok' };
+      try {
+        for (;;) {
+          const [page] = await quorumRound([() => pages.next()], pageTimeout);
+          if (page!.status !== 'ok') {
+            outcome = page!;
+            break;
+          }
+          if (page!.value.done) break;
+          yield page!.value.value;
+        }
+      } finally {
+        // Stops this master's scan (once a page still pending settles) when it failed or the
+        // caller stopped listing.
+        void pages.return?.(undefined).catch(() => undefined);
+      }
+      outcomes.push(outcome);
+    }
+    if (outcomes.filter((o) => o.status === 'ok').length < this.quorum) {
+      throw this.shortfall(outcomes);
+    }
+  }
+
+  async probe(timeout: number): Promise<LockHealth> {
+    return quorumHealth(
+      await Promise.all(this.nodes.map((node) => node.probe(timeout))),
+      this.quorum,
+    );
   }
 
   channelFor(redisKey: string): string {

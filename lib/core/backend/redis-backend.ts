@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import type { LockHealth } from '../interfaces/lock-health.interface.js';
 import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
 import { ACQUIRE_SCRIPT } from '../scripts/acquire.script.js';
 import { EXTEND_MANY_SCRIPT, EXTEND_SCRIPT } from '../scripts/extend.script.js';
@@ -9,6 +10,7 @@ import { HEAL_SCRIPT } from '../scripts/heal.script.js';
 import { INSPECT_SCRIPT } from '../scripts/inspect.script.js';
 import { RAISE_FENCE_SCRIPT } from '../scripts/raise-fence.script.js';
 import { releaseScript } from '../scripts/release.script.js';
+import { escapeGlob } from '../util/escape-glob.util.js';
 import { groupKeysBySlot, hasHashTag, keySlot, tagForSlot } from '../util/key-slot.util.js';
 import type {
   AcquireReply,
@@ -18,6 +20,7 @@ import type {
   RawLockInfo,
   WakeupTransport,
 } from './lock-backend.interface.js';
+import { probeClient } from './probe.util.js';
 import { RedisWakeupTransport } from './redis-wakeup-transport.js';
 import { ReplicaShortfall } from './replica-shortfall.js';
 
@@ -425,6 +428,39 @@ export class RedisBackend implements LockBackend {
   async forceRelease(redisKey: string): Promise<boolean> {
     const command = this.cluster ? CMD.forceReleaseSharded : CMD.forceRelease;
     return (await this.scripts[command](redisKey)) === 1;
+  }
+
+  async *scan(match: string, count: number): AsyncIterable<readonly string[]> {
+    // SCAN walks one server: on a Cluster, every master in turn.
+    const servers = this.cluster
+      ? (this.client as Cluster).nodes('master')
+      : [this.client as Redis];
+    if (servers.length === 0) {
+      throw new Error(`no Redis Cluster master is known yet (status "${this.client.status}")`);
+    }
+    // ioredis prefixes the keys of commands, not SCAN patterns nor the names SCAN returns.
+    const pattern = escapeGlob(this.clientPrefix) + match;
+    const start = this.clientPrefix.length;
+    for (const server of servers) {
+      let cursor = '0';
+      do {
+        const [next, names] = await server.scan(
+          cursor,
+          'MATCH',
+          pattern,
+          'COUNT',
+          count,
+          'TYPE',
+          'hash',
+        );
+        cursor = next;
+        if (names.length > 0) yield start === 0 ? names : names.map((name) => name.slice(start));
+      } while (cursor !== '0');
+    }
+  }
+
+  probe(timeout: number): Promise<LockHealth> {
+    return probeClient(this.client, timeout);
   }
 
   channelFor(redisKey: string): string {

@@ -9,10 +9,10 @@ import { RedisLockError } from './redis-lock.error.js';
  */
 export class LockBackendError extends RedisLockError {
   constructor(
-    /** The lock key, without the manager's `keyPrefix`. */
+    /** The lock key, without the manager's `keyPrefix` (for `list`: the pattern). */
     readonly key: string,
     /** The operation that failed. */
-    readonly operation: 'acquire' | 'release' | 'extend' | 'inspect' | 'forceRelease',
+    readonly operation: 'acquire' | 'release' | 'extend' | 'inspect' | 'forceRelease' | 'list',
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -14,3 +14,14 @@ export interface LockInfo {
   /** The current holder's `owner` label (by default `hostname:pid`); `null` when free. */
   readonly owner: string | null;
 }
+
+/**
+ * A lock `LockManager.list()` found held.
+ * @publicApi
+ */
+export interface HeldLockInfo extends LockInfo {
+  readonly held: true;
+  /** Remaining time to live in milliseconds (-1 for a key without expiry, made by hand). */
+  readonly ttl: number;
+  readonly fencingToken: number;
+}

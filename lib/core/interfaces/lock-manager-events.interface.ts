@@ -1,3 +1,4 @@
+import type { LockBackendError } from '../errors/lock-backend.error.js';
 import type { LockLostError } from '../errors/lock-lost.error.js';
 import type { RedisLockError } from '../errors/redis-lock.error.js';
 
@@ -41,21 +42,45 @@ export interface LockLostEvent extends LockEventBase {
   readonly error: LockLostError;
 }
 
-/** @publicApi */
-export interface LockWaitStartedEvent {
-  readonly key: string;
+/**
+ * Redis could not confirm a release: the lock expires by itself within its ttl, and waiters
+ * are only woken then. The caller of `release()` gets the same error.
+ * @publicApi
+ */
+export interface LockReleaseFailedEvent extends LockEventBase {
+  /** Milliseconds from the grant to the failed release. */
+  readonly heldMs: number;
+  readonly error: LockBackendError;
 }
 
-/** @publicApi */
+/**
+ * An acquire found the lock held and starts waiting for its release.
+ * @publicApi
+ */
+export interface LockWaitStartedEvent {
+  readonly key: string;
+  /** Milliseconds from the call to the start of the wait (the first attempt's round trip). */
+  readonly waitedMs: number;
+}
+
+/**
+ * A wait that `waitStarted` announced is over.
+ * @publicApi
+ */
 export interface LockWaitEndedEvent {
   readonly key: string;
+  /** Milliseconds from the call to the end of the wait. */
   readonly waitedMs: number;
   readonly outcome: 'acquired' | 'timeout' | 'aborted' | 'error';
 }
 
-/** @publicApi */
+/**
+ * An acquire ended without the lock.
+ * @publicApi
+ */
 export interface LockAcquireFailedEvent {
   readonly key: string;
+  /** Milliseconds from the call to the failure. */
   readonly waitedMs: number;
   /** `held`: `tryAcquire()` found it taken; the others come with `error`. */
   readonly reason: 'held' | 'timeout' | 'aborted' | 'error';
@@ -90,6 +115,7 @@ export interface LockManagerEvents {
   released: [LockReleasedEvent];
   extended: [LockExtendedEvent];
   lost: [LockLostEvent];
+  releaseFailed: [LockReleaseFailedEvent];
   waitStarted: [LockWaitStartedEvent];
   waitEnded: [LockWaitEndedEvent];
   acquireFailed: [LockAcquireFailedEvent];
