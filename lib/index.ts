@@ -15,6 +15,11 @@ export type {
   RedisLockModuleOptions,
   RedisLockOptionsFactory,
 } from './interfaces/redis-lock-module-options.interface.js';
+export type {
+  LockLogEvent,
+  LockLoggingOptions,
+  LockLogLevel,
+} from './interfaces/lock-logging-options.interface.js';
 export type { RedisLockModuleAsyncOptions } from './redis-lock.module-definition.js';
 export type {
   DistributedLockOptions,

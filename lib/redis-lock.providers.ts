@@ -1,6 +1,7 @@
-import { Logger, type Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { type LockClient, type LockClients, LockManager } from './core/lock-manager.js';
+import { LockEventLogger } from './logging/lock-event-logger.js';
 import {
   resolveRedisLockModuleOptions,
   type ResolvedRedisLockModuleOptions,
@@ -29,16 +30,17 @@ export const redisLockProviders: Provider[] = [
   },
   {
     provide: REDIS_LOCK_CONNECTION,
-    useFactory: ({ connection }: ResolvedRedisLockModuleOptions): RedisLockConnection => {
+    useFactory: ({ connection, logging }: ResolvedRedisLockModuleOptions): RedisLockConnection => {
       if (connection.kind === 'client') return { client: connection.client, owned: false };
+      const log = new LockEventLogger(logging);
       if (connection.kind === 'cluster') {
         const cluster = new Cluster(connection.nodes, connection.options);
-        watchConnection(cluster);
+        watchConnection(cluster, log);
         return { client: cluster, owned: true };
       }
       const { urls, redis } = connection;
       const clients = (urls ?? [undefined]).map((url) =>
-        watchConnection(url === undefined ? new Redis(redis) : new Redis(url, redis)),
+        watchConnection(url === undefined ? new Redis(redis) : new Redis(url, redis), log),
       );
       return { client: clients.length === 1 ? clients[0]! : clients, owned: true };
     },
@@ -73,18 +75,17 @@ export const redisLockProviders: Provider[] = [
  * reconnect attempt (ioredis emits an error on each), and keeps an unhandled 'error' event from
  * reaching the console as a stack trace.
  */
-function watchConnection<T extends LockClient>(client: T): T {
-  const logger = new Logger('RedisLock');
+function watchConnection<T extends LockClient>(client: T, log: LockEventLogger): T {
   let failing = false;
   client.on('error', (error: Error) => {
     if (failing) return;
     failing = true;
-    logger.error(`Redis connection failed (${error.message}); ioredis keeps reconnecting.`);
+    log.connectionFailed(error);
   });
   client.on('ready', () => {
     if (!failing) return;
     failing = false;
-    logger.log('Redis connection restored.');
+    log.connectionRestored();
   });
   return client;
 }

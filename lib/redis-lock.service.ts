@@ -2,7 +2,6 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
-  Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { LockManagerClosedError } from './core/errors/lock-manager-closed.error.js';
@@ -12,6 +11,7 @@ import type { Lock } from './core/lock.js';
 import { type LockKey, LockManager } from './core/lock-manager.js';
 import { closeClient } from './core/util/close-client.util.js';
 import { heldInChain, type LockFrame, lockContext } from './lock-context.js';
+import { LockEventLogger } from './logging/lock-event-logger.js';
 import type { ResolvedRedisLockModuleOptions } from './options/resolve-module-options.js';
 import {
   REDIS_LOCK_CONNECTION,
@@ -67,7 +67,8 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
   /** Services of the applications alive in this process (to serve objects Nest did not create). */
   private static readonly alive = new Set<RedisLockService>();
 
-  private readonly logger = new Logger('RedisLock');
+  private readonly log: LockEventLogger;
+  private readonly stopLogging: () => void;
   private readonly inflight = new Set<Promise<unknown>>();
   private draining = false;
 
@@ -78,9 +79,8 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     @Inject(REDIS_LOCK_CONNECTION) private readonly connection: RedisLockConnection,
   ) {
     RedisLockService.alive.add(this);
-    manager.on('lost', ({ key, error }) =>
-      this.logger.warn(`Lock "${key}" lost (${error.reason}): ${error.message}`),
-    );
+    this.log = new LockEventLogger(options.logging);
+    this.stopLogging = this.log.attach(manager);
   }
 
   /**
@@ -214,9 +214,7 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      this.logger.warn(
-        `${this.inflight.size} of ${running} locked calls were still running after ${this.options.shutdownTimeout} ms; their locks are released now.`,
-      );
+      this.log.shutdownTimeout(this.inflight.size, running, this.options.shutdownTimeout);
     }
   }
 
@@ -225,6 +223,7 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     this.draining = true;
     RedisLockService.alive.delete(this);
     await this.manager.close();
+    this.stopLogging();
     if (this.connection.owned) {
       const { client } = this.connection;
       await Promise.all((Array.isArray(client) ? client : [client]).map((c) => closeClient(c)));

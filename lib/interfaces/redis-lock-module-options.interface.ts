@@ -1,6 +1,7 @@
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import type { LockClients } from '../core/lock-manager.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
+import type { LockLoggingOptions } from './lock-logging-options.interface.js';
 
 /**
  * Options of `RedisLockModule.forRoot()` / `forRootAsync()`.
@@ -63,6 +64,15 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    * @default 10000
    */
   shutdownTimeout?: number;
+  /**
+   * What the module logs through Nest's `Logger` (context `RedisLock`): `'quiet'` (lost locks,
+   * Redis failures, shutdown timeouts, replica shortfalls), `'verbose'` (plus every acquire,
+   * wait, renewal and release, at `debug`), `'silent'`, or a level per event over `'quiet'`.
+   * @default 'quiet'
+   * @example
+   * logging: { lost: 'error', acquireFailed: 'warn', connection: false }
+   */
+  logging?: LockLoggingOptions;
 }
 
 /**

@@ -14,6 +14,10 @@ import {
   validateWaitTimeout,
 } from '../core/options/validation.js';
 import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface.js';
+import {
+  resolveLockLogging,
+  type ResolvedLockLogging,
+} from '../logging/resolve-logging-options.js';
 
 /** How the module reaches Redis (not part of the public API). */
 export type RedisLockConnectionOptions =
@@ -37,6 +41,7 @@ export interface ResolvedRedisLockModuleOptions {
   readonly onLocked: 'throw' | 'skip';
   readonly reentrant: boolean;
   readonly shutdownTimeout: number;
+  readonly logging: ResolvedLockLogging;
 }
 
 const MODULE_ONLY = [
@@ -47,6 +52,7 @@ const MODULE_ONLY = [
   'onLocked',
   'reentrant',
   'shutdownTimeout',
+  'logging',
 ];
 const MANAGER_OPTIONS = [
   'keyPrefix',
@@ -93,6 +99,7 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
     onLocked,
     reentrant: validateBoolean(options.reentrant ?? true, 'reentrant'),
     shutdownTimeout,
+    logging: resolveLockLogging(options.logging),
   });
 }
 
