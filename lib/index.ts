@@ -20,6 +20,7 @@ export type {
   LockLoggingOptions,
   LockLogLevel,
 } from './interfaces/lock-logging-options.interface.js';
+export type { OpenTelemetryOptions } from './interfaces/open-telemetry-options.interface.js';
 export type { RedisLockModuleAsyncOptions } from './redis-lock.module-definition.js';
 export type {
   DistributedLockOptions,

@@ -6,3 +6,6 @@ export const REDIS_LOCK_CONNECTION = Symbol('REDIS_LOCK_CONNECTION');
 
 /** Property of decorated classes that receives the RedisLockService. @internal */
 export const LOCK_SERVICE_PROPERTY = Symbol('nestjs-redis-lock:service');
+
+/** The OpenTelemetry instrumentation, or null without it. @internal */
+export const REDIS_LOCK_TELEMETRY = Symbol('REDIS_LOCK_TELEMETRY');

@@ -11,7 +11,9 @@ import { REDIS_LOCK_MODULE_OPTIONS } from './redis-lock.module-definition.js';
 import {
   REDIS_LOCK_CONNECTION,
   REDIS_LOCK_RESOLVED_OPTIONS,
+  REDIS_LOCK_TELEMETRY,
 } from './redis-lock.internal-constants.js';
+import { createLockTelemetry } from './telemetry/lock-telemetry.js';
 
 /** The client(s), and whether the module created them (then it closes them on shutdown). */
 export interface RedisLockConnection {
@@ -59,16 +61,35 @@ export const redisLockProviders: Provider[] = [
       } catch (error) {
         // Bootstrap stops here and no shutdown hook will run: do not leave the connections
         // created above reconnecting forever.
-        if (connection.owned) {
-          const { client } = connection;
-          for (const c of Array.isArray(client) ? client : [client]) c.disconnect();
-        }
+        if (connection.owned) disconnectAll(connection.client);
         throw error;
       }
     },
     inject: [REDIS_LOCK_CONNECTION, REDIS_LOCK_RESOLVED_OPTIONS],
   },
+  {
+    // Async: @opentelemetry/api is loaded with a dynamic import, only when present and wanted.
+    provide: REDIS_LOCK_TELEMETRY,
+    useFactory: async (
+      manager: LockManager,
+      options: ResolvedRedisLockModuleOptions,
+      connection: RedisLockConnection,
+    ) => {
+      try {
+        return await createLockTelemetry(manager, options.openTelemetry);
+      } catch (error) {
+        // As above: bootstrap stops, no shutdown hook will close what was created.
+        if (connection.owned) disconnectAll(connection.client);
+        throw error;
+      }
+    },
+    inject: [LockManager, REDIS_LOCK_RESOLVED_OPTIONS, REDIS_LOCK_CONNECTION],
+  },
 ];
+
+function disconnectAll(client: LockClients): void {
+  for (const c of Array.isArray(client) ? client : [client]) c.disconnect();
+}
 
 /**
  * Reports the state of a connection the module created, once per change instead of once per

@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import { LockManagerClosedError } from './core/errors/lock-manager-closed.error.js';
 import type { AcquireOptions } from './core/interfaces/acquire-options.interface.js';
@@ -16,8 +17,10 @@ import type { ResolvedRedisLockModuleOptions } from './options/resolve-module-op
 import {
   REDIS_LOCK_CONNECTION,
   REDIS_LOCK_RESOLVED_OPTIONS,
+  REDIS_LOCK_TELEMETRY,
 } from './redis-lock.internal-constants.js';
 import type { RedisLockConnection } from './redis-lock.providers.js';
+import type { LockTelemetry } from './telemetry/lock-telemetry.js';
 
 /**
  * Options of `RedisLockService.withLock()`: the engine's acquire options, plus re-entrancy.
@@ -37,6 +40,8 @@ export interface WithLockOptions extends AcquireOptions {
  */
 export interface LockEntry {
   readonly lock: Lock;
+  /** Whether this entry took the lock (and releases it), or re-entered one its chain holds. */
+  readonly owns: boolean;
   /** Runs `fn` with this lock as `current()` for everything it calls. */
   run<T>(fn: () => T): T;
   /** Releases what this entry acquired (nothing, when it re-entered a held lock). */
@@ -71,6 +76,10 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
   private readonly stopLogging: () => void;
   private readonly inflight = new Set<Promise<unknown>>();
   private draining = false;
+  /** OpenTelemetry, when installed (a property, so that no declaration names its types). */
+  @Optional()
+  @Inject(REDIS_LOCK_TELEMETRY)
+  private readonly telemetry: LockTelemetry | null | undefined;
 
   constructor(
     /** The engine behind this service (also injectable as `LockManager`). */
@@ -158,7 +167,19 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
    * Acquires the keys this call chain does not hold yet (all of them when not re-entrant).
    * @internal
    */
-  async enter(key: LockKey, options: AcquireOptions, reentrant: boolean): Promise<LockEntry> {
+  enter(key: LockKey, options: AcquireOptions, reentrant: boolean): Promise<LockEntry> {
+    // With OpenTelemetry: one span from here to the exit, around the wait and the hold.
+    const tracing = this.telemetry?.tracing;
+    return tracing
+      ? tracing.trace(key, () => this.enterChain(key, options, reentrant))
+      : this.enterChain(key, options, reentrant);
+  }
+
+  private async enterChain(
+    key: LockKey,
+    options: AcquireOptions,
+    reentrant: boolean,
+  ): Promise<LockEntry> {
     this.assertOpen();
     const keys = typeof key === 'string' ? [key] : [...new Set(key)];
     const parent = lockContext.getStore();
@@ -240,7 +261,7 @@ class Entry implements LockEntry {
   constructor(
     readonly lock: Lock,
     /** Whether this entry acquired the lock (and so releases it), or re-entered a held one. */
-    private readonly owns: boolean,
+    readonly owns: boolean,
     private readonly frame: LockFrame,
   ) {}
 

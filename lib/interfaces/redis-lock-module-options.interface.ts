@@ -2,6 +2,7 @@ import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import type { LockClients } from '../core/lock-manager.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import type { LockLoggingOptions } from './lock-logging-options.interface.js';
+import type { OpenTelemetryOptions } from './open-telemetry-options.interface.js';
 
 /**
  * Options of `RedisLockModule.forRoot()` / `forRootAsync()`.
@@ -73,6 +74,15 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    * logging: { lost: 'error', acquireFailed: 'warn', connection: false }
    */
   logging?: LockLoggingOptions;
+  /**
+   * OpenTelemetry metrics and spans (see the README for their names). Left out, they are
+   * recorded when `@opentelemetry/api` is installed, and nothing is loaded otherwise; `true` or
+   * an object requires it (bootstrap fails without it); `false` never loads it.
+   * @default used when installed
+   * @example
+   * openTelemetry: { tracing: false } // metrics only
+   */
+  openTelemetry?: boolean | OpenTelemetryOptions;
 }
 
 /**

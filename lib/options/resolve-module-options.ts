@@ -18,6 +18,10 @@ import {
   resolveLockLogging,
   type ResolvedLockLogging,
 } from '../logging/resolve-logging-options.js';
+import {
+  resolveOpenTelemetry,
+  type ResolvedOpenTelemetry,
+} from '../telemetry/resolve-open-telemetry-options.js';
 
 /** How the module reaches Redis (not part of the public API). */
 export type RedisLockConnectionOptions =
@@ -42,6 +46,7 @@ export interface ResolvedRedisLockModuleOptions {
   readonly reentrant: boolean;
   readonly shutdownTimeout: number;
   readonly logging: ResolvedLockLogging;
+  readonly openTelemetry: ResolvedOpenTelemetry;
 }
 
 const MODULE_ONLY = [
@@ -53,6 +58,7 @@ const MODULE_ONLY = [
   'reentrant',
   'shutdownTimeout',
   'logging',
+  'openTelemetry',
 ];
 const MANAGER_OPTIONS = [
   'keyPrefix',
@@ -100,6 +106,7 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
     reentrant: validateBoolean(options.reentrant ?? true, 'reentrant'),
     shutdownTimeout,
     logging: resolveLockLogging(options.logging),
+    openTelemetry: resolveOpenTelemetry(options.openTelemetry),
   });
 }
 

@@ -1,0 +1,101 @@
+import type { EventEmitter } from 'node:events';
+import type { LockManagerEvents } from '../core/interfaces/lock-manager-events.interface.js';
+import type { LockManager } from '../core/lock-manager.js';
+import type { OpenTelemetryApi, OtelObservableCallback } from './open-telemetry-api.interface.js';
+
+/** Instrumentation scope of every metric and span of this library. @internal */
+export const TELEMETRY_SCOPE = 'nestjs-redis-lock';
+
+/** Bucket bounds (ms) for lock timings: a free lock in about a millisecond, waits up to a minute. */
+const DURATION_BUCKETS_MS = [
+  0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000,
+];
+
+/**
+ * The library's OpenTelemetry metrics, recorded from the manager's events (so every lock
+ * counts: decorated methods, the service and the engine used directly).
+ *
+ * | Metric | Kind | Unit | Attributes |
+ * | --- | --- | --- | --- |
+ * | `redis_lock.acquire.duration` | histogram | ms | `lock.outcome`: acquired, held, timeout, aborted, error |
+ * | `redis_lock.wait.duration` | histogram | ms | `lock.outcome`: acquired, timeout, aborted, error |
+ * | `redis_lock.hold.duration` | histogram | ms | `lock.outcome`: released, lost, release_failed |
+ * | `redis_lock.lost` | counter | {lock} | `lock.lost_reason`: expired, taken, unconfirmed, closed |
+ * | `redis_lock.timeouts` | counter | {lock} | |
+ * | `redis_lock.held` | observable up-down counter | {lock} | |
+ *
+ * Lock keys are never metric attributes (one time series per order id would ruin a metrics
+ * backend); they are on the spans.
+ * @internal
+ */
+export class LockMetrics {
+  private readonly detachers: Array<() => void> = [];
+
+  constructor(api: OpenTelemetryApi, manager: LockManager) {
+    const meter = api.metrics.getMeter(TELEMETRY_SCOPE);
+    const advice = { explicitBucketBoundaries: DURATION_BUCKETS_MS };
+    const acquireDuration = meter.createHistogram('redis_lock.acquire.duration', {
+      description: 'Time from an acquire call to its outcome (the lock, or giving up).',
+      unit: 'ms',
+      advice,
+    });
+    const waitDuration = meter.createHistogram('redis_lock.wait.duration', {
+      description: 'Time acquires spent waiting for a lock held by someone else.',
+      unit: 'ms',
+      advice,
+    });
+    const holdDuration = meter.createHistogram('redis_lock.hold.duration', {
+      description: 'Time from the grant of a lock to its release or loss.',
+      unit: 'ms',
+      advice,
+    });
+    const lost = meter.createCounter('redis_lock.lost', {
+      description: 'Locks lost while held (taken after their ttl, expired, unconfirmable, closed).',
+      unit: '{lock}',
+    });
+    const timeouts = meter.createCounter('redis_lock.timeouts', {
+      description: 'Acquires that gave up after waitTimeout because someone else held the lock.',
+      unit: '{lock}',
+    });
+    const held = meter.createObservableUpDownCounter('redis_lock.held', {
+      description: 'Locks this application holds right now.',
+      unit: '{lock}',
+    });
+
+    const observeHeld: OtelObservableCallback = (result) => result.observe(manager.heldCount);
+    held.addCallback(observeHeld);
+    this.detachers.push(() => held.removeCallback(observeHeld));
+
+    const emitter = manager as unknown as EventEmitter;
+    const on = <E extends keyof LockManagerEvents>(
+      event: E,
+      listener: (payload: LockManagerEvents[E][0]) => void,
+    ): void => {
+      emitter.on(event, listener);
+      this.detachers.push(() => emitter.off(event, listener));
+    };
+    on('acquired', ({ waitedMs }) =>
+      acquireDuration.record(waitedMs, { 'lock.outcome': 'acquired' }),
+    );
+    on('acquireFailed', ({ waitedMs, reason }) => {
+      acquireDuration.record(waitedMs, { 'lock.outcome': reason });
+      if (reason === 'timeout') timeouts.add(1);
+    });
+    on('waitEnded', ({ waitedMs, outcome }) =>
+      waitDuration.record(waitedMs, { 'lock.outcome': outcome }),
+    );
+    on('released', ({ heldMs }) => holdDuration.record(heldMs, { 'lock.outcome': 'released' }));
+    on('releaseFailed', ({ heldMs }) =>
+      holdDuration.record(heldMs, { 'lock.outcome': 'release_failed' }),
+    );
+    on('lost', ({ heldMs, error }) => {
+      holdDuration.record(heldMs, { 'lock.outcome': 'lost' });
+      lost.add(1, { 'lock.lost_reason': error.reason });
+    });
+  }
+
+  /** Stops recording: removes the listeners and the `held` callback. */
+  detach(): void {
+    for (const detach of this.detachers.splice(0)) detach();
+  }
+}
