@@ -22,6 +22,7 @@ const common = {
     // The sample app imports the library by its package name: test it against the sources.
     '^nestjs-redis-lock$': '<rootDir>/lib/index.ts',
     '^nestjs-redis-lock/core$': '<rootDir>/lib/core/index.ts',
+    '^nestjs-redis-lock/health$': '<rootDir>/lib/health/index.ts',
   },
   testEnvironment: 'node',
 };

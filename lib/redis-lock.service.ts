@@ -7,7 +7,8 @@ import {
 } from '@nestjs/common';
 import { LockManagerClosedError } from './core/errors/lock-manager-closed.error.js';
 import type { AcquireOptions } from './core/interfaces/acquire-options.interface.js';
-import type { LockInfo } from './core/interfaces/lock-info.interface.js';
+import type { ListLocksOptions } from './core/interfaces/list-locks-options.interface.js';
+import type { HeldLockInfo, LockInfo } from './core/interfaces/lock-info.interface.js';
 import type { Lock } from './core/lock.js';
 import { type LockKey, LockManager } from './core/lock-manager.js';
 import { closeClient } from './core/util/close-client.util.js';
@@ -145,6 +146,26 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
   /** Deletes a lock whoever holds it (for operators); returns whether there was a holder. */
   forceRelease(key: string): Promise<boolean> {
     return this.manager.forceRelease(key);
+  }
+
+  /**
+   * The locks held right now, by any instance, page by page (`SCAN`, never `KEYS`): each with
+   * its key (without the `keyPrefix`), remaining ttl in ms, fencing token and the holder's
+   * `owner` label. See `LockManager.list` for the semantics on Cluster and quorum setups.
+   *
+   * @param pattern a glob over keys without the prefix, such as `'order:*'` (default: every lock)
+   * @param options `count`, the keys each SCAN call looks at (default 100)
+   * @throws InvalidLockOptionsError for an invalid pattern or option, before any Redis call
+   * @example
+   * for await (const lock of this.locks.list('order:*')) {
+   *   if (lock.owner?.startsWith('worker-3:')) await this.locks.forceRelease(lock.key);
+   * }
+   */
+  list(
+    pattern?: string,
+    options?: Omit<ListLocksOptions, 'match'>,
+  ): AsyncIterableIterator<HeldLockInfo> {
+    return this.manager.list(pattern === undefined ? options : { ...options, match: pattern });
   }
 
   /**

@@ -6,7 +6,7 @@ import type {
   LockLogLevel,
 } from '../interfaces/lock-logging-options.interface.js';
 
-/** The level of every loggable event (`false`: not logged). @internal */
+/** The level of every loggable event (`false`: not logged); not part of the public API. */
 export type ResolvedLockLogging = Readonly<Record<LockLogEvent, LockLogLevel | false>>;
 
 const QUIET: ResolvedLockLogging = Object.freeze({

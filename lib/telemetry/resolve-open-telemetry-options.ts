@@ -5,8 +5,7 @@ import type { OpenTelemetryOptions } from '../interfaces/open-telemetry-options.
 
 /**
  * `auto`: used when `@opentelemetry/api` is installed; `required`: the application asked for it
- * and bootstrap fails without it; `off`: never loaded.
- * @internal
+ * and bootstrap fails without it; `off`: never loaded. Not part of the public API.
  */
 export interface ResolvedOpenTelemetry {
   readonly mode: 'auto' | 'required' | 'off';

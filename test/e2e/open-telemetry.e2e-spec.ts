@@ -18,6 +18,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { Redis } from 'ioredis';
+import request from 'supertest';
 import {
   DistributedLock,
   InvalidLockOptionsError,
@@ -178,7 +179,7 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
       imports: [RedisLockModule.forRoot({ url: server.url })],
     });
     app = running.app;
-    const reply = await fetch(`${running.url}/orders/7`, { method: 'POST' });
+    const reply = await request(running.url).post('/orders/7');
     expect(reply.status).toBe(201);
     expect(lockSpans(spans.getFinishedSpans()).map((s) => s.attributes)).toEqual([
       {

@@ -89,6 +89,7 @@ describe('README', () => {
           paths: {
             'nestjs-redis-lock': ['lib/index.ts'],
             'nestjs-redis-lock/core': ['lib/core/index.ts'],
+            'nestjs-redis-lock/health': ['lib/health/index.ts'],
           },
         },
         files: ['ambient.d.ts', ...Object.keys(appFiles), ...files],
