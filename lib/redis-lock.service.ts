@@ -143,9 +143,12 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     return this.manager.inspect(key);
   }
 
-  /** Deletes a lock whoever holds it (for operators); returns whether there was a holder. */
-  forceRelease(key: string): Promise<boolean> {
-    return this.manager.forceRelease(key);
+  /**
+   * Deletes a lock whoever holds it (for operators), or only the holder with `fencingToken`;
+   * returns whether a holder was removed. See `LockManager.forceRelease`.
+   */
+  forceRelease(key: string, options?: { fencingToken?: number }): Promise<boolean> {
+    return this.manager.forceRelease(key, options);
   }
 
   /**

@@ -24,7 +24,11 @@ import type { LockManagerOptions } from './interfaces/lock-manager-options.inter
 import { Lock } from './lock.js';
 import { LockLease } from './lock-lease.js';
 import { describeValue } from './options/describe-value.util.js';
-import { validateCheckHealthOptions, validateListOptions } from './options/operator-options.js';
+import {
+  validateCheckHealthOptions,
+  validateForceReleaseOptions,
+  validateListOptions,
+} from './options/operator-options.js';
 import {
   resolveLockManagerOptions,
   type ResolvedLockManagerOptions,
@@ -255,11 +259,18 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * Deletes the lock on `key` whoever holds it, and wakes its waiters. For operators clearing a
    * lock left by a crashed process before its ttl ends; the former holder learns of the loss at
    * its next renewal or release. Returns whether a holder was removed.
+   *
+   * With `fencingToken` (from `inspect()` or `list()`), only that holder is removed: if the lock
+   * changed hands since it was looked at, the new holder keeps it and `false` is returned.
+   * @example
+   * const info = await manager.inspect('job:nightly');
+   * if (info.held) await manager.forceRelease('job:nightly', { fencingToken: info.fencingToken! });
    */
-  async forceRelease(key: string): Promise<boolean> {
+  async forceRelease(key: string, options?: { fencingToken?: number }): Promise<boolean> {
     validateKey(key, this.options.maxKeyLength);
+    const fencingToken = validateForceReleaseOptions(options);
     try {
-      return await this.backend.forceRelease(this.options.keyPrefix + key);
+      return await this.backend.forceRelease(this.options.keyPrefix + key, fencingToken);
     } catch (error) {
       throw this.backendError(key, 'forceRelease', error);
     }

@@ -111,6 +111,27 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
     expect(first).toHaveLength(3);
   });
 
+  it('forceRelease with a fencing token removes that holder only, never the next one', async () => {
+    const first = await manager.acquire('stuck:1');
+    const seen = await manager.inspect('stuck:1');
+    expect(seen.fencingToken).toBe(first.fencingToken);
+    // Meanwhile the lock changes hands: the operator's release must not hit the new holder.
+    await other.forceRelease('stuck:1');
+    const second = await other.acquire('stuck:1');
+    expect(await manager.forceRelease('stuck:1', { fencingToken: seen.fencingToken! })).toBe(false);
+    expect((await manager.inspect('stuck:1')).fencingToken).toBe(second.fencingToken);
+    expect(await manager.forceRelease('stuck:1', { fencingToken: second.fencingToken })).toBe(true);
+    expect((await manager.inspect('stuck:1')).held).toBe(false);
+    expect(await manager.forceRelease('stuck:1', { fencingToken: second.fencingToken })).toBe(
+      false,
+    );
+    for (const bad of [{ fencingToken: 0 }, { fencingToken: '1' }, { token: 1 }, 5]) {
+      await expect(manager.forceRelease('stuck:1', bad as never)).rejects.toBeInstanceOf(
+        InvalidLockOptionsError,
+      );
+    }
+  });
+
   it('refuses bad options before any Redis call', () => {
     const refused = (options: unknown): unknown => {
       try {
@@ -260,6 +281,16 @@ describe('list() and checkHealth() on a Redlock quorum of 3', () => {
       },
     ]);
     await lock.release();
+  });
+
+  it('forceRelease with a fencing token on every master', async () => {
+    const lock = await manager.acquire('order:3');
+    expect(await manager.forceRelease('order:3', { fencingToken: lock.fencingToken + 1 })).toBe(
+      false,
+    );
+    expect((await manager.inspect('order:3')).held).toBe(true);
+    expect(await manager.forceRelease('order:3', { fencingToken: lock.fencingToken })).toBe(true);
+    for (const master of masters) expect(await master.command('EXISTS', 'lock:order:3')).toBe(0);
   });
 
   it('reports each master, and whether a quorum is possible', async () => {

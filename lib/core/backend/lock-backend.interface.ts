@@ -81,7 +81,8 @@ export interface LockBackend {
   /** Extends many locks in as few round trips as the topology allows. */
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]>;
   inspect(redisKey: string): Promise<RawLockInfo>;
-  forceRelease(redisKey: string): Promise<boolean>;
+  /** Deletes the lock whoever holds it, or only the holder with `fencingToken` when given. */
+  forceRelease(redisKey: string, fencingToken?: number): Promise<boolean>;
   /**
    * The names of the hash keys matching `match` (a glob over full lock names, without the
    * client's own ioredis prefix), page by page, through SCAN on every server that holds locks.

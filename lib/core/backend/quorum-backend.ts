@@ -267,9 +267,9 @@ export class QuorumBackend implements LockBackend {
     };
   }
 
-  async forceRelease(redisKey: string): Promise<boolean> {
+  async forceRelease(redisKey: string, fencingToken?: number): Promise<boolean> {
     const outcomes = await quorumRound(
-      this.nodes.map((node) => () => node.forceRelease(redisKey)),
+      this.nodes.map((node) => () => node.forceRelease(redisKey, fencingToken)),
       this.nodeTimeout,
     );
     const answered = outcomes.filter((o) => o.status === 'ok');

@@ -47,8 +47,8 @@ interface ScriptedClient {
   [CMD.extend](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   [CMD.extendMany](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
   [CMD.inspect](lockKey: string): Promise<[number, number?, string?, string?]>;
-  [CMD.forceRelease](lockKey: string): Promise<number>;
-  [CMD.forceReleaseSharded](lockKey: string): Promise<number>;
+  [CMD.forceRelease](lockKey: string, ...fencingToken: number[]): Promise<number>;
+  [CMD.forceReleaseSharded](lockKey: string, ...fencingToken: number[]): Promise<number>;
   [CMD.raiseFence](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   [CMD.heal](numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 }
@@ -425,9 +425,10 @@ export class RedisBackend implements LockBackend {
     };
   }
 
-  async forceRelease(redisKey: string): Promise<boolean> {
+  async forceRelease(redisKey: string, fencingToken?: number): Promise<boolean> {
     const command = this.cluster ? CMD.forceReleaseSharded : CMD.forceRelease;
-    return (await this.scripts[command](redisKey)) === 1;
+    const only = fencingToken === undefined ? [] : [fencingToken];
+    return (await this.scripts[command](redisKey, ...only)) === 1;
   }
 
   async *scan(match: string, count: number): AsyncIterable<readonly string[]> {

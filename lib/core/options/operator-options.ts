@@ -68,3 +68,21 @@ export function validateCheckHealthOptions(input: unknown): { readonly timeout: 
   }
   return { timeout };
 }
+
+/**
+ * Checks the options of `LockManager.forceRelease()`; returns the fencing token to match, if any.
+ * @internal
+ */
+export function validateForceReleaseOptions(input: unknown): number | undefined {
+  const options = validateOptionsObject(input, 'forceRelease()') as { fencingToken?: unknown };
+  assertKnownOptions(options, ['fencingToken'], 'forceRelease()');
+  const { fencingToken } = options;
+  if (fencingToken === undefined) return undefined;
+  if (typeof fencingToken !== 'number' || !Number.isSafeInteger(fencingToken) || fencingToken < 1) {
+    throw new InvalidLockOptionsError(
+      'fencingToken',
+      `forceRelease() option fencingToken must be the positive whole number inspect() or list() reported, but received ${describeValue(fencingToken)}.`,
+    );
+  }
+  return fencingToken;
+}
