@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   readFileSync,
   readdirSync,
@@ -159,5 +160,14 @@ describe('the packed library in consumer applications', () => {
       conflict: 409,
       free: 201,
     });
+    // It ran without the optional peers: OpenTelemetry and Terminus are not installed here.
+    expect(existsSync(join(dir, 'node_modules', '@opentelemetry', 'api'))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules', '@nestjs', 'terminus'))).toBe(false);
+
+    // The command npm linked from "bin", run as an operator would (executable, shebang).
+    const bin = join(dir, 'node_modules', '.bin', 'nestjs-redis-lock');
+    expect(run(bin, ['inspect', `counter:${consumer.name}`, '--url', server.url], dir)).toBe(
+      `counter:${consumer.name}  free\n`,
+    );
   });
 });

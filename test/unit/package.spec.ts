@@ -1,8 +1,36 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 const root = join(__dirname, '..', '..');
+
+/** What a compiled file imports statically: require("x") in CommonJS, import/export from in ESM. */
+function staticImports(path: string): string[] {
+  const code = readFileSync(path, 'utf8');
+  const specifiers: string[] = [];
+  for (const match of code.matchAll(
+    /require\("([^"]+)"\)|(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g,
+  )) {
+    specifiers.push(match[1] ?? match[2] ?? match[3]!);
+  }
+  return specifiers;
+}
+
+/** Every file of the package a compiled entry point loads statically, itself included. */
+function importGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const specifier of staticImports(path)) {
+      if (!specifier.startsWith('.')) continue;
+      const target = resolve(dirname(path), specifier);
+      visit(existsSync(target) ? target : `${target}.js`);
+    }
+  };
+  visit(entry);
+  return [...seen];
+}
 
 describe('the published package', () => {
   // Built by `npm test` (pretest) or the jest global setup.
@@ -30,9 +58,72 @@ describe('the published package', () => {
         'dist/esm/index.js',
         'dist/cjs/core/index.js',
         'dist/esm/core/index.js',
+        'dist/cjs/health/index.js',
+        'dist/cjs/health/index.d.ts',
+        'dist/esm/health/index.js',
+        'dist/esm/health/index.d.ts',
+        'dist/cjs/cli/main.js',
       ]),
     );
     expect(files.some((path) => /test|bench|sample-app|\.ts$(?<!\.d\.ts)/.test(path))).toBe(false);
+  });
+
+  it('maps every entry point, for both module formats, to files it ships', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | Record<string, Record<string, string>>>;
+    };
+    expect(Object.keys(manifest.exports)).toEqual(['.', './core', './health', './package.json']);
+    for (const [entry, target] of Object.entries(manifest.exports)) {
+      if (typeof target === 'string') continue;
+      for (const format of ['import', 'require'] as const) {
+        for (const path of Object.values(target[format]!)) {
+          expect({
+            entry,
+            format,
+            path,
+            shipped: files.includes(path.replace(/^\.\//, '')),
+          }).toEqual({ entry, format, path, shipped: true });
+        }
+      }
+    }
+  });
+
+  it('ships the nestjs-redis-lock command: a compiled file with a node shebang', () => {
+    const { bin } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    expect(Object.keys(bin)).toEqual(['nestjs-redis-lock']);
+    const path = bin['nestjs-redis-lock']!.replace(/^\.\//, '');
+    expect(files).toContain(path);
+    expect(readFileSync(join(root, path), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+
+  it('loads optional peers only where they are used: terminus in ./health, OpenTelemetry by a dynamic import, neither in the command', () => {
+    for (const format of ['cjs', 'esm']) {
+      const graph = (entry: string): string[] => importGraph(join(root, 'dist', format, entry));
+      const main = graph('index.js');
+      const cli = graph('cli/main.js');
+      const health = graph('health/index.js');
+      const packagesOf = (paths: string[]): string[] => [
+        ...new Set(paths.flatMap((path) => staticImports(path).filter((s) => !s.startsWith('.')))),
+      ];
+      expect(packagesOf(main)).not.toContain('@nestjs/terminus');
+      expect(packagesOf(main).filter((name) => name.startsWith('@opentelemetry'))).toEqual([]);
+      expect(packagesOf(health)).toContain('@nestjs/terminus');
+      expect(
+        packagesOf(cli).filter(
+          (name) => name.startsWith('@nestjs') || name.startsWith('@opentelemetry'),
+        ),
+      ).toEqual([]);
+      expect(packagesOf(cli)).toContain('ioredis');
+      // The one way the library reaches OpenTelemetry: import() of a name in a variable.
+      const loader = readFileSync(
+        join(root, 'dist', format, 'telemetry/load-open-telemetry.js'),
+        'utf8',
+      );
+      expect(loader).toMatch(/await import\(specifier\)/);
+      expect(main).toContain(join(root, 'dist', format, 'telemetry/load-open-telemetry.js'));
+    }
   });
 
   it('ships the JSDoc in its declarations', () => {
@@ -50,15 +141,17 @@ describe('the published package', () => {
     );
   });
 
-  it('keeps the engine (dist/*/core) free of any NestJS import', () => {
+  it('keeps the engine (dist/*/core) free of any NestJS or OpenTelemetry import', () => {
     const coreFiles = files.filter((path) => /^dist\/(cjs|esm)\/core\/.+\.js$/.test(path));
     expect(coreFiles.length).toBeGreaterThan(10);
     for (const path of coreFiles) {
       const code = readFileSync(join(root, path), 'utf8');
-      expect({ path, imports: /require\("@nestjs|from ['"]@nestjs/.test(code) }).toEqual({
+      expect({
         path,
-        imports: false,
-      });
+        imports: /require\("@(nestjs|opentelemetry)|from ['"]@(nestjs|opentelemetry)|import\(/.test(
+          code,
+        ),
+      }).toEqual({ path, imports: false });
     }
   });
 });
@@ -70,6 +163,7 @@ describe('the published declarations', () => {
     const source = (entry: string): string => `
       import { Redis } from 'ioredis';
       import { DistributedLock, LockManager, RedisLockModule, RedisLockService, type Lock } from '${entry}';
+      import { RedisLockHealthIndicator } from '${entry.replace('index.js', 'health/index.js')}';
       export class Orders {
         constructor(readonly locks: RedisLockService) {}
         @DistributedLock<Orders['buy']>((id) => \`order:\${id}\`)
@@ -78,7 +172,22 @@ describe('the published declarations', () => {
           return lock?.fencingToken ?? 0;
         }
       }
-      export const root = RedisLockModule.forRoot({ url: 'redis://localhost:6379' });
+      export const root = RedisLockModule.forRoot({
+        url: 'redis://localhost:6379',
+        logging: { lost: 'error' },
+        openTelemetry: { tracing: false },
+      });
+      export class Health {
+        constructor(readonly indicator: RedisLockHealthIndicator) {}
+        check() {
+          return this.indicator.isHealthy('locks', { timeout: 500 });
+        }
+      }
+      export async function stuck(locks: RedisLockService): Promise<string[]> {
+        const keys: string[] = [];
+        for await (const lock of locks.list('job:*')) keys.push(lock.key + lock.fencingToken);
+        return keys;
+      }
       export const engine = new LockManager(new Redis({ lazyConnect: true }));
     `;
     writeFileSync(join(dir, 'cjs.ts'), source('../../dist/cjs/index.js'));
