@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import {
   InvalidLockOptionsError,
@@ -365,6 +367,26 @@ describe('list() and checkHealth() on a Redis Cluster', () => {
     expect(await all(manager.list({ match: 'item:*' }))).toEqual([]);
   });
 
+  it('the command line lists and releases on a Cluster too (--cluster)', async () => {
+    const locks = await Promise.all(['a', 'b', 'c', 'd'].map((k) => manager.acquire(`cli:${k}`)));
+    const seed = ['--cluster', '--url', cluster.nodes[0]!.url, '--url', cluster.nodes[1]!.url];
+    const listed = await runCli(['list', 'cli:*', '--json', ...seed]);
+    expect(listed.code).toBe(0);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { key: string }).key)
+        .sort(),
+    ).toEqual(['cli:a', 'cli:b', 'cli:c', 'cli:d']);
+    const released = await runCli(['release', 'cli:c', '--yes', ...seed]);
+    expect(released.stdout).toBe(
+      `Released lock "cli:c" (fencing token ${locks[2]!.fencingToken}).\n`,
+    );
+    expect((await manager.inspect('cli:c')).held).toBe(false);
+    await Promise.all([locks[0], locks[1], locks[3]].map((l) => l!.release()));
+  });
+
   it('probes every master', async () => {
     const health = await manager.checkHealth();
     const masters = await cluster.masters();
@@ -376,6 +398,17 @@ describe('list() and checkHealth() on a Redis Cluster', () => {
     expect(health.nodes.every((n) => n.up && n.scripts)).toBe(true);
   });
 });
+
+/** The compiled command (see cli.spec.ts for the command line's own tests). */
+function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
+  const cli = join(__dirname, '..', '..', 'dist', 'cjs', 'cli', 'main.js');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, ...args], { timeout: 20_000 }, (error, stdout) => {
+      if (error && typeof error.code !== 'number') reject(error);
+      else resolve({ code: error ? Number(error.code) : 0, stdout });
+    });
+  });
+}
 
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
