@@ -31,6 +31,7 @@ export {};
 // Files of the reader's application that snippets import.
 const appFiles: Record<string, string> = {
   'app.module.ts': `import { Module } from '@nestjs/common';\n@Module({})\nexport class AppModule {}\n`,
+  'orders.module.ts': `import { Module } from '@nestjs/common';\n@Module({})\nexport class OrdersModule {}\n`,
   'stock.service.ts': `export interface Order { id: string }\nexport class StockService { async sellOne(productId: string): Promise<Order> { return { id: productId }; } }\n`,
 };
 
