@@ -343,6 +343,15 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     /** Whether the last wait ended with a wakeup (the attempt after it may still lose). */
     let woken = false;
     let outcome: 'acquired' | 'timeout' | 'aborted' | 'error' = 'error';
+    const aborted = (): RedisLockError => {
+      outcome = 'aborted';
+      return this.failed(
+        key,
+        startedAt,
+        'aborted',
+        new LockAbortedError(key, { cause: signal?.reason }),
+      );
+    };
 
     try {
       // The channel this call would wait on, when its first key is the one held.
@@ -376,13 +385,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
           blockedBy = reply.blockedBy;
           lastError = undefined;
         } else if (reply.failure === 'aborted') {
-          outcome = 'aborted';
-          throw this.failed(
-            key,
-            startedAt,
-            'aborted',
-            new LockAbortedError(key, { cause: signal?.reason }),
-          );
+          throw aborted();
         } else if (reply.failure === 'deadline') {
           lastError ??= new Error(`Redis did not answer within ${ATTEMPT_TIMEOUT_FLOOR_MS} ms`);
           lastAttempt = true;
@@ -428,13 +431,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
             // listening, look again before waiting.
             const ready = await this.waitFor(membership.ready(), deadline, signal);
             if (ready === 'aborted') {
-              outcome = 'aborted';
-              throw this.failed(
-                key,
-                startedAt,
-                'aborted',
-                new LockAbortedError(key, { cause: signal?.reason }),
-              );
+              throw aborted();
             }
             continue;
           }
@@ -456,13 +453,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         const waited = await membership.wait(pause, signal, woken);
         woken = waited === 'woken';
         if (waited === 'aborted') {
-          outcome = 'aborted';
-          throw this.failed(
-            key,
-            startedAt,
-            'aborted',
-            new LockAbortedError(key, { cause: signal?.reason }),
-          );
+          throw aborted();
         }
         if (waited === 'closed') throw new LockManagerClosedError();
         if (monotonicNow() >= deadline) {

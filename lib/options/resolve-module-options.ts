@@ -4,6 +4,7 @@ import type { LockClients } from '../core/lock-manager.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import { describeValue } from '../core/options/describe-value.util.js';
 import {
+  LOCK_MANAGER_OPTION_NAMES,
   resolveLockManagerOptions,
   type ResolvedLockManagerOptions,
 } from '../core/options/resolve-manager-options.js';
@@ -48,18 +49,8 @@ const MODULE_ONLY = [
   'reentrant',
   'shutdownTimeout',
 ];
-const MANAGER_OPTIONS = [
-  'keyPrefix',
-  'ttl',
-  'waitTimeout',
-  'autoExtend',
-  'retry',
-  'driftFactor',
-  'owner',
-  'maxKeyLength',
-  'nodeTimeout',
-  'waitForReplicas',
-];
+// The engine's options, but for `subscriber`: the module manages its connections itself.
+const MANAGER_OPTIONS = LOCK_MANAGER_OPTION_NAMES.filter((name) => name !== 'subscriber');
 
 /**
  * Validates the module options at bootstrap, with messages that say what to fix, so that a

@@ -49,7 +49,8 @@ export const LOCK_MANAGER_DEFAULTS = Object.freeze({
   waitForReplicasTimeout: 100,
 });
 
-const KNOWN_OPTIONS = [
+/** Every option a LockManager takes (the Nest module passes the same ones through). @internal */
+export const LOCK_MANAGER_OPTION_NAMES = [
   'keyPrefix',
   'ttl',
   'waitTimeout',
@@ -71,7 +72,7 @@ const KNOWN_WAIT_OPTIONS = ['replicas', 'timeout', 'onShortfall'] as const;
  */
 export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedLockManagerOptions {
   const options = validateOptionsObject(input, 'LockManager') as LockManagerOptions;
-  assertKnownOptions(options, KNOWN_OPTIONS, 'LockManager');
+  assertKnownOptions(options, LOCK_MANAGER_OPTION_NAMES, 'LockManager');
 
   const keyPrefix = options.keyPrefix ?? LOCK_MANAGER_DEFAULTS.keyPrefix;
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0) {
