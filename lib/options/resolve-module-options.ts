@@ -58,6 +58,7 @@ const MANAGER_OPTIONS = [
   'owner',
   'maxKeyLength',
   'nodeTimeout',
+  'waiterTtl',
   'waitForReplicas',
 ];
 

@@ -1,4 +1,5 @@
-import type { LockBackend, OwnedResult } from '../backend/lock-backend.interface.js';
+import type { LeaseDriver } from '../backend/lease-driver.interface.js';
+import type { OwnedResult } from '../backend/lock-backend.interface.js';
 import type { LockLease } from '../lock-lease.js';
 import { monotonicNow } from '../util/clock.util.js';
 
@@ -17,9 +18,10 @@ const RENEW_AFTER = 1 / 3;
 const RENEW_EARLIEST = 1 / 6;
 
 /**
- * One timer for every held lock of a manager: it renews the auto-extended ones in batches
- * (one EVALSHA per 128 locks on a single Redis) and notices the validity end of the others.
- * Thousands of held locks cost one timer and a few commands per renewal period.
+ * One timer for every held lease of a manager: it renews the auto-extended ones in batches
+ * (one EVALSHA per 128 leases of a kind on a single Redis: plain locks with plain locks, permits
+ * with permits, ...) and notices the validity end of the others. Thousands of held leases cost
+ * one timer and a few commands per renewal period.
  * @internal
  */
 export class LeaseScheduler {
@@ -27,10 +29,7 @@ export class LeaseScheduler {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
-  constructor(
-    private readonly backend: LockBackend,
-    private readonly hooks: LeaseSchedulerHooks,
-  ) {}
+  constructor(private readonly hooks: LeaseSchedulerHooks) {}
 
   static renewAt(sentAt: number, ttl: number): number {
     return sentAt + ttl * RENEW_AFTER;
@@ -97,11 +96,24 @@ export class LeaseScheduler {
       }
       next = Math.min(next, nextEventAt(lease));
     }
-    if (due.length > 0) this.renew(due, now);
+    if (due.length > 0) this.renewByDriver(due, now);
     if (next !== Infinity) this.arm(next);
   }
 
-  private renew(due: LockLease[], sentAt: number): void {
+  /** Leases of different primitives are renewed by different scripts: one batch per driver. */
+  private renewByDriver(due: LockLease[], sentAt: number): void {
+    const first = due[0]!.driver;
+    if (due.every((lease) => lease.driver === first)) return this.renew(first, due, sentAt);
+    const byDriver = new Map<LeaseDriver, LockLease[]>();
+    for (const lease of due) {
+      const group = byDriver.get(lease.driver);
+      if (group) group.push(lease);
+      else byDriver.set(lease.driver, [lease]);
+    }
+    for (const [driver, leases] of byDriver) this.renew(driver, leases, sentAt);
+  }
+
+  private renew(driver: LeaseDriver, due: LockLease[], sentAt: number): void {
     for (const lease of due) lease.renewing = true;
     const requests = due.map((lease) => ({
       redisKeys: lease.redisKeys,
@@ -109,7 +121,7 @@ export class LeaseScheduler {
       ttl: lease.ttl,
       fencingToken: lease.fencingToken,
     }));
-    this.backend.extendMany(requests).then(
+    driver.extendMany(requests).then(
       (results) => this.settle(due, sentAt, results),
       () => this.settle(due, sentAt, undefined),
     );

@@ -4,8 +4,13 @@ import type { WakeupTransport } from '../backend/lock-backend.interface.js';
 export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'closed';
 
 interface Waiter {
+  /** Set for waiters that are woken by name (fair queues): see `wait()`. */
+  readonly address: string | undefined;
   settle(outcome: WaitOutcome): void;
 }
+
+/** An announcement that names the waiter whose turn it is: `next:<waiter id>`. */
+const ADDRESSED = 'next:';
 
 interface ChannelState {
   members: number;
@@ -23,8 +28,10 @@ interface ChannelState {
  *
  * Each channel (one per waited-for lock) is subscribed while someone waits on it and a little
  * longer, so bursts of contention do not churn SUBSCRIBE/UNSUBSCRIBE. An announcement wakes one
- * waiter of this process: the others would only lose the race to it. The connection itself is
- * closed once no channel has been needed for `idleMs`, so an idle process can exit.
+ * waiter of this process: the others would only lose the race to it. An announcement that names
+ * a waiter (`next:<id>`, from a fair queue) wakes that waiter if it is in this process, and
+ * nobody else. The connection itself is closed once no channel has been needed for `idleMs`, so
+ * an idle process can exit.
  * @internal
  */
 export class WakeupHub {
@@ -79,13 +86,19 @@ export class WakeupHub {
   }
 
   /** @internal */
-  wait(state: ChannelState, ms: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
+  wait(
+    state: ChannelState,
+    ms: number,
+    signal: AbortSignal | undefined,
+    address: string | undefined,
+  ): Promise<WaitOutcome> {
     if (this.closed) return Promise.resolve('closed');
     if (signal?.aborted) return Promise.resolve('aborted');
     return new Promise((resolve) => {
       const onAbort = (): void => waiter.settle('aborted');
       const timer = setTimeout(() => waiter.settle('timeout'), ms);
       const waiter: Waiter = {
+        address,
         settle: (outcome) => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
@@ -132,7 +145,7 @@ export class WakeupHub {
     if (!this.transport) {
       const transport = this.createTransport();
       transport.listen(
-        (channel) => this.onMessage(channel),
+        (channel, message) => this.onMessage(channel, message),
         () => this.onReconnect(),
       );
       this.transport = transport;
@@ -155,11 +168,15 @@ export class WakeupHub {
       );
   }
 
-  private onMessage(channel: string): void {
+  private onMessage(channel: string, message: string): void {
     const state = this.channels.get(channel);
     if (!state) return;
     state.generation++;
-    this.wakeOne(state);
+    if (!message.startsWith(ADDRESSED)) return this.wakeOne(state);
+    const address = message.slice(ADDRESSED.length);
+    for (const waiter of state.waiters) {
+      if (waiter.address === address) return waiter.settle('woken');
+    }
   }
 
   private onReconnect(): void {
@@ -233,9 +250,12 @@ export class Membership {
     return this.state.ready ?? Promise.resolve();
   }
 
-  /** Waits for an announcement, at most `ms`. */
-  wait(ms: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
-    return this.hub.wait(this.state, ms, signal);
+  /**
+   * Waits for an announcement, at most `ms`. A waiter with an `address` is also woken by the
+   * announcements that name it.
+   */
+  wait(ms: number, signal: AbortSignal | undefined, address?: string): Promise<WaitOutcome> {
+    return this.hub.wait(this.state, ms, signal, address);
   }
 
   /** Hands a wakeup this caller will not use to the next waiter. */
