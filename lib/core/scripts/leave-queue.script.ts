@@ -17,7 +17,14 @@ export function leaveQueueScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 queueLeave(KEYS[2], KEYS[3], ARGV[1])
 local now = serverMs()
 local head = queueHead(KEYS[2], KEYS[3], now)
-if not head or redis.call('HGET', KEYS[1], ARGV[2]) then return 1 end
+-- Held: its release will wake the next one.
+if redis.call('HGET', KEYS[1], ARGV[2]) then return 1 end
+if not head then
+  -- Nobody queues any more: whoever waited behind the queue (the readers of a read-write lock,
+  -- plain callers) may go now.
+  redis.call('${publish}', KEYS[1], waiterId(ARGV[1]))
+  return 1
+end
 if KEYS[4] and redis.call('ZCOUNT', KEYS[4], '(' .. now, '+inf') > 0 then return 1 end
 redis.call('${publish}', KEYS[1], 'next:' .. waiterId(head))
 return 1

@@ -164,8 +164,10 @@ end
 queueKeep(KEYS[3], KEYS[4], token, now, placeTtl)
 if mode == 'w' then return {0, math.min(redis.call('PTTL', state), renewEvery), 1} end
 if count > 0 then
-  -- The last reader to leave names the first writer; until then, renew the place.
-  return {0, renewEvery, 1}
+  -- The last reader to leave names the first writer. Look again by the time the last reader's
+  -- hold expires (it may have died), and renew the place meanwhile.
+  local lastExpiry = tonumber(redis.call('ZRANGE', readers, -1, -1, 'WITHSCORES')[2])
+  return {0, math.min(lastExpiry - now, renewEvery), 1}
 end
 -- Free, but an earlier writer goes first. It may have missed the release: name it.
 redis.call('${publish}', state, 'next:' .. waiterId(head))
