@@ -56,8 +56,8 @@ export class ReadWriteLock {
   }
 
   /** Like `read()`, but `null` instead of waiting when a writer holds or waits for the lock. */
-  tryRead(options?: ReadWriteAcquireOptions): Promise<ReadLock | null> {
-    return this.take('read-lock', options, 'try') as Promise<ReadLock | null>;
+  async tryRead(options?: ReadWriteAcquireOptions): Promise<ReadLock | null> {
+    return (await this.take('read-lock', options, 'try')) as ReadLock | null;
   }
 
   /**
@@ -74,8 +74,8 @@ export class ReadWriteLock {
   }
 
   /** Like `write()`, but `null` instead of waiting when the lock is held or writers queue. */
-  tryWrite(options?: ReadWriteAcquireOptions): Promise<Lock | null> {
-    return this.take('write-lock', options, 'try') as Promise<Lock | null>;
+  async tryWrite(options?: ReadWriteAcquireOptions): Promise<Lock | null> {
+    return (await this.take('write-lock', options, 'try')) as Lock | null;
   }
 
   /**

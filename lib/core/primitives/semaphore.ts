@@ -71,7 +71,7 @@ export class Semaphore {
    * const permit = await exports.tryAcquire();
    * if (!permit) return reply.status(429).send('Too many exports running, try again later');
    */
-  tryAcquire(options?: SemaphoreAcquireOptions): Promise<Permit | null> {
+  async tryAcquire(options?: SemaphoreAcquireOptions): Promise<Permit | null> {
     return this.take(options, 'try');
   }
 
