@@ -45,7 +45,7 @@ export function DistributedSemaphore<M extends LockableMethod = LockableMethod>(
       `@DistributedSemaphore names one semaphore, but received a list of ${key.length} keys. Use one key, such as 'payments'.`,
     );
   }
-  const compiled = compileLockKey(key);
+  const compiled = compileLockKey(key, '@DistributedSemaphore');
   const { input, settings } = validateLeaseMethodSettings(options, '@DistributedSemaphore', [
     'permits',
     'weight',

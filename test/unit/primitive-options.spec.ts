@@ -171,6 +171,9 @@ describe('decorator options', () => {
     expect(() =>
       decorate(DistributedSemaphore('p', { permits: 2, mode: 'read' } as never)),
     ).toThrow(/Unknown @DistributedSemaphore option "mode"/);
+    expect(() => decorate(DistributedSemaphore('p:<oops>', { permits: 2 }))).toThrow(
+      /^@DistributedSemaphore\('p:<oops>'\) on Target\.run\(\): <oops> names no parameter/,
+    );
     expect(() => decorate(DistributedSemaphore('p:<id>', { permits: 2, weight: 2 }))).not.toThrow();
   });
 
