@@ -12,7 +12,7 @@ import type { LockManagerOptions } from '../core/interfaces/lock-manager-options
  * `RedisLockService`) stays the same on every topology.
  *
  * The lock defaults (`keyPrefix`, `ttl`, `waitTimeout`, `autoExtend`, `retry`, `driftFactor`,
- * `owner`, `maxKeyLength`) are those of the engine's `LockManagerOptions` and apply to every
+ * `owner`, `maxKeyLength`, `waiterTtl`) are those of the engine's `LockManagerOptions` and apply to every
  * lock the module takes: through `RedisLockService` and `@DistributedLock` alike.
  *
  * @example

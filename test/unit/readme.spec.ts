@@ -24,6 +24,15 @@ declare global {
   function transfer(from: string, to: string, amount: number): Promise<void>;
   function buildReport(day: string, options: { signal: AbortSignal }): Promise<void>;
   function saveWithFence(sku: string, fencingToken: number): Promise<void>;
+  interface Order { id: string }
+  interface Receipt { paid: boolean }
+  const order: Order;
+  const month: string;
+  const eventId: string;
+  const provider: { charge(order: Order, options?: { signal?: AbortSignal }): Promise<Receipt> };
+  function runExport(options: { signal?: AbortSignal }): Promise<void>;
+  function loadReport(month: string): Promise<string[]>;
+  function rebuildReport(month: string, options: { fencingToken?: number }): Promise<void>;
 }
 export {};
 `;

@@ -18,6 +18,7 @@ const MAX_MASTERS = 15;
 export function createBackend(client: unknown, options: ResolvedLockManagerOptions): LockBackend {
   const config = {
     keyPrefix: options.keyPrefix,
+    waiterTtl: options.waiterTtl,
     subscriber: options.subscriber,
     waitForReplicas: options.waitForReplicas,
   };
