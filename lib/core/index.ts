@@ -18,3 +18,4 @@ export type { RetryOptions } from './interfaces/retry-options.interface.js';
 export type { WaitForReplicasOptions } from './interfaces/wait-for-replicas-options.interface.js';
 export type * from './interfaces/lock-manager-events.interface.js';
 export * from './errors/index.js';
+export { InMemoryLockStore } from './memory/in-memory-lock-store.js';

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { createBackend } from './backend/create-backend.js';
 import type { LeaseDriver, LeaseParams } from './backend/lease-driver.interface.js';
 import type { AcquireReply, LockBackend } from './backend/lock-backend.interface.js';
-import type { PrimitiveDrivers } from './backend/primitive-drivers.js';
+import type { PrimitiveDriverSet } from './backend/primitive-drivers.js';
 import { QuorumShortfall } from './backend/quorum-shortfall.js';
 import { ReplicaShortfall } from './backend/replica-shortfall.js';
 import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
@@ -51,6 +51,7 @@ import { jittered } from './util/delay.util.js';
 import { DeadlineWatch } from './util/deadline-watch.js';
 import { createLockToken, waiterId } from './util/token.util.js';
 import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
+import type { InMemoryLockStore } from './memory/in-memory-lock-store.js';
 
 /**
  * An ioredis client the manager can take locks on.
@@ -60,10 +61,11 @@ export type LockClient = Redis | Cluster;
 
 /**
  * What a manager takes locks on: one client (a standalone or Sentinel `Redis`, or a `Cluster`),
- * or 3 to 15 clients of independent Redis masters for a Redlock quorum.
+ * 3 to 15 clients of independent Redis masters for a Redlock quorum, or an `InMemoryLockStore`
+ * (one process only: for tests).
  * @publicApi
  */
-export type LockClients = LockClient | readonly Redis[];
+export type LockClients = LockClient | readonly Redis[] | InMemoryLockStore;
 
 /**
  * What a lock is taken on: one key, or several keys taken together, all or none.
@@ -144,7 +146,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private readonly scheduler: LeaseScheduler;
   private readonly deadlines = new DeadlineWatch();
   private readonly defaultRequest: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
-  private drivers: PrimitiveDrivers | undefined;
+  private drivers: PrimitiveDriverSet | undefined;
   private closing: Promise<void> | undefined;
 
   /**
@@ -422,7 +424,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   primitiveDrivers(
     primitive: UnsupportedPrimitiveError['primitive'],
     key: string,
-  ): PrimitiveDrivers {
+  ): PrimitiveDriverSet {
     this.drivers ??= this.backend.primitives();
     if (!this.drivers) throw new UnsupportedPrimitiveError(primitive, key);
     return this.drivers;

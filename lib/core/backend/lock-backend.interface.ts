@@ -1,5 +1,5 @@
 import type { LeaseDriver } from './lease-driver.interface.js';
-import type { PrimitiveDrivers } from './primitive-drivers.js';
+import type { PrimitiveDriverSet } from './primitive-drivers.js';
 
 /**
  * Result of one acquire attempt.
@@ -86,7 +86,7 @@ export interface LockBackend extends LeaseDriver {
    * The drivers of semaphores, read-write locks and fair locks, or `undefined` where the
    * topology cannot offer them (a quorum of independent masters).
    */
-  primitives(): PrimitiveDrivers | undefined;
+  primitives(): PrimitiveDriverSet | undefined;
   createWakeupTransport(): WakeupTransport;
   /** Whether the client can never send a command again (quit by its owner). */
   isClosed(): boolean;

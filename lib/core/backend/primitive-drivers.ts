@@ -1,3 +1,4 @@
+import type { LeaseDriver } from './lease-driver.interface.js';
 import { FairLockDriver } from './fair-lock-driver.js';
 import { ReadLockDriver } from './read-lock-driver.js';
 import type { RedisBackend } from './redis-backend.js';
@@ -5,12 +6,23 @@ import { SemaphoreDriver } from './semaphore-driver.js';
 import { WriteLockDriver } from './write-lock-driver.js';
 
 /**
+ * The drivers of semaphores, read-write locks and fair locks of a backend.
+ * @internal
+ */
+export interface PrimitiveDriverSet {
+  readonly fair: LeaseDriver;
+  readonly semaphore: LeaseDriver;
+  readonly read: LeaseDriver;
+  readonly write: LeaseDriver;
+}
+
+/**
  * The drivers of the primitives beyond plain locks, on one Redis or Cluster client. Created when
  * a manager first needs one; each defines its scripts on the client then, so an application
  * that only takes plain locks never loads them.
  * @internal
  */
-export class PrimitiveDrivers {
+export class PrimitiveDrivers implements PrimitiveDriverSet {
   private fairDriver: FairLockDriver | undefined;
   private semaphoreDriver: SemaphoreDriver | undefined;
   private readDriver: ReadLockDriver | undefined;
