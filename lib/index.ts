@@ -3,11 +3,21 @@ export * from './core/index.js';
 
 // The NestJS layer.
 export { RedisLockModule } from './redis-lock.module.js';
-export { RedisLockService, type WithLockOptions } from './redis-lock.service.js';
+export {
+  RedisLockService,
+  type WithLockOptions,
+  type WithPermitOptions,
+  type WithReadWriteLockOptions,
+} from './redis-lock.service.js';
 export { DistributedLock, type LockableMethod } from './decorators/distributed-lock.decorator.js';
+export { DistributedSemaphore } from './decorators/distributed-semaphore.decorator.js';
 export { InjectRedisLockClient } from './decorators/inject-redis-lock-client.decorator.js';
 export { LockConflictFilter } from './filters/lock-conflict.filter.js';
-export { REDIS_LOCK_CLIENT, DISTRIBUTED_LOCK_METADATA } from './redis-lock.constants.js';
+export {
+  REDIS_LOCK_CLIENT,
+  DISTRIBUTED_LOCK_METADATA,
+  DISTRIBUTED_SEMAPHORE_METADATA,
+} from './redis-lock.constants.js';
 export { LockKeyError } from './errors/lock-key.error.js';
 export { LockServiceUnavailableError } from './errors/lock-service-unavailable.error.js';
 export type { LockKeyFunction, LockKeySource } from './key/lock-key-template.js';
@@ -26,3 +36,4 @@ export type {
   DistributedLockOptions,
   LockedContext,
 } from './interfaces/distributed-lock-options.interface.js';
+export type { DistributedSemaphoreOptions } from './interfaces/distributed-semaphore-options.interface.js';

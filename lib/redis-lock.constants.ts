@@ -11,3 +11,9 @@ export const REDIS_LOCK_CLIENT = Symbol('REDIS_LOCK_CLIENT');
  * @publicApi
  */
 export const DISTRIBUTED_LOCK_METADATA = 'redis-lock:distributed-lock';
+
+/**
+ * Metadata key under which `@DistributedSemaphore` records its key and options on the method.
+ * @publicApi
+ */
+export const DISTRIBUTED_SEMAPHORE_METADATA = 'redis-lock:distributed-semaphore';

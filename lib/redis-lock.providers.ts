@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { type LockClient, type LockClients, LockManager } from './core/lock-manager.js';
+import { InMemoryLockStore } from './core/memory/in-memory-lock-store.js';
 import { LockEventLogger } from './logging/lock-event-logger.js';
 import {
   resolveRedisLockModuleOptions,
@@ -34,6 +35,7 @@ export const redisLockProviders: Provider[] = [
     provide: REDIS_LOCK_CONNECTION,
     useFactory: ({ connection, logging }: ResolvedRedisLockModuleOptions): RedisLockConnection => {
       if (connection.kind === 'client') return { client: connection.client, owned: false };
+      if (connection.kind === 'memory') return { client: connection.store, owned: false };
       const log = new LockEventLogger(logging);
       if (connection.kind === 'cluster') {
         const cluster = new Cluster(connection.nodes, connection.options);
@@ -50,7 +52,9 @@ export const redisLockProviders: Provider[] = [
   },
   {
     provide: REDIS_LOCK_CLIENT,
-    useFactory: (connection: RedisLockConnection) => connection.client,
+    // In memory there is no Redis client to share.
+    useFactory: (connection: RedisLockConnection) =>
+      connection.client instanceof InMemoryLockStore ? undefined : connection.client,
     inject: [REDIS_LOCK_CONNECTION],
   },
   {

@@ -6,11 +6,21 @@ import {
   Optional,
 } from '@nestjs/common';
 import { LockManagerClosedError } from './core/errors/lock-manager-closed.error.js';
+import { LockUpgradeError } from './core/errors/lock-upgrade.error.js';
 import type { AcquireOptions } from './core/interfaces/acquire-options.interface.js';
+import type { LeaseKind } from './core/interfaces/lease-kind.interface.js';
 import type { ListLocksOptions } from './core/interfaces/list-locks-options.interface.js';
 import type { HeldLockInfo, LockInfo } from './core/interfaces/lock-info.interface.js';
+import type { ReadWriteAcquireOptions } from './core/interfaces/read-write-acquire-options.interface.js';
+import type { SemaphoreAcquireOptions } from './core/interfaces/semaphore-acquire-options.interface.js';
+import type { SemaphoreOptions } from './core/interfaces/semaphore-options.interface.js';
+import type { Lease } from './core/lease.js';
 import type { Lock } from './core/lock.js';
 import { type LockKey, LockManager } from './core/lock-manager.js';
+import type { Permit } from './core/permit.js';
+import type { ReadWriteLock } from './core/primitives/read-write-lock.js';
+import type { Semaphore } from './core/primitives/semaphore.js';
+import type { ReadLock } from './core/read-lock.js';
 import { closeClient } from './core/util/close-client.util.js';
 import { heldInChain, type LockFrame, lockContext } from './lock-context.js';
 import { LockEventLogger } from './logging/lock-event-logger.js';
@@ -36,23 +46,73 @@ export interface WithLockOptions extends AcquireOptions {
 }
 
 /**
- * A lock entered by the current call chain: run work inside it, then exit.
- * @internal
+ * Options of `RedisLockService.withPermit()`: the semaphore's limit, the engine's acquire
+ * options of a permit, and re-entrancy.
+ * @publicApi
  */
-export interface LockEntry {
-  readonly lock: Lock;
-  /** Whether this entry took the lock (and releases it), or re-entered one its chain holds. */
-  readonly owns: boolean;
-  /** Runs `fn` with this lock as `current()` for everything it calls. */
-  run<T>(fn: () => T): T;
-  /** Releases what this entry acquired (nothing, when it re-entered a held lock). */
-  exit(): Promise<void>;
+export interface WithPermitOptions extends SemaphoreAcquireOptions, SemaphoreOptions {
+  /**
+   * Enter a permit of this semaphore that the async call chain already holds instead of taking
+   * another one (with `permits: 1`, taking another would wait for itself).
+   * @default the module's `reentrant` (true)
+   */
+  reentrant?: boolean;
 }
 
 /**
+ * Options of `RedisLockService.withReadLock()` and `withWriteLock()`.
+ * @publicApi
+ */
+export interface WithReadWriteLockOptions extends ReadWriteAcquireOptions {
+  /**
+   * Enter the lock when the async call chain already holds it: a read inside a read or a write,
+   * a write inside a write. (A write inside a read is an upgrade: `LockUpgradeError`.)
+   * @default the module's `reentrant` (true)
+   */
+  reentrant?: boolean;
+}
+
+/**
+ * What a call chain enters: a lock (plain or fair: `fair` is an acquire option), a side of a
+ * read-write lock, or permits of a semaphore.
+ * @internal
+ */
+export type LeaseTarget =
+  | { readonly kind: 'lock'; readonly key: LockKey }
+  | { readonly kind: 'read-lock' | 'write-lock'; readonly key: string }
+  | {
+      readonly kind: 'permit';
+      readonly key: string;
+      readonly permits: number;
+    };
+
+/**
+ * A lease entered by the current call chain: run work inside it, then exit.
+ * @internal
+ */
+export interface LockEntry {
+  readonly lease: Lease;
+  /** Whether this entry took the lease (and releases it), or re-entered one its chain holds. */
+  readonly owns: boolean;
+  /** Runs `fn` with this lease as `current()`/`currentLease()` for everything it calls. */
+  run<T>(fn: () => T): T;
+  /** Releases what this entry acquired (nothing, when it re-entered a held lease). */
+  exit(): Promise<void>;
+}
+
+/** Which held leases a call chain re-enters instead of acquiring, per kind asked for. */
+const ENTERED_BY: Record<LeaseKind, readonly LeaseKind[]> = {
+  lock: ['lock'],
+  // A writer may read: a read inside a write re-enters the write lock.
+  'read-lock': ['read-lock', 'write-lock'],
+  'write-lock': ['write-lock'],
+  permit: ['permit'],
+};
+
+/**
  * Distributed locks for your providers: the engine's `acquire`, `tryAcquire`, `withLock`,
- * `inspect` and `forceRelease`, with the module's defaults, plus `current()` for the lock held by
- * the current call chain.
+ * `inspect` and `forceRelease`, semaphores and read-write locks, with the module's defaults,
+ * plus `current()` for the lock held by the current call chain.
  *
  * @example
  * @Injectable()
@@ -122,12 +182,96 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     options?: WithLockOptions,
   ): Promise<T> {
     const { reentrant, ...acquireOptions } = options ?? {};
-    const entry = await this.enter(key, acquireOptions, reentrant ?? this.options.reentrant);
+    const entry = await this.enter(
+      { kind: 'lock', key },
+      acquireOptions,
+      reentrant ?? this.options.reentrant,
+    );
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+  }
+
+  /**
+   * A semaphore of the module's manager: see `LockManager.semaphore`. Its methods have the
+   * engine's semantics (no re-entrancy; use `withPermit` or `@DistributedSemaphore` for that).
+   * @example
+   * const permit = await this.locks.semaphore('exports', { permits: 2 }).tryAcquire();
+   */
+  semaphore(key: string, options: SemaphoreOptions): Semaphore {
+    return this.manager.semaphore(key, options);
+  }
+
+  /**
+   * A read-write lock of the module's manager: see `LockManager.readWriteLock`. Its methods
+   * have the engine's semantics (use `withReadLock`/`withWriteLock` or `@DistributedLock` with
+   * `mode` for re-entrancy).
+   */
+  readWriteLock(key: string): ReadWriteLock {
+    return this.manager.readWriteLock(key);
+  }
+
+  /**
+   * Runs `fn` holding `weight` (default 1) of the semaphore's `permits`, renewing them while
+   * `fn` runs, and releases them afterwards. Inside `fn`, `currentLease()` returns the permit,
+   * and a nested `withPermit` or `@DistributedSemaphore` on the same key re-enters it.
+   * @example
+   * return this.locks.withPermit('payments', () => this.provider.charge(order), { permits: 5 });
+   */
+  async withPermit<T>(
+    key: string,
+    fn: (permit: Permit) => T | Promise<T>,
+    options: WithPermitOptions,
+  ): Promise<T> {
+    const { reentrant, permits, ...acquireOptions } = options ?? ({} as WithPermitOptions);
+    const entry = await this.enter(
+      { kind: 'permit', key, permits },
+      acquireOptions,
+      reentrant ?? this.options.reentrant,
+    );
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+  }
+
+  /**
+   * Runs `fn` under the read lock of `key`, renewed while it runs. Inside it, a nested read
+   * re-enters; a nested write throws `LockUpgradeError` at once.
+   */
+  async withReadLock<T>(
+    key: string,
+    fn: (lock: ReadLock) => T | Promise<T>,
+    options?: WithReadWriteLockOptions,
+  ): Promise<T> {
+    const { reentrant, ...acquireOptions } = options ?? {};
+    const entry = await this.enter(
+      { kind: 'read-lock', key },
+      acquireOptions,
+      reentrant ?? this.options.reentrant,
+    );
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+  }
+
+  /**
+   * Runs `fn` under the write lock of `key`, renewed while it runs. Inside it, `current()`
+   * returns the lock (with its fencing token), and nested reads and writes re-enter it.
+   */
+  async withWriteLock<T>(
+    key: string,
+    fn: (lock: Lock) => T | Promise<T>,
+    options?: WithReadWriteLockOptions,
+  ): Promise<T> {
+    const { reentrant, ...acquireOptions } = options ?? {};
+    const entry = await this.enter(
+      { kind: 'write-lock', key },
+      acquireOptions,
+      reentrant ?? this.options.reentrant,
+    );
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+  }
+
+  private runEntered<T>(entry: LockEntry, fn: (lease: Lease) => T | Promise<T>): Promise<T> {
     return this.track(
       (async () => {
         let result: T;
         try {
-          result = await entry.run(() => fn(entry.lock));
+          result = await entry.run(() => fn(entry.lease));
         } catch (error) {
           await entry.exit().catch(() => undefined);
           throw error;
@@ -182,46 +326,108 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
    */
   current(): Lock | undefined {
     for (let frame = lockContext.getStore(); frame; frame = frame.parent) {
-      if (frame.owner === this) return frame.lock;
+      if (frame.owner !== this) continue;
+      const { lease } = frame;
+      if (lease.kind === 'lock' || lease.kind === 'write-lock') return lease as Lock;
     }
     return undefined;
   }
 
   /**
-   * Acquires the keys this call chain does not hold yet (all of them when not re-entrant).
+   * The innermost lease of any kind held by the current async call chain: a `Lock`, a
+   * `ReadLock` or a semaphore `Permit` (check `kind`), or `undefined`. Inside a
+   * `@DistributedSemaphore` method, this is how code reaches its permit's `signal`.
+   *
+   * @example
+   * const permit = this.locks.currentLease();
+   * await provider.charge(order, { signal: permit?.signal });
+   */
+  currentLease(): Lease | undefined {
+    for (let frame = lockContext.getStore(); frame; frame = frame.parent) {
+      if (frame.owner === this) return frame.lease;
+    }
+    return undefined;
+  }
+
+  /**
+   * Acquires what this call chain does not hold yet (everything when not re-entrant): the keys
+   * of a lock, a side of a read-write lock, or permits of a semaphore.
+   * @throws LockUpgradeError for a write lock inside a read lock of the same key
    * @internal
    */
-  enter(key: LockKey, options: AcquireOptions, reentrant: boolean): Promise<LockEntry> {
+  enter(
+    target: LeaseTarget,
+    options: AcquireOptions | SemaphoreAcquireOptions,
+    reentrant: boolean,
+  ): Promise<LockEntry> {
     // With OpenTelemetry: one span from here to the exit, around the wait and the hold.
     const tracing = this.telemetry?.tracing;
     return tracing
-      ? tracing.trace(key, () => this.enterChain(key, options, reentrant))
-      : this.enterChain(key, options, reentrant);
+      ? tracing.trace(target.key, () => this.enterChain(target, options, reentrant))
+      : this.enterChain(target, options, reentrant);
   }
 
   private async enterChain(
-    key: LockKey,
-    options: AcquireOptions,
+    target: LeaseTarget,
+    options: AcquireOptions | SemaphoreAcquireOptions,
     reentrant: boolean,
   ): Promise<LockEntry> {
     this.assertOpen();
-    const keys = typeof key === 'string' ? [key] : [...new Set(key)];
+    const keys =
+      typeof target.key === 'string' ? [target.key] : [...new Set(target.key as string[])];
     const parent = lockContext.getStore();
-    // Outside any locked call (the common case) there is nothing to re-enter.
-    const held = reentrant && parent ? heldInChain(this) : undefined;
-    const missing = held ? keys.filter((k) => !held.has(k)) : keys;
-    let acquired: Lock | undefined;
+    // Outside any locked call (the common case) there is nothing to re-enter or upgrade.
+    const held =
+      reentrant && parent ? heldInChain(this, ENTERED_BY[target.kind]) : new Map<string, Lease>();
+    if (
+      parent &&
+      target.kind === 'write-lock' &&
+      !held.has(keys[0]!) &&
+      heldInChain(this, ['read-lock']).has(keys[0]!)
+    ) {
+      // The write lock would wait for this chain's own read lock: say so now.
+      throw new LockUpgradeError(keys[0]!);
+    }
+    const missing = held.size > 0 ? keys.filter((k) => !held.has(k)) : keys;
+    let acquired: Lease | undefined;
     if (missing.length > 0) {
-      acquired = await this.manager.acquire(missing.length === 1 ? missing[0]! : missing, options);
+      acquired = await this.acquireFor(target, missing, options);
       if (this.draining) {
-        // Shutdown began while this call waited: it must not start work whose lock is about
+        // Shutdown began while this call waited: it must not start work whose lease is about
         // to be released.
         await acquired.release().catch(() => undefined);
         throw new LockManagerClosedError();
       }
     }
-    const lock = acquired ?? held!.get(keys[0]!)!;
-    return new Entry(lock, acquired !== undefined, { lock, keys, owner: this, parent });
+    const lease = acquired ?? held.get(keys[0]!)!;
+    const frame: LockFrame = { lease, kind: target.kind, keys, owner: this, parent };
+    return {
+      lease,
+      owns: acquired !== undefined,
+      run: (fn) => lockContext.run(frame, fn),
+      exit: async () => {
+        if (acquired) await acquired.release();
+      },
+    };
+  }
+
+  private acquireFor(
+    target: LeaseTarget,
+    missing: readonly string[],
+    options: AcquireOptions | SemaphoreAcquireOptions,
+  ): Promise<Lease> {
+    switch (target.kind) {
+      case 'lock':
+        return this.manager.acquire(missing.length === 1 ? missing[0]! : missing, options);
+      case 'read-lock':
+        return this.manager.readWriteLock(target.key).read(options as ReadWriteAcquireOptions);
+      case 'write-lock':
+        return this.manager.readWriteLock(target.key).write(options as ReadWriteAcquireOptions);
+      case 'permit':
+        return this.manager
+          .semaphore(target.key, { permits: target.permits })
+          .acquire(options as SemaphoreAcquireOptions);
+    }
   }
 
   /**
@@ -277,23 +483,5 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
 
   private assertOpen(): void {
     if (this.draining) throw new LockManagerClosedError();
-  }
-}
-
-/** A lock entered by a call chain (the object behind `LockEntry`). */
-class Entry implements LockEntry {
-  constructor(
-    readonly lock: Lock,
-    /** Whether this entry acquired the lock (and so releases it), or re-entered a held one. */
-    readonly owns: boolean,
-    private readonly frame: LockFrame,
-  ) {}
-
-  run<T>(fn: () => T): T {
-    return lockContext.run(this.frame, fn);
-  }
-
-  async exit(): Promise<void> {
-    if (this.owns) await this.lock.release();
   }
 }

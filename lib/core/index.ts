@@ -1,7 +1,16 @@
 // The framework-free lock engine: nothing here imports @nestjs/*.
 export { LockManager, type LockClient, type LockClients, type LockKey } from './lock-manager.js';
+export { Lease } from './lease.js';
 export { Lock } from './lock.js';
+export { ReadLock } from './read-lock.js';
+export { Permit } from './permit.js';
+export { Semaphore } from './primitives/semaphore.js';
+export { ReadWriteLock } from './primitives/read-write-lock.js';
 export type { AcquireOptions } from './interfaces/acquire-options.interface.js';
+export type { LeaseKind } from './interfaces/lease-kind.interface.js';
+export type { SemaphoreOptions } from './interfaces/semaphore-options.interface.js';
+export type { SemaphoreAcquireOptions } from './interfaces/semaphore-acquire-options.interface.js';
+export type { ReadWriteAcquireOptions } from './interfaces/read-write-acquire-options.interface.js';
 export type { HeldLockInfo, LockInfo } from './interfaces/lock-info.interface.js';
 export type { ListLocksOptions } from './interfaces/list-locks-options.interface.js';
 export type { CheckHealthOptions } from './interfaces/check-health-options.interface.js';
@@ -12,3 +21,4 @@ export type { RetryOptions } from './interfaces/retry-options.interface.js';
 export type { WaitForReplicasOptions } from './interfaces/wait-for-replicas-options.interface.js';
 export type * from './interfaces/lock-manager-events.interface.js';
 export * from './errors/index.js';
+export { InMemoryLockStore } from './memory/in-memory-lock-store.js';

@@ -1,12 +1,14 @@
+import type { LeaseDriver, LeaseParams } from './backend/lease-driver.interface.js';
 import { LockLostError, type LockLostReason } from './errors/lock-lost.error.js';
 import { LockReleasedError } from './errors/lock-released.error.js';
+import type { LeaseKind } from './interfaces/lease-kind.interface.js';
 
 /** @internal */
 export type LeaseState = 'held' | 'releasing' | 'released' | 'lost';
 
 /**
- * The mutable state behind one `Lock` handle, shared by the handle, the manager and the
- * renewal scheduler. Times are monotonic milliseconds.
+ * The mutable state behind one held lease (a `Lock`, `ReadLock` or `Permit` handle), shared by
+ * the handle, the manager and the renewal scheduler. Times are monotonic milliseconds.
  * @internal
  */
 export class LockLease {
@@ -35,6 +37,11 @@ export class LockLease {
     public renewAt: number,
     readonly acquiredAt: number,
     readonly autoExtend: boolean,
+    /** How this lease is renewed and released in Redis (the backend, for plain locks). */
+    readonly driver: LeaseDriver,
+    readonly kind: LeaseKind,
+    /** Set for semaphore permits. */
+    readonly params: LeaseParams | undefined,
   ) {}
 
   /** Created on first use: most locks are released without anyone reading their signal. */
@@ -56,7 +63,7 @@ export class LockLease {
       this.key,
       reason,
       this.fencingToken,
-      cause === undefined ? undefined : { cause },
+      cause === undefined ? { kind: this.kind } : { cause, kind: this.kind },
     );
     this.abort(this.lostError);
     return true;

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import { createBackend } from './backend/create-backend.js';
+import type { LeaseDriver, LeaseParams } from './backend/lease-driver.interface.js';
 import type { AcquireReply, LockBackend } from './backend/lock-backend.interface.js';
+import type { PrimitiveDriverSet } from './backend/primitive-drivers.js';
 import { QuorumShortfall } from './backend/quorum-shortfall.js';
 import { ReplicaShortfall } from './backend/replica-shortfall.js';
 import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
@@ -13,14 +15,18 @@ import { LockQuorumError } from './errors/lock-quorum.error.js';
 import { LockReleasedError } from './errors/lock-released.error.js';
 import { LockReplicationError } from './errors/lock-replication.error.js';
 import { LockTimeoutError } from './errors/lock-timeout.error.js';
-import type { RedisLockError } from './errors/redis-lock.error.js';
+import { RedisLockError } from './errors/redis-lock.error.js';
+import { UnsupportedPrimitiveError } from './errors/unsupported-primitive.error.js';
 import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
 import type { CheckHealthOptions } from './interfaces/check-health-options.interface.js';
+import type { LeaseKind } from './interfaces/lease-kind.interface.js';
 import type { ListLocksOptions } from './interfaces/list-locks-options.interface.js';
 import type { LockHealth } from './interfaces/lock-health.interface.js';
 import type { HeldLockInfo, LockInfo } from './interfaces/lock-info.interface.js';
 import type { LockManagerEvents } from './interfaces/lock-manager-events.interface.js';
 import type { LockManagerOptions } from './interfaces/lock-manager-options.interface.js';
+import type { SemaphoreOptions } from './interfaces/semaphore-options.interface.js';
+import type { Lease } from './lease.js';
 import { Lock } from './lock.js';
 import { LockLease } from './lock-lease.js';
 import { describeValue } from './options/describe-value.util.js';
@@ -43,13 +49,19 @@ import {
   validateTtl,
   validateWaitTimeout,
 } from './options/validation.js';
+import { Permit } from './permit.js';
+import { ReadWriteLock } from './primitives/read-write-lock.js';
+import { runHolding } from './primitives/run-holding.util.js';
+import { Semaphore } from './primitives/semaphore.js';
+import { ReadLock } from './read-lock.js';
 import { LeaseScheduler } from './renewal/lease-scheduler.js';
 import { driftFor, monotonicNow } from './util/clock.util.js';
 import { jittered } from './util/delay.util.js';
-import { createLockToken } from './util/token.util.js';
 import { DeadlineWatch } from './util/deadline-watch.js';
 import { escapeGlob } from './util/escape-glob.util.js';
+import { createLockToken, waiterId } from './util/token.util.js';
 import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
+import type { InMemoryLockStore } from './memory/in-memory-lock-store.js';
 
 /**
  * An ioredis client the manager can take locks on.
@@ -59,10 +71,11 @@ export type LockClient = Redis | Cluster;
 
 /**
  * What a manager takes locks on: one client (a standalone or Sentinel `Redis`, or a `Cluster`),
- * or 3 to 15 clients of independent Redis masters for a Redlock quorum.
+ * 3 to 15 clients of independent Redis masters for a Redlock quorum, or an `InMemoryLockStore`
+ * (one process only: for tests).
  * @publicApi
  */
-export type LockClients = LockClient | readonly Redis[];
+export type LockClients = LockClient | readonly Redis[] | InMemoryLockStore;
 
 /**
  * What a lock is taken on: one key, or several keys taken together, all or none.
@@ -70,7 +83,9 @@ export type LockClients = LockClient | readonly Redis[];
  */
 export type LockKey = string | readonly string[];
 
-const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
+const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend', 'fair'] as const;
+/** The options every kind of lease takes (`acquire()` adds `fair`, semaphores `weight`). */
+const LEASE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
 
 /** More keys than this in one lock is a design problem, not a lock. */
 const MAX_KEYS_PER_LOCK = 64;
@@ -81,7 +96,11 @@ const MAX_KEYS_PER_LOCK = 64;
  */
 const ATTEMPT_TIMEOUT_FLOOR_MS = 1_000;
 
-interface AcquireRequest {
+/**
+ * One acquisition, validated, of any kind of lease.
+ * @internal
+ */
+export interface AcquireRequest {
   /** The key, or the keys joined with " + " (messages, events). */
   readonly key: string;
   readonly keys: readonly string[];
@@ -90,7 +109,15 @@ interface AcquireRequest {
   readonly waitTimeout: number;
   readonly signal: AbortSignal | undefined;
   readonly autoExtend: boolean;
+  /** How the lease is taken, renewed and released in Redis: the backend for plain locks. */
+  readonly driver: LeaseDriver;
+  readonly kind: LeaseKind;
+  /** Set for semaphore permits. */
+  readonly params: LeaseParams | undefined;
 }
+
+/** The validated options common to every kind of lease. */
+type LeaseSettings = Pick<AcquireRequest, 'ttl' | 'waitTimeout' | 'signal' | 'autoExtend'>;
 
 type AttemptOutcome =
   | AcquireReply
@@ -129,6 +156,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private readonly scheduler: LeaseScheduler;
   private readonly deadlines = new DeadlineWatch();
   private readonly defaultRequest: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
+  private drivers: PrimitiveDriverSet | undefined;
   private closing: Promise<void> | undefined;
 
   /**
@@ -143,7 +171,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     this.options = resolveLockManagerOptions(options);
     this.backend = createBackend(client, this.options);
     this.hub = new WakeupHub(() => this.backend.createWakeupTransport());
-    this.scheduler = new LeaseScheduler(this.backend, {
+    this.scheduler = new LeaseScheduler({
       validUntil: (sentAt, ttl) => this.validUntil(sentAt, ttl),
       onExtended: (lease) => this.emitExtended(lease, true),
       onLost: (lease, reason) => this.lose(lease, reason),
@@ -153,6 +181,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       waitTimeout: this.options.waitTimeout,
       signal: undefined,
       autoExtend: this.options.autoExtend,
+      driver: this.backend,
+      kind: 'lock',
+      params: undefined,
     };
   }
 
@@ -166,9 +197,13 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    *   together, all or none, for example `['account:1', 'account:2']`. Several keys are taken in
    *   one canonical (sorted) order, so two callers locking the same set never deadlock. A
    *   `{hash tag}` in a key is kept, so related locks can share a Cluster slot.
+   * With `fair: true` waiters get the lock in the order they asked for it (see
+   * {@link AcquireOptions.fair}).
+   *
    * @throws LockTimeoutError when the lock is still held after `waitTimeout`
    * @throws LockAbortedError when `options.signal` aborts first
    * @throws InvalidLockOptionsError for an invalid key or option (before any Redis call)
+   * @throws UnsupportedPrimitiveError for `fair: true` on a Redlock quorum
    * @example
    * const lock = await manager.acquire(`stock:${sku}`, { ttl: 5_000, waitTimeout: 2_000 });
    * try {
@@ -196,7 +231,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    */
   async tryAcquire(key: LockKey, options?: AcquireOptions): Promise<Lock | null> {
     const request = this.prepare(key, options, 0);
-    return this.take(request, 'try');
+    return (await this.take(request, 'try')) as Lock | null;
   }
 
   /**
@@ -229,17 +264,48 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       options?.autoExtend === undefined ? { ...request, autoExtend: true } : request,
       'acquire',
     )) as Lock;
-    let result: T;
-    try {
-      result = await fn(lock);
-    } catch (error) {
-      // fn's error is the one the caller needs; a lost lock was already reported by events and
-      // lock.signal.
-      await lock.release().catch(() => undefined);
-      throw error;
-    }
-    await lock.release();
-    return result;
+    return runHolding(lock, fn);
+  }
+
+  /**
+   * A distributed semaphore: at most `permits` holders at once, across every process that uses
+   * the same key and limit. Use it to cap concurrency (at most 5 calls to a payment provider,
+   * at most 2 exports running). Creating it costs nothing; each `acquire()` is one round trip
+   * when a permit is free.
+   *
+   * Each permit has its own expiry in Redis, measured by the server's clock: a holder that
+   * crashes frees its permits after their ttl, and no permit is lost or counted twice. Permits
+   * have no fencing token (several holders at once are the point of a semaphore).
+   *
+   * @param key names the semaphore, for example `payments`; a `{hash tag}` is kept
+   * @param options `permits`: the limit, the same for every caller of the key
+   * @throws InvalidLockOptionsError for an invalid key or permits (before any Redis call)
+   * @throws UnsupportedPrimitiveError on a Redlock quorum
+   * @example
+   * const payments = manager.semaphore('payments', { permits: 5 });
+   * const receipt = await payments.withPermit(() => provider.charge(order));
+   */
+  semaphore(key: string, options: SemaphoreOptions): Semaphore {
+    return new Semaphore(this, key, options);
+  }
+
+  /**
+   * A distributed read-write lock: any number of readers at once, or one writer. A writer that
+   * waits keeps new readers out, so a steady stream of readers cannot starve writers; writers
+   * get the lock in arrival order. Use it for data read often and written rarely (a report, a
+   * configuration, a cache entry that is rebuilt now and then).
+   *
+   * @param key names the lock, for example `report:2024-06`; a `{hash tag}` is kept. A plain
+   *   lock cannot use the same name.
+   * @throws InvalidLockOptionsError for an invalid key (before any Redis call)
+   * @throws UnsupportedPrimitiveError on a Redlock quorum
+   * @example
+   * const report = manager.readWriteLock(`report:${month}`);
+   * const rows = await report.withRead(() => loadReport(month));
+   * await report.withWrite((lock) => rebuildReport(month, lock.fencingToken));
+   */
+  readWriteLock(key: string): ReadWriteLock {
+    return new ReadWriteLock(this, key);
   }
 
   /**
@@ -382,10 +448,26 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     if (options === undefined) return { ...this.defaultRequest, waitTimeout, key, keys, redisKeys };
     validateOptionsObject(options, 'acquire');
     assertKnownOptions(options, ACQUIRE_OPTIONS, 'acquire');
+    const settings = this.leaseSettings(options, waitTimeout);
+    if (options.fair === undefined || !validateBoolean(options.fair, 'fair')) {
+      return { ...this.defaultRequest, ...settings, key, keys, redisKeys };
+    }
+    if (keys.length > 1) {
+      throw new InvalidLockOptionsError(
+        'fair',
+        `fair: true takes one key, but received ${keys.length} (${key}). Queue on one parent key, or drop fair for the multi-key lock.`,
+      );
+    }
+    const driver = this.primitiveDrivers('fair lock', key).fair;
+    return { ...settings, key, keys, redisKeys, driver, kind: 'lock', params: undefined };
+  }
+
+  /** ttl, waitTimeout, signal and autoExtend of `options`, validated, with the defaults. */
+  private leaseSettings(
+    options: Pick<AcquireOptions, 'ttl' | 'waitTimeout' | 'signal' | 'autoExtend'>,
+    waitTimeout: number,
+  ): LeaseSettings {
     return {
-      key,
-      keys,
-      redisKeys,
       ttl: options.ttl === undefined ? this.options.ttl : validateTtl(options.ttl),
       waitTimeout:
         options.waitTimeout === undefined ? waitTimeout : validateWaitTimeout(options.waitTimeout),
@@ -395,6 +477,60 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
           ? this.options.autoExtend
           : validateBoolean(options.autoExtend, 'autoExtend'),
     };
+  }
+
+  /**
+   * The request of one lease of a semaphore or read-write lock, validated before any Redis call.
+   * `extra` names the options the primitive adds (read by the primitive itself).
+   * @internal
+   */
+  leaseRequest(
+    kind: Exclude<LeaseKind, 'lock'>,
+    key: string,
+    options: unknown,
+    mode: 'acquire' | 'try',
+    extra: readonly string[] = [],
+    params?: LeaseParams,
+  ): AcquireRequest {
+    // As for locks: acquire() waits the manager's waitTimeout by default, a try makes one attempt.
+    const defaultWait = mode === 'acquire' ? this.options.waitTimeout : 0;
+    const where =
+      kind === 'permit' ? 'semaphore acquire' : `${kind === 'read-lock' ? 'read' : 'write'}`;
+    const checked = validateOptionsObject(options, where);
+    assertKnownOptions(checked, [...LEASE_OPTIONS, ...extra], where);
+    const drivers = this.primitiveDrivers(kind === 'permit' ? 'semaphore' : 'read-write lock', key);
+    return {
+      ...this.leaseSettings(checked, defaultWait),
+      key,
+      keys: [key],
+      redisKeys: [this.options.keyPrefix + key],
+      driver:
+        kind === 'permit' ? drivers.semaphore : kind === 'read-lock' ? drivers.read : drivers.write,
+      kind,
+      params,
+    };
+  }
+
+  /**
+   * The drivers of semaphores, read-write locks and fair locks; refused on a quorum.
+   * @internal
+   */
+  primitiveDrivers(
+    primitive: UnsupportedPrimitiveError['primitive'],
+    key: string,
+  ): PrimitiveDriverSet {
+    this.drivers ??= this.backend.primitives();
+    if (!this.drivers) throw new UnsupportedPrimitiveError(primitive, key);
+    return this.drivers;
+  }
+
+  /**
+   * Acquires the lease a request describes (any kind): waits, validity, renewal and events are
+   * the same for every primitive.
+   * @internal
+   */
+  takeLease(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
+    return this.take(request, mode);
   }
 
   /** One key, or several in canonical order without duplicates. */
@@ -419,8 +555,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     return { keys, key: keys.join(' + ') };
   }
 
-  private async take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lock | null> {
-    const { key, redisKeys, ttl, signal } = request;
+  private async take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
+    const { key, redisKeys, ttl, signal, driver } = request;
     if (this.closing) throw new LockManagerClosedError();
     if (signal?.aborted) throw new LockAbortedError(key, { cause: signal.reason });
 
@@ -437,6 +573,15 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     /** Whether the last wait ended with a wakeup (the attempt after it may still lose). */
     let woken = false;
     let outcome: 'acquired' | 'timeout' | 'aborted' | 'error' = 'error';
+    const aborted = (): RedisLockError => {
+      outcome = 'aborted';
+      return this.failed(
+        key,
+        startedAt,
+        'aborted',
+        new LockAbortedError(key, { cause: signal?.reason }),
+      );
+    };
 
     try {
       // The channel this call would wait on, when its first key is the one held.
@@ -450,7 +595,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         const generationAtSend = listening?.generation ?? 0;
         const sentAt = monotonicNow();
         attempts++;
-        const reply = await this.attempt(redisKeys, token, ttl, deadline, signal);
+        const reply = await this.attempt(request, token, deadline);
 
         let holderTtl = -1;
         let blockedBy = 0;
@@ -459,28 +604,28 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
             outcome = 'acquired';
             if (reply.shortfall)
               this.emitReplicaShortfall(key, reply.fencingToken, reply.shortfall);
+            // A read lock or a permit with room to spare: the next waiter here may get in too.
+            if (reply.passOn) membership?.passOn();
             return this.grant(request, token, reply.fencingToken, sentAt, startedAt, attempts);
           }
           // The reply arrived after the lock's validity had passed (Redis or this process
           // stalled): the lock cannot be relied on. Release it and try again.
-          await this.backend.release(redisKeys, token).catch(() => undefined);
+          await driver.release(redisKeys, token).catch(() => undefined);
           lastError = undefined;
         } else if ('holderTtl' in reply) {
           holderTtl = reply.holderTtl;
           blockedBy = reply.blockedBy;
           lastError = undefined;
         } else if (reply.failure === 'aborted') {
-          outcome = 'aborted';
-          throw this.failed(
-            key,
-            startedAt,
-            'aborted',
-            new LockAbortedError(key, { cause: signal?.reason }),
-          );
+          throw aborted();
         } else if (reply.failure === 'deadline') {
           lastError ??= new Error(`Redis did not answer within ${ATTEMPT_TIMEOUT_FLOOR_MS} ms`);
           lastAttempt = true;
         } else if (reply.failure === 'error') {
+          // The driver's own verdict (a semaphore limit that differs from the stored one).
+          if (reply.error instanceof RedisLockError) {
+            throw this.failed(key, startedAt, 'error', reply.error);
+          }
           if (this.isFatal(reply.error)) {
             throw this.failed(
               key,
@@ -501,7 +646,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
 
         // Listen for the release of the key that blocked us (for a multi-key lock it may change
         // from one attempt to the next).
-        const channel = this.backend.channelFor(redisKeys[blockedBy] ?? redisKeys[0]!);
+        const channel = driver.channelFor(redisKeys[blockedBy] ?? redisKeys[0]!);
         if (membership && lastError === undefined && membership.channel !== channel) {
           membership.leave();
           membership = undefined;
@@ -522,13 +667,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
             // listening, look again before waiting.
             const ready = await this.waitFor(membership.ready(), deadline, signal);
             if (ready === 'aborted') {
-              outcome = 'aborted';
-              throw this.failed(
-                key,
-                startedAt,
-                'aborted',
-                new LockAbortedError(key, { cause: signal?.reason }),
-              );
+              throw aborted();
             }
             continue;
           }
@@ -547,16 +686,16 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
           Math.min(jittered(delay), untilDeadline, holderTtl >= 0 ? holderTtl + 1 : Infinity),
         );
         delay = Math.min(delay * factor, maxDelay);
-        const waited = await membership.wait(pause, signal, woken);
+        // A queued waiter (fair lock, writer) is also woken when a release names it.
+        const waited = await membership.wait(
+          pause,
+          signal,
+          driver.addressed ? waiterId(token) : undefined,
+          woken,
+        );
         woken = waited === 'woken';
         if (waited === 'aborted') {
-          outcome = 'aborted';
-          throw this.failed(
-            key,
-            startedAt,
-            'aborted',
-            new LockAbortedError(key, { cause: signal?.reason }),
-          );
+          throw aborted();
         }
         if (waited === 'closed') throw new LockManagerClosedError();
         if (monotonicNow() >= deadline) {
@@ -572,19 +711,29 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       }
     } finally {
       membership?.leave();
+      // A waiter that gives up leaves its place in a queue at once (sent after its last attempt
+      // on the same connection, so Redis sees them in that order).
+      if (outcome !== 'acquired' && driver.abandon) {
+        driver.abandon(redisKeys, token).catch(() => undefined);
+      }
       if (waitStarted) this.emitWaitEnded(key, startedAt, outcome);
     }
   }
 
   /** One acquire attempt, bounded by the deadline (and a floor) and the caller's signal. */
   private attempt(
-    redisKeys: readonly string[],
+    request: AcquireRequest,
     token: string,
-    ttl: number,
     deadline: number,
-    signal: AbortSignal | undefined,
   ): Promise<AttemptOutcome> {
-    const pending = this.backend.acquire(redisKeys, token, ttl, this.options.owner);
+    const { redisKeys, signal, driver } = request;
+    const pending = driver.acquire(
+      redisKeys,
+      token,
+      request.ttl,
+      this.options.owner,
+      request.params,
+    );
     const budget = Math.max(deadline - monotonicNow(), ATTEMPT_TIMEOUT_FLOOR_MS);
     if (budget === Infinity && !signal) {
       return pending.then(
@@ -612,7 +761,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       pending.then(
         (reply) => {
           // Given up on before the reply came: a lock taken now must not linger until its ttl.
-          if (settled && reply.acquired) void this.releaseQuietly(redisKeys, token);
+          if (settled && reply.acquired) void this.releaseQuietly(driver, redisKeys, token);
           finish(reply);
         },
         (error: unknown) => finish({ acquired: false, failure: 'error', error }),
@@ -627,8 +776,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     sentAt: number,
     startedAt: number,
     attempts: number,
-  ): Lock {
-    const { key, keys, redisKeys, ttl, autoExtend } = request;
+  ): Lease {
+    const { key, keys, redisKeys, ttl, autoExtend, driver, kind, params } = request;
     const lease = new LockLease(
       key,
       keys,
@@ -640,6 +789,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       autoExtend ? LeaseScheduler.renewAt(sentAt, ttl) : Infinity,
       sentAt,
       autoExtend,
+      driver,
+      kind,
+      params,
     );
     this.scheduler.add(lease);
     if (this.listenerCount('acquired') > 0) {
@@ -651,7 +803,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         attempts,
       });
     }
-    return new Lock(lease, this);
+    return kind === 'lock' || kind === 'write-lock'
+      ? new Lock(lease, this)
+      : kind === 'read-lock'
+        ? new ReadLock(lease, this)
+        : new Permit(lease, this);
   }
 
   private giveUp(
@@ -678,7 +834,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       new LockTimeoutError(
         key,
         waitedMs,
-        lastError === undefined ? undefined : { cause: this.topologyError(key, lastError) },
+        lastError === undefined
+          ? { kind: request.kind }
+          : { cause: this.topologyError(key, lastError), kind: request.kind },
       ),
     );
   }
@@ -727,7 +885,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     try {
       // Past the validity window the key is gone anyway: do not hang on an unreachable Redis.
       const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - monotonicNow() + 1_000);
-      result = await this.deadlines.bound(this.backend.release(redisKeys, token), budget);
+      result = await this.deadlines.bound(lease.driver.release(redisKeys, token), budget);
     } catch (error) {
       lease.markReleased();
       const failure =
@@ -776,7 +934,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     try {
       const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - sentAt);
       result = await this.deadlines.bound(
-        this.backend.extend({
+        lease.driver.extend({
           redisKeys: lease.redisKeys,
           token: lease.token,
           ttl: newTtl,
@@ -812,7 +970,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let cleanup: Promise<void> | undefined;
     if (reason === 'unconfirmed' || reason === 'closed') {
       // Redis may still hold the key for us: free it for others as soon as Redis answers.
-      cleanup = this.releaseQuietly(lease.redisKeys, lease.token);
+      cleanup = this.releaseQuietly(lease.driver, lease.redisKeys, lease.token);
     }
     if (this.listenerCount('lost') > 0) {
       this.emit('lost', {
@@ -826,9 +984,13 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     return cleanup;
   }
 
-  private releaseQuietly(redisKeys: readonly string[], token: string): Promise<void> {
+  private releaseQuietly(
+    driver: LeaseDriver,
+    redisKeys: readonly string[],
+    token: string,
+  ): Promise<void> {
     // Owner-checked, so harmless if the key already belongs to someone else.
-    return this.backend.release(redisKeys, token).then(
+    return driver.release(redisKeys, token).then(
       () => undefined,
       () => undefined,
     );

@@ -1,31 +1,13 @@
-import { BadRequestException, ConflictException, Inject, Optional } from '@nestjs/common';
-import { from, isObservable, Observable, of, type Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
-import { LockAbortedError } from '../core/errors/lock-aborted.error.js';
-import { LockTimeoutError } from '../core/errors/lock-timeout.error.js';
-import type { AcquireOptions } from '../core/interfaces/acquire-options.interface.js';
 import type { LockKey } from '../core/lock-manager.js';
 import { describeValue } from '../core/options/describe-value.util.js';
-import {
-  assertKnownOptions,
-  validateBoolean,
-  validateOptionsObject,
-  validateTtl,
-  validateWaitTimeout,
-} from '../core/options/validation.js';
-import { LockKeyError } from '../errors/lock-key.error.js';
-import { LockServiceUnavailableError } from '../errors/lock-service-unavailable.error.js';
-import type {
-  DistributedLockOptions,
-  LockedContext,
-} from '../interfaces/distributed-lock-options.interface.js';
-import { compileLockKey, type LockKeySource, PARAMETER_NAMES } from '../key/lock-key-template.js';
-import { readParameterNames } from '../key/parameter-names.util.js';
+import { validateBoolean } from '../core/options/validation.js';
+import type { DistributedLockOptions } from '../interfaces/distributed-lock-options.interface.js';
+import { compileLockKey, type LockKeySource } from '../key/lock-key-template.js';
 import { DISTRIBUTED_LOCK_METADATA } from '../redis-lock.constants.js';
-import { LOCK_SERVICE_PROPERTY } from '../redis-lock.internal-constants.js';
-import { type LockEntry, RedisLockService } from '../redis-lock.service.js';
-import { copyMethodMetadata } from '../utils/copy-method-metadata.util.js';
-import type { AnyFunction } from '../utils/any-function.type.js';
+import type { LeaseTarget } from '../redis-lock.service.js';
+import { validateLeaseMethodSettings, wrapLeaseMethod } from './wrap-lease-method.util.js';
 
 /**
  * A method `@DistributedLock` can wrap: it returns a Promise (an `async` method) or an rxjs
@@ -35,19 +17,6 @@ import type { AnyFunction } from '../utils/any-function.type.js';
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LockableMethod = (...args: any[]) => PromiseLike<unknown> | Observable<unknown>;
-
-const DECORATOR_OPTIONS = ['ttl', 'waitTimeout', 'autoExtend', 'onLocked', 'reentrant'] as const;
-
-type OnLocked = NonNullable<DistributedLockOptions['onLocked']>;
-
-interface CallSettings {
-  readonly acquire: AcquireOptions;
-  readonly onLocked: OnLocked;
-  readonly reentrant: boolean;
-}
-
-// Classes whose prototype already asks Nest for the service.
-const injected = new WeakSet<object>();
 
 /**
  * Runs the method under a distributed lock whose key comes from the method's arguments: the
@@ -69,8 +38,12 @@ const injected = new WeakSet<object>();
  * does not run: no lock is ever taken on `order:undefined`. On an HTTP route, a held lock
  * answers 409 Conflict and a key error 400 Bad Request.
  *
+ * With `mode: 'read'` or `'write'` the method holds one side of a read-write lock on the key
+ * (many readers or one writer); with `fair: true` it waits for the lock in arrival order. Both
+ * take one key.
+ *
  * @param key the lock key: template, list of templates, or function of the arguments
- * @param options ttl, waitTimeout, autoExtend (default true), onLocked, reentrant
+ * @param options ttl, waitTimeout, autoExtend (default true), onLocked, reentrant, mode, fair
  * @example
  * @Post(':productId/orders')
  * @DistributedLock('stock:<productId>', { waitTimeout: 2_000 })
@@ -79,6 +52,10 @@ const injected = new WeakSet<object>();
  * @Cron('0 * * * * *')
  * @DistributedLock('job:settle-orders', { onLocked: 'skip' })
  * async settle() { ... }
+ *
+ * @Get(':month')
+ * @DistributedLock('report:<month>', { mode: 'read' })
+ * async report(@Param('month') month: string) { ... }
  * @publicApi
  */
 export function DistributedLock<M extends LockableMethod = LockableMethod>(
@@ -90,288 +67,62 @@ export function DistributedLock<M extends LockableMethod = LockableMethod>(
   descriptor: TypedPropertyDescriptor<T>,
 ) => void {
   const compiled = compileLockKey(key);
-  const settings = validateDecoratorOptions(options);
-
-  return (target, propertyKey, descriptor) => {
-    const original = descriptor.value as unknown;
-    const label = `${typeof target === 'function' ? target.name : target.constructor.name}.${String(propertyKey)}()`;
-    if (typeof original !== 'function') {
-      throw new InvalidLockOptionsError(
-        'target',
-        `@DistributedLock decorates methods, but ${label} is ${describeValue(original)}.`,
-      );
-    }
-    const method = original as AnyFunction;
-    const resolveKey = compiled.bind(method, label);
-    const returnType: unknown = Reflect.getMetadata('design:returntype', target, propertyKey);
-    const observable = isObservableType(returnType);
-    requestService(target);
-
-    const perService = new WeakMap<RedisLockService, CallSettings>();
-    const callSettings = (service: RedisLockService): CallSettings => {
-      let call = perService.get(service);
-      if (!call) {
-        const defaults = service.decoratorDefaults;
-        const onLocked = settings.onLocked ?? defaults.onLocked;
-        call = {
-          acquire: {
-            ...(settings.ttl !== undefined && { ttl: settings.ttl }),
-            // Skipping is for "someone else is doing it": do not wait for them by default.
-            ...(settings.waitTimeout !== undefined
-              ? { waitTimeout: settings.waitTimeout }
-              : onLocked === 'skip' && { waitTimeout: 0 }),
-            autoExtend: settings.autoExtend ?? true,
-          },
-          onLocked,
-          reentrant: settings.reentrant ?? defaults.reentrant,
-        };
-        perService.set(service, call);
-      }
-      return call;
-    };
-
-    let route: boolean | undefined;
-    const isRoute = (): boolean =>
-      (route ??=
-        Reflect.getMetadata('path', wrapper) !== undefined &&
-        Reflect.getMetadata('method', wrapper) !== undefined);
-    // On an HTTP route a held lock is a 409 and an unusable key a 400, not a 500.
-    const forCaller = (error: unknown): unknown => {
-      if (!isRoute()) return error;
-      if (error instanceof LockTimeoutError) {
-        return new ConflictException(
-          {
-            statusCode: 409,
-            error: 'Conflict',
-            message: `"${error.key}" is locked by another request; try again later.`,
-          },
-          { cause: error },
-        );
-      }
-      if (error instanceof LockKeyError) {
-        return new BadRequestException(
-          { statusCode: 400, error: 'Bad Request', message: error.message },
-          { cause: error },
-        );
-      }
-      return error;
-    };
-
-    const lockedKey = (args: unknown[]): LockKey => {
-      try {
-        return resolveKey(args);
-      } catch (error) {
-        throw forCaller(error);
-      }
-    };
-
-    const keyError = (error: unknown): unknown =>
-      error instanceof InvalidLockOptionsError && error.option === 'key'
-        ? forCaller(
-            new LockKeyError(
-              compiled.description,
-              `@DistributedLock on ${label}: ${error.message} The method was not run.`,
-            ),
-          )
-        : error;
-
-    async function runLocked(instance: unknown, args: unknown[]): Promise<unknown> {
-      const service = serviceOf(instance, label);
-      const call = callSettings(service);
-      const keys = lockedKey(args);
-      let entry: LockEntry;
-      try {
-        entry = await service.enter(keys, call.acquire, call.reentrant);
-      } catch (error) {
-        if (!(error instanceof LockTimeoutError)) throw keyError(error);
-        return whenLocked(call.onLocked, error, keys, instance, args);
-      }
-      return service.track(
-        (async () => {
-          let handedOff = false;
-          try {
-            const result = entry.run(() => method.apply(instance, args));
-            if (isObservable(result)) {
-              // Declared without `Observable` but returned one: hold the lock until it ends.
-              handedOff = true;
-              return holdUntilDone(result, entry);
-            }
-            return await result;
-          } finally {
-            // The method's own outcome wins; a lost lock was already logged and signalled.
-            if (!handedOff) await entry.exit().catch(() => undefined);
-          }
-        })(),
-      );
-    }
-
-    async function whenLocked(
-      onLocked: OnLocked,
-      error: LockTimeoutError,
-      keys: LockKey,
-      instance: unknown,
-      args: unknown[],
-    ): Promise<unknown> {
-      if (onLocked === 'skip') return undefined;
-      if (onLocked === 'throw') throw forCaller(error);
-      const context: LockedContext = {
-        key: error.key,
-        keys: typeof keys === 'string' ? [keys] : [...new Set(keys)].sort(),
-        args,
-        instance,
-        error,
-      };
-      return onLocked(context);
-    }
-
-    function lockedObservable(instance: unknown, args: unknown[]): Observable<unknown> {
-      // Nothing happens until subscription: a late subscriber takes the lock then.
-      return new Observable((subscriber) => {
-        let service: RedisLockService;
-        let keys: LockKey;
-        try {
-          service = serviceOf(instance, label);
-          keys = lockedKey(args);
-        } catch (error) {
-          subscriber.error(error);
-          return;
-        }
-        const call = callSettings(service);
-        const cancel = new AbortController();
-        let entry: LockEntry | undefined;
-        let inner: Subscription | undefined;
-        let finish: () => void = () => undefined;
-        void service.track(new Promise<void>((resolve) => (finish = resolve)));
-        const release = (): Promise<void> =>
-          (entry ? entry.exit().catch(() => undefined) : Promise.resolve()).then(finish);
-
-        service.enter(keys, { ...call.acquire, signal: cancel.signal }, call.reentrant).then(
-          (entered) => {
-            entry = entered;
-            if (subscriber.closed) return void release();
-            let source: Observable<unknown>;
-            try {
-              source = toObservable(entered.run(() => method.apply(instance, args)));
-            } catch (error) {
-              return void release().then(() => subscriber.error(error));
-            }
-            inner = entered.run(() =>
-              source.subscribe({
-                next: (value) => subscriber.next(value),
-                error: (error: unknown) => void release().then(() => subscriber.error(error)),
-                complete: () => void release().then(() => subscriber.complete()),
-              }),
-            );
-          },
-          (error: unknown) => {
-            finish();
-            if (subscriber.closed || error instanceof LockAbortedError) return;
-            if (!(error instanceof LockTimeoutError)) return subscriber.error(keyError(error));
-            whenLocked(call.onLocked, error, keys, instance, args).then(
-              (fallback) => {
-                if (call.onLocked === 'skip') return subscriber.complete();
-                inner = toObservable(fallback).subscribe(subscriber);
-              },
-              (thrown: unknown) => subscriber.error(thrown),
-            );
-          },
-        );
-        return () => {
-          cancel.abort();
-          inner?.unsubscribe();
-          void release();
-        };
-      });
-    }
-
-    const wrapper = function (this: unknown, ...args: unknown[]): unknown {
-      return observable ? lockedObservable(this, args) : runLocked(this, args);
-    };
-    copyMethodMetadata(method, wrapper);
-    // Stacked decorators of ours can still use parameter names after this wrapper hides them.
-    const names =
-      (method as unknown as Record<symbol, unknown>)[PARAMETER_NAMES] ?? readParameterNames(method);
-    Object.defineProperty(wrapper, PARAMETER_NAMES, { value: names, configurable: true });
-    Reflect.defineMetadata(
-      DISTRIBUTED_LOCK_METADATA,
-      { key: compiled.description, options: settings },
-      wrapper,
-    );
-    descriptor.value = wrapper as unknown as typeof descriptor.value;
-  };
-}
-
-function validateDecoratorOptions(options: unknown): Readonly<DistributedLockOptions> {
-  const input = validateOptionsObject(options, '@DistributedLock') as DistributedLockOptions;
-  assertKnownOptions(input, DECORATOR_OPTIONS, '@DistributedLock');
-  const { onLocked } = input;
-  if (
-    onLocked !== undefined &&
-    onLocked !== 'throw' &&
-    onLocked !== 'skip' &&
-    typeof onLocked !== 'function'
-  ) {
+  const { input, settings } = validateLeaseMethodSettings(options, '@DistributedLock', [
+    'mode',
+    'fair',
+  ]);
+  const { mode } = input;
+  if (mode !== undefined && mode !== 'read' && mode !== 'write') {
     throw new InvalidLockOptionsError(
-      'onLocked',
-      `@DistributedLock option onLocked must be 'throw', 'skip' or a function, but received ${describeValue(onLocked)}.`,
+      'mode',
+      `@DistributedLock option mode must be 'read' or 'write' (a side of a read-write lock), or left out for a plain lock, but received ${describeValue(mode)}.`,
     );
   }
-  return Object.freeze({
-    ...(input.ttl !== undefined && { ttl: validateTtl(input.ttl) }),
-    ...(input.waitTimeout !== undefined && { waitTimeout: validateWaitTimeout(input.waitTimeout) }),
-    ...(input.autoExtend !== undefined && {
-      autoExtend: validateBoolean(input.autoExtend, 'autoExtend'),
-    }),
-    ...(input.reentrant !== undefined && {
-      reentrant: validateBoolean(input.reentrant, 'reentrant'),
-    }),
-    ...(onLocked !== undefined && { onLocked }),
-  });
-}
-
-/** Asks Nest to inject the service into every instance of the class (optional: see serviceOf). */
-function requestService(target: object): void {
-  if (typeof target === 'function' || injected.has(target)) return;
-  injected.add(target);
-  Optional()(target, LOCK_SERVICE_PROPERTY);
-  Inject(RedisLockService)(target, LOCK_SERVICE_PROPERTY);
-}
-
-function serviceOf(instance: unknown, label: string): RedisLockService {
-  const service =
-    instance !== null && typeof instance === 'object'
-      ? (instance as Record<symbol, RedisLockService | undefined>)[LOCK_SERVICE_PROPERTY]
-      : undefined;
-  if (service) return service;
-  // An object Nest did not create (or a static method): only unambiguous with one application.
-  const sole = RedisLockService.soleInstance();
-  if (sole) return sole;
-  throw new LockServiceUnavailableError(label);
-}
-
-function isObservableType(type: unknown): boolean {
-  return (
-    typeof type === 'function' &&
-    (type === Observable ||
-      typeof (type.prototype as { subscribe?: unknown } | undefined)?.subscribe === 'function')
-  );
-}
-
-function toObservable(value: unknown): Observable<unknown> {
-  if (isObservable(value)) return value;
-  if (value !== null && typeof (value as PromiseLike<unknown> | undefined)?.then === 'function') {
-    return from(value as PromiseLike<unknown>);
+  const fair = input.fair === undefined ? false : validateBoolean(input.fair, 'fair');
+  if (fair && mode !== undefined) {
+    throw new InvalidLockOptionsError(
+      'fair',
+      '@DistributedLock options fair and mode do not combine: the writers of a read-write lock already queue in arrival order. Drop fair.',
+    );
   }
-  return of(value);
-}
+  if (Array.isArray(key) && (fair || mode !== undefined)) {
+    throw new InvalidLockOptionsError(
+      mode !== undefined ? 'mode' : 'fair',
+      `@DistributedLock with ${mode !== undefined ? `mode: '${mode}'` : 'fair: true'} takes one key, but received a list of ${key.length}. Lock one parent key instead.`,
+    );
+  }
+  const kind = mode === 'read' ? 'read-lock' : mode === 'write' ? 'write-lock' : 'lock';
 
-function holdUntilDone(source: Observable<unknown>, entry: LockEntry): Observable<unknown> {
-  // The lock was taken at call time; keep it until this Observable is done.
-  return new Observable((subscriber) => {
-    const subscription = source.subscribe(subscriber);
-    return () => {
-      subscription.unsubscribe();
-      void entry.exit().catch(() => undefined);
-    };
-  });
+  return (target, propertyKey, descriptor) =>
+    wrapLeaseMethod(
+      {
+        decorator: '@DistributedLock',
+        key: compiled,
+        settings,
+        acquire: fair ? { fair } : {},
+        target: (resolved: LockKey): LeaseTarget => {
+          if (kind === 'lock') return { kind, key: resolved };
+          if (typeof resolved !== 'string') {
+            throw new InvalidLockOptionsError(
+              'key',
+              `mode: '${mode}' takes one key, but the key function returned a list.`,
+            );
+          }
+          return { kind, key: resolved };
+        },
+        conflictMessage: (error) => `"${error.key}" is locked by another request; try again later.`,
+        metadataKey: DISTRIBUTED_LOCK_METADATA,
+        metadata: {
+          key: compiled.description,
+          options: Object.freeze({
+            ...settings,
+            ...(mode !== undefined && { mode }),
+            ...(fair && { fair }),
+          }),
+        },
+      },
+      target,
+      propertyKey,
+      descriptor as TypedPropertyDescriptor<unknown>,
+    );
 }

@@ -53,4 +53,18 @@ export interface DistributedLockOptions<A extends unknown[] = any[]> {
    * @default the module's `reentrant` (true)
    */
   reentrant?: boolean;
+  /**
+   * Hold one side of a read-write lock on the key instead of a plain lock: `'read'` (shared
+   * with other readers) or `'write'` (exclusive; waiting writers keep new readers out). A read
+   * inside a write of the same call chain re-enters the write lock; a write inside a read
+   * throws `LockUpgradeError`. One key only; a plain lock cannot share the key's name.
+   * @default undefined (a plain lock)
+   */
+  mode?: 'read' | 'write';
+  /**
+   * Wait for the lock in arrival order (see `AcquireOptions.fair`). One key only; not with
+   * `mode`.
+   * @default false
+   */
+  fair?: boolean;
 }

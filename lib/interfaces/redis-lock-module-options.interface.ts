@@ -1,5 +1,6 @@
-import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
-import type { LockClients } from '../core/lock-manager.js';
+import type { ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { LockClient } from '../core/lock-manager.js';
+import type { InMemoryLockStore } from '../core/memory/in-memory-lock-store.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import type { LockLoggingOptions } from './lock-logging-options.interface.js';
 import type { OpenTelemetryOptions } from './open-telemetry-options.interface.js';
@@ -14,7 +15,7 @@ import type { OpenTelemetryOptions } from './open-telemetry-options.interface.js
  * `RedisLockService`) stays the same on every topology.
  *
  * The lock defaults (`keyPrefix`, `ttl`, `waitTimeout`, `autoExtend`, `retry`, `driftFactor`,
- * `owner`, `maxKeyLength`) are those of the engine's `LockManagerOptions` and apply to every
+ * `owner`, `maxKeyLength`, `waiterTtl`) are those of the engine's `LockManagerOptions` and apply to every
  * lock the module takes: through `RedisLockService` and `@DistributedLock` alike.
  *
  * @example
@@ -45,7 +46,18 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    * clients of independent masters, for a quorum). The module uses it as it is and never
    * closes it.
    */
-  client?: LockClients;
+  client?: LockClient | readonly Redis[];
+  /**
+   * Locks kept in this process's memory instead of Redis, with the same API and semantics (ttl,
+   * waiting, re-entrancy, onLocked, semaphores, read-write and fair locks): for unit tests of
+   * your services without a Redis. `true` uses one store shared by every module of the process
+   * (instances of an app in one test then exclude each other); pass an `InMemoryLockStore` to
+   * choose. **It locks only within one process**: never use it between instances of an app.
+   * There is no Redis client to inject then (`@InjectRedisLockClient()` gets `undefined`).
+   * @example
+   * RedisLockModule.forRoot({ inMemory: true })
+   */
+  inMemory?: boolean | InMemoryLockStore;
   /**
    * What `@DistributedLock` does when the lock is held by someone else after `waitTimeout`:
    * `'throw'` a `LockTimeoutError` (a 409 Conflict on an HTTP route), or `'skip'` the method.

@@ -52,25 +52,29 @@ const PLACEHOLDER = /^(?:\d+|[A-Za-z_$][\w$]*)(?:\.(?:\d+|[A-Za-z_$][\w$]*))*$/;
  * position), `<dto.customer.id>` / `<0.customer.id>` (a property path).
  * @internal
  */
-export function compileLockKey(source: unknown): CompiledLockKey {
-  if (typeof source === 'function') return compileFunction(source as LockKeyFunction);
-  if (typeof source === 'string') return compileTemplates([source], false);
+export function compileLockKey(
+  source: unknown,
+  /** The decorator the key belongs to, for messages. */
+  decorator = '@DistributedLock',
+): CompiledLockKey {
+  if (typeof source === 'function') return compileFunction(source as LockKeyFunction, decorator);
+  if (typeof source === 'string') return compileTemplates([source], false, decorator);
   if (Array.isArray(source)) {
     if (source.length === 0 || source.some((template) => typeof template !== 'string')) {
       throw new LockKeyError(
         describeValue(source),
-        `@DistributedLock needs a non-empty list of key templates, like ['account:<from>', 'account:<to>'], but received ${source.length === 0 ? 'an empty list' : 'a list with a non-string entry'}.`,
+        `${decorator} needs a non-empty list of key templates, like ['account:<from>', 'account:<to>'], but received ${source.length === 0 ? 'an empty list' : 'a list with a non-string entry'}.`,
       );
     }
-    return compileTemplates(source as string[], true);
+    return compileTemplates(source as string[], true, decorator);
   }
   throw new LockKeyError(
     describeValue(source),
-    `@DistributedLock needs a key: a template like 'order:<orderId>', a list of templates, or a function of the method's arguments, but received ${describeValue(source)}.`,
+    `${decorator} needs a key: a template like 'order:<orderId>', a list of templates, or a function of the method's arguments, but received ${describeValue(source)}.`,
   );
 }
 
-function compileFunction(fn: LockKeyFunction): CompiledLockKey {
+function compileFunction(fn: LockKeyFunction, decorator: string): CompiledLockKey {
   return {
     description: '(function)',
     bind(_method, methodLabel) {
@@ -84,32 +88,36 @@ function compileFunction(fn: LockKeyFunction): CompiledLockKey {
         }
         throw new LockKeyError(
           '(function)',
-          `The key function of @DistributedLock on ${methodLabel} returned ${describeValue(key)} instead of a string or a list of strings. The method was not run.`,
+          `The key function of ${decorator} on ${methodLabel} returned ${describeValue(key)} instead of a string or a list of strings. The method was not run.`,
         );
       };
     },
   };
 }
 
-function compileTemplates(templates: readonly string[], multi: boolean): CompiledLockKey {
-  const parsed = templates.map(parseTemplate);
+function compileTemplates(
+  templates: readonly string[],
+  multi: boolean,
+  decorator: string,
+): CompiledLockKey {
+  const parsed = templates.map((template) => parseTemplate(template, decorator));
   const description = multi ? `[${templates.map((t) => `'${t}'`).join(', ')}]` : templates[0]!;
   return {
     description,
     bind(method, methodLabel) {
       const resolvers = parsed.map((segments, i) =>
-        bindTemplate(templates[i]!, segments, method, methodLabel),
+        bindTemplate(templates[i]!, segments, method, methodLabel, decorator),
       );
       return multi ? (args) => resolvers.map((resolve) => resolve(args)) : resolvers[0]!;
     },
   };
 }
 
-function parseTemplate(template: string): Segment[] {
+function parseTemplate(template: string, decorator: string): Segment[] {
   const fail = (problem: string): never => {
     throw new LockKeyError(
       template,
-      `Invalid @DistributedLock key template '${template}': ${problem}. Placeholders look like <orderId>, <0> or <dto.customer.id>; for anything else use a function key, e.g. (orderId) => \`order:\${orderId}\`.`,
+      `Invalid ${decorator} key template '${template}': ${problem}. Placeholders look like <orderId>, <0> or <dto.customer.id>; for anything else use a function key, e.g. (orderId) => \`order:\${orderId}\`.`,
     );
   };
   if (template.length === 0) fail('it is empty');
@@ -146,13 +154,14 @@ function bindTemplate(
   segments: readonly Segment[],
   method: AnyFunction,
   methodLabel: string,
+  decorator: string,
 ): (args: readonly unknown[]) => string {
   const byName = segments.some((s) => 'parameter' in s && typeof s.parameter === 'string');
   const names = byName ? parameterNamesOf(method) : [];
   if (byName && names === undefined) {
     throw new LockKeyError(
       template,
-      `@DistributedLock('${template}') on ${methodLabel} uses parameter names, but they cannot be read from the method (it is minified, or already wrapped by another decorator into (...args)). ` +
+      `${decorator}('${template}') on ${methodLabel} uses parameter names, but they cannot be read from the method (it is minified, or already wrapped by another decorator into (...args)). ` +
         `Use positions like '${example(segments, true)}', or a function key such as (orderId) => \`order:\${orderId}\`.`,
     );
   }
@@ -165,7 +174,7 @@ function bindTemplate(
         const known = names!.filter((n) => n !== undefined);
         throw new LockKeyError(
           template,
-          `@DistributedLock('${template}') on ${methodLabel}: ${segment.placeholder} names no parameter (the parameters are ${known.length ? known.map((n) => `'${n}'`).join(', ') : 'unnamed'}). ` +
+          `${decorator}('${template}') on ${methodLabel}: ${segment.placeholder} names no parameter (the parameters are ${known.length ? known.map((n) => `'${n}'`).join(', ') : 'unnamed'}). ` +
             `Fix the name, use a position like '<${names!.length > 0 ? 0 : 'n'}${segment.path.length ? `.${segment.path.join('.')}` : ''}>', or a function key; if the code is minified, names cannot be used.`,
           segment.placeholder,
         );
@@ -177,7 +186,10 @@ function bindTemplate(
   return (args) => {
     let key = '';
     for (const segment of bound) {
-      key += 'index' in segment ? valueOf(segment, args, template, methodLabel) : segment.text;
+      key +=
+        'index' in segment
+          ? valueOf(segment, args, template, methodLabel, decorator)
+          : segment.text;
     }
     return key;
   };
@@ -193,6 +205,7 @@ function valueOf(
   args: readonly unknown[],
   template: string,
   methodLabel: string,
+  decorator: string,
 ): string {
   let value: unknown = args[segment.index];
   let reached =
@@ -205,7 +218,7 @@ function valueOf(
   const reject = (what: string): never => {
     throw new LockKeyError(
       template,
-      `@DistributedLock('${template}') on ${methodLabel}: ${segment.placeholder} is ${what}, which cannot name a lock (the key would read "${what}"). The method was not run; check the argument (${reached}) before the call.`,
+      `${decorator}('${template}') on ${methodLabel}: ${segment.placeholder} is ${what}, which cannot name a lock (the key would read "${what}"). The method was not run; check the argument (${reached}) before the call.`,
       segment.placeholder,
     );
   };

@@ -1,9 +1,11 @@
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
 import type { LockClients } from '../core/lock-manager.js';
+import { InMemoryLockStore } from '../core/memory/in-memory-lock-store.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import { describeValue } from '../core/options/describe-value.util.js';
 import {
+  LOCK_MANAGER_OPTION_NAMES,
   resolveLockManagerOptions,
   type ResolvedLockManagerOptions,
 } from '../core/options/resolve-manager-options.js';
@@ -32,7 +34,8 @@ export type RedisLockConnectionOptions =
       readonly urls: readonly string[] | undefined;
       readonly redis: RedisOptions;
     }
-  | { readonly kind: 'cluster'; readonly nodes: ClusterNode[]; readonly options: ClusterOptions };
+  | { readonly kind: 'cluster'; readonly nodes: ClusterNode[]; readonly options: ClusterOptions }
+  | { readonly kind: 'memory'; readonly store: InMemoryLockStore };
 
 /**
  * Every module default, validated and filled in once at bootstrap (not part of the public API).
@@ -50,6 +53,7 @@ export interface ResolvedRedisLockModuleOptions {
 }
 
 const MODULE_ONLY = [
+  'inMemory',
   'url',
   'redis',
   'cluster',
@@ -60,18 +64,8 @@ const MODULE_ONLY = [
   'logging',
   'openTelemetry',
 ];
-const MANAGER_OPTIONS = [
-  'keyPrefix',
-  'ttl',
-  'waitTimeout',
-  'autoExtend',
-  'retry',
-  'driftFactor',
-  'owner',
-  'maxKeyLength',
-  'nodeTimeout',
-  'waitForReplicas',
-];
+// The engine's options, but for `subscriber`: the module manages its connections itself.
+const MANAGER_OPTIONS = LOCK_MANAGER_OPTION_NAMES.filter((name) => name !== 'subscriber');
 
 /**
  * Validates the module options at bootstrap, with messages that say what to fix, so that a
@@ -111,17 +105,32 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
 }
 
 function resolveConnection(options: RedisLockModuleOptions): RedisLockConnectionOptions {
-  const { url, redis, client, cluster } = options;
+  const { url, redis, client, cluster, inMemory } = options;
+  const memory = inMemory !== undefined && inMemory !== false;
   const ways = [
     client !== undefined,
     url !== undefined || redis !== undefined,
     cluster !== undefined,
+    memory,
   ];
   if (ways.filter(Boolean).length > 1) {
     throw new InvalidLockOptionsError(
       'client',
-      'RedisLockModule got more than one way to reach Redis (client, url/redis, cluster): give it exactly one.',
+      'RedisLockModule got more than one way to reach Redis (client, url/redis, cluster, inMemory): give it exactly one.',
     );
+  }
+  if (
+    inMemory !== undefined &&
+    typeof inMemory !== 'boolean' &&
+    !(inMemory instanceof InMemoryLockStore)
+  ) {
+    throw new InvalidLockOptionsError(
+      'inMemory',
+      `RedisLockModule option inMemory must be true or an InMemoryLockStore, but received ${describeValue(inMemory)}.`,
+    );
+  }
+  if (memory) {
+    return { kind: 'memory', store: inMemory === true ? InMemoryLockStore.shared : inMemory };
   }
   if (client !== undefined) {
     const clients: readonly unknown[] = Array.isArray(client) ? client : [client];

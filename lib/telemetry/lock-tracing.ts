@@ -1,6 +1,7 @@
 import { LockAbortedError } from '../core/errors/lock-aborted.error.js';
 import { LockLostError } from '../core/errors/lock-lost.error.js';
 import { LockTimeoutError } from '../core/errors/lock-timeout.error.js';
+import type { Lease } from '../core/lease.js';
 import type { Lock } from '../core/lock.js';
 import type { LockKey } from '../core/lock-manager.js';
 import { monotonicNow } from '../core/util/clock.util.js';
@@ -30,7 +31,8 @@ export type LockSpanOutcome = 'released' | 'reentered' | 'lost' | 'timeout' | 'a
  * One span per locked call (`@DistributedLock` methods and `withLock`), from the moment the call
  * asks for the lock until the lock is released: the wait and the hold. The method runs inside
  * it, so what it traces (queries, HTTP calls) nests under it; its attributes are `lock.key`,
- * `lock.fencing_token`, `lock.wait_ms` and `lock.outcome`.
+ * `lock.kind` (`lock`, `read-lock`, `write-lock`, `permit`), `lock.fencing_token` (locks and
+ * write locks), `lock.wait_ms` and `lock.outcome`.
  * @internal
  */
 export class LockTracing {
@@ -66,7 +68,12 @@ export class LockTracing {
       span.end();
       throw error;
     }
-    span.setAttribute('lock.fencing_token', entry.lock.fencingToken);
+    const { lease } = entry;
+    span.setAttribute('lock.kind', lease.kind);
+    // Read locks and semaphore permits carry no fencing token.
+    const fencingToken =
+      lease.kind === 'lock' || lease.kind === 'write-lock' ? (lease as Lock).fencingToken : 0;
+    if (fencingToken) span.setAttribute('lock.fencing_token', fencingToken);
     span.setAttribute('lock.wait_ms', Math.round(monotonicNow() - startedAt));
     return new TracedEntry(this.api, entry, span, this.api.trace.setSpan(parent, span));
   }
@@ -83,8 +90,8 @@ class TracedEntry implements LockEntry {
     private readonly context: OtelContext,
   ) {}
 
-  get lock(): Lock {
-    return this.inner.lock;
+  get lease(): Lease {
+    return this.inner.lease;
   }
 
   get owns(): boolean {

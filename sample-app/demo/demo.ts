@@ -46,7 +46,9 @@ function cleanUp(): Promise<void> {
   return cleaning;
 }
 
+let interrupted = false;
 process.once('SIGINT', () => {
+  interrupted = true;
   console.log('\nInterrupted: stopping the instances...');
   void cleanUp().then(() => process.exit(130));
 });
@@ -181,7 +183,10 @@ main().then(
     process.exitCode = code;
   },
   async (error: unknown) => {
-    console.error(`Demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    // After Ctrl-C the requests in flight fail: that is not news.
+    if (!interrupted) {
+      console.error(`Demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
     await cleanUp();
     process.exitCode = 1;
   },

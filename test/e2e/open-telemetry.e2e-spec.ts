@@ -163,6 +163,7 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
     const charge = finished.find((s) => s.name === 'charge card')!;
     expect(lock!.attributes).toEqual({
       'lock.key': 'order:42',
+      'lock.kind': 'lock',
       'lock.fencing_token': fencingToken,
       'lock.wait_ms': expect.any(Number),
       'lock.outcome': 'released',
@@ -184,6 +185,7 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
     expect(lockSpans(spans.getFinishedSpans()).map((s) => s.attributes)).toEqual([
       {
         'lock.key': 'order:7',
+        'lock.kind': 'lock',
         'lock.fencing_token': expect.any(Number),
         'lock.wait_ms': expect.any(Number),
         'lock.outcome': 'released',
@@ -241,6 +243,29 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
       'lock.fencing_token': fencingToken,
     });
     expect(inner!.parentSpanContext?.spanId).toBe(outer!.spanContext().spanId);
+  });
+
+  it('semaphore permits and read locks: their kind, and no fencing token', async () => {
+    const locks = (await boot()).get(RedisLockService);
+    await locks.withPermit('exports', async () => undefined, { permits: 2 });
+    await locks.withReadLock('catalog', async () => undefined);
+    await locks.withWriteLock('catalog', async () => undefined);
+    const [permit, read, write] = lockSpans(spans.getFinishedSpans());
+    expect(permit!.attributes).toEqual({
+      'lock.key': 'exports',
+      'lock.kind': 'permit',
+      'lock.wait_ms': expect.any(Number),
+      'lock.outcome': 'released',
+    });
+    expect(read!.attributes).toMatchObject({
+      'lock.kind': 'read-lock',
+      'lock.outcome': 'released',
+    });
+    expect(read!.attributes['lock.fencing_token']).toBeUndefined();
+    expect(write!.attributes).toMatchObject({
+      'lock.kind': 'write-lock',
+      'lock.fencing_token': expect.any(Number),
+    });
   });
 
   it('withLock is traced the same way', async () => {

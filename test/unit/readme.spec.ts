@@ -24,6 +24,15 @@ declare global {
   function transfer(from: string, to: string, amount: number): Promise<void>;
   function buildReport(day: string, options: { signal: AbortSignal }): Promise<void>;
   function saveWithFence(sku: string, fencingToken: number): Promise<void>;
+  interface Order { id: string }
+  interface Receipt { paid: boolean }
+  const order: Order;
+  const month: string;
+  const eventId: string;
+  const provider: { charge(order: Order, options?: { signal?: AbortSignal }): Promise<Receipt> };
+  function runExport(options: { signal?: AbortSignal }): Promise<void>;
+  function loadReport(month: string): Promise<string[]>;
+  function rebuildReport(month: string, options: { fencingToken?: number }): Promise<void>;
 }
 export {};
 `;
@@ -31,6 +40,7 @@ export {};
 // Files of the reader's application that snippets import.
 const appFiles: Record<string, string> = {
   'app.module.ts': `import { Module } from '@nestjs/common';\n@Module({})\nexport class AppModule {}\n`,
+  'orders.module.ts': `import { Module } from '@nestjs/common';\n@Module({})\nexport class OrdersModule {}\n`,
   'stock.service.ts': `export interface Order { id: string }\nexport class StockService { async sellOne(productId: string): Promise<Order> { return { id: productId }; } }\n`,
 };
 

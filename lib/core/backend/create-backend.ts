@@ -2,6 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
 import { describeValue } from '../options/describe-value.util.js';
 import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
+import { InMemoryBackend } from '../memory/in-memory-backend.js';
+import { InMemoryLockStore } from '../memory/in-memory-lock-store.js';
 import type { LockBackend } from './lock-backend.interface.js';
 import { QuorumBackend } from './quorum-backend.js';
 import { RedisBackend } from './redis-backend.js';
@@ -16,8 +18,18 @@ const MAX_MASTERS = 15;
  * @internal
  */
 export function createBackend(client: unknown, options: ResolvedLockManagerOptions): LockBackend {
+  if (client instanceof InMemoryLockStore) {
+    if (options.subscriber !== undefined || options.waitForReplicas !== undefined) {
+      throw new InvalidLockOptionsError(
+        options.subscriber !== undefined ? 'subscriber' : 'waitForReplicas',
+        'subscriber and waitForReplicas are for Redis; an InMemoryLockStore has neither connections nor replicas.',
+      );
+    }
+    return new InMemoryBackend(client, options.keyPrefix, options.waiterTtl);
+  }
   const config = {
     keyPrefix: options.keyPrefix,
+    waiterTtl: options.waiterTtl,
     subscriber: options.subscriber,
     waitForReplicas: options.waitForReplicas,
   };

@@ -1,4 +1,6 @@
 import type { LockHealth } from '../interfaces/lock-health.interface.js';
+import type { LeaseDriver } from './lease-driver.interface.js';
+import type { PrimitiveDriverSet } from './primitive-drivers.js';
 
 /**
  * Result of one acquire attempt.
@@ -7,13 +9,23 @@ import type { LockHealth } from '../interfaces/lock-health.interface.js';
 export type AcquireReply =
   | {
       readonly acquired: true;
+      /** 0 for leases without fencing (permits, read locks). */
       readonly fencingToken: number;
+      /**
+       * The grant left room for others (a read lock, a permit with permits to spare): a waiter
+       * that got it passes the wakeup on to the next waiter of its process.
+       */
+      readonly passOn?: boolean;
       /** Set when `waitForReplicas` is on with `onShortfall: 'report'` and too few replicas acknowledged. */
       readonly shortfall?: { readonly acknowledged: number; readonly required: number };
     }
   | {
       readonly acquired: false;
-      /** Remaining ttl of the key that blocked the attempt, -1 when unknown. */
+      /**
+       * Milliseconds after which another attempt may succeed without a wakeup (the remaining
+       * ttl of the key that blocked the attempt, or when a waiter must renew its place in a
+       * queue), -1 when unknown.
+       */
       readonly holderTtl: number;
       /** Index (in the keys passed) of a key someone else holds. */
       readonly blockedBy: number;
@@ -68,18 +80,7 @@ export interface WakeupTransport {
  * uses); acquire takes all of them or none.
  * @internal
  */
-export interface LockBackend {
-  acquire(
-    redisKeys: readonly string[],
-    token: string,
-    ttl: number,
-    owner: string,
-  ): Promise<AcquireReply>;
-  /** Releases the keys still held with `token`; the result tells whether all of them were. */
-  release(redisKeys: readonly string[], token: string): Promise<OwnedResult>;
-  extend(request: ExtendRequest): Promise<OwnedResult>;
-  /** Extends many locks in as few round trips as the topology allows. */
-  extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]>;
+export interface LockBackend extends LeaseDriver {
   inspect(redisKey: string): Promise<RawLockInfo>;
   /** Deletes the lock whoever holds it, or only the holder with `fencingToken` when given. */
   forceRelease(redisKey: string, fencingToken?: number): Promise<boolean>;
@@ -91,8 +92,11 @@ export interface LockBackend {
   scan(match: string, count: number): AsyncIterable<readonly string[]>;
   /** Reachability, round trip and scripting of every server, each bounded by `timeout` ms. */
   probe(timeout: number): Promise<LockHealth>;
-  /** The channel a release of `redisKey` is announced on, as the wakeup transport names it. */
-  channelFor(redisKey: string): string;
+  /**
+   * The drivers of semaphores, read-write locks and fair locks, or `undefined` where the
+   * topology cannot offer them (a quorum of independent masters).
+   */
+  primitives(): PrimitiveDriverSet | undefined;
   createWakeupTransport(): WakeupTransport;
   /** Whether the client can never send a command again (quit by its owner). */
   isClosed(): boolean;

@@ -317,6 +317,11 @@ export class QuorumBackend implements LockBackend {
     );
   }
 
+  /** Semaphores, read-write locks and fair locks need one place that counts and orders. */
+  primitives(): undefined {
+    return undefined;
+  }
+
   channelFor(redisKey: string): string {
     // Every master names the channel alike: the manager checks that the clients share a prefix.
     return this.nodes[0]!.channelFor(redisKey);

@@ -20,6 +20,8 @@ import type {
   RawLockInfo,
   WakeupTransport,
 } from './lock-backend.interface.js';
+import { toOwned } from './owned-result.util.js';
+import { PrimitiveDrivers } from './primitive-drivers.js';
 import { probeClient } from './probe.util.js';
 import { RedisWakeupTransport } from './redis-wakeup-transport.js';
 import { ReplicaShortfall } from './replica-shortfall.js';
@@ -81,10 +83,6 @@ const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 /** Locks per EVALSHA when renewing: big enough to batch, small enough not to stall Redis. */
 const EXTEND_BATCH = 128;
 
-function toOwned(code: number): OwnedResult {
-  return code === 1 ? 'ok' : code === -1 ? 'taken' : 'expired';
-}
-
 /** The combined result of one lock's parts (slot groups): lost if any part is. */
 function worst(results: readonly OwnedResult[]): OwnedResult {
   if (results.includes('taken')) return 'taken';
@@ -95,6 +93,8 @@ function worst(results: readonly OwnedResult[]): OwnedResult {
 /** @internal */
 export interface RedisBackendConfig {
   readonly keyPrefix: string;
+  /** How long a waiter of a fair lock (or a writer) keeps its place in a queue, in ms. */
+  readonly waiterTtl: number;
   readonly subscriber: Redis | undefined;
   readonly waitForReplicas: ResolvedLockManagerOptions['waitForReplicas'];
 }
@@ -117,9 +117,12 @@ export class RedisBackend implements LockBackend {
   private readonly subscriber: Redis | undefined;
   private readonly sharedFenceKey: string | undefined;
   private readonly waitForReplicas: RedisBackendConfig['waitForReplicas'];
+  private readonly waiterTtl: number;
+  private drivers: PrimitiveDrivers | undefined;
 
   constructor(
-    private readonly client: Redis | Cluster,
+    /** @internal */
+    readonly client: Redis | Cluster,
     config: RedisBackendConfig,
   ) {
     registerScripts(client);
@@ -127,6 +130,7 @@ export class RedisBackend implements LockBackend {
     this.keyPrefix = config.keyPrefix;
     this.subscriber = config.subscriber;
     this.waitForReplicas = config.waitForReplicas;
+    this.waiterTtl = config.waiterTtl;
     this.cluster = (client as Cluster).isCluster === true;
     this.clientPrefix = client.options.keyPrefix ?? '';
     const fullPrefix = this.clientPrefix + this.keyPrefix;
@@ -148,11 +152,39 @@ export class RedisBackend implements LockBackend {
     return this.clientPrefix;
   }
 
-  private fenceKeyFor(redisKey: string): string {
+  /** Whether the client is a Cluster client (scripts then touch one slot each). */
+  get isCluster(): boolean {
+    return this.cluster;
+  }
+
+  /** The fencing counter of the slot `redisKey` lives in. */
+  fenceKeyFor(redisKey: string): string {
     return (
       this.sharedFenceKey ??
       `${this.keyPrefix}#fence:{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`
     );
+  }
+
+  /**
+   * A bookkeeping key of the primitive whose main key is `redisKey` (a queue, the readers of a
+   * read-write lock), in the same slot: `lock:#queue:order:42`, or on a Cluster
+   * `lock:#queue:{tag}:order:42` where `{tag}` pins it to the main key's slot whatever the key
+   * looks like (as the fencing counters are). Names starting with `#` are never user keys.
+   */
+  auxKey(redisKey: string, role: string): string {
+    const key = redisKey.slice(this.keyPrefix.length);
+    if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#${role}:${key}`;
+    return `${this.keyPrefix}#${role}:{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}:${key}`;
+  }
+
+  /** The key as the caller named it, without the manager's prefix (for error messages). */
+  userKey(redisKey: string): string {
+    return redisKey.slice(this.keyPrefix.length);
+  }
+
+  primitives(): PrimitiveDrivers {
+    this.drivers ??= new PrimitiveDrivers(this, this.waiterTtl);
+    return this.drivers;
   }
 
   /** The lock's keys in the groups one script can take: one group unless a Cluster splits them. */

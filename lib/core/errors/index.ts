@@ -8,3 +8,6 @@ export { LockReleasedError } from './lock-released.error.js';
 export { LockManagerClosedError } from './lock-manager-closed.error.js';
 export { LockQuorumError } from './lock-quorum.error.js';
 export { LockReplicationError } from './lock-replication.error.js';
+export { LockUpgradeError } from './lock-upgrade.error.js';
+export { SemaphoreLimitMismatchError } from './semaphore-limit-mismatch.error.js';
+export { UnsupportedPrimitiveError } from './unsupported-primitive.error.js';

@@ -1,3 +1,5 @@
+import type { LeaseKind } from '../interfaces/lease-kind.interface.js';
+import { describeLease } from '../util/describe-lease.util.js';
 import { RedisLockError } from './redis-lock.error.js';
 
 /**
@@ -31,19 +33,29 @@ const explanations: Record<LockLostReason, string> = {
  * @publicApi
  */
 export class LockLostError extends RedisLockError {
+  /** What was lost: a `lock`, a `read-lock` or `write-lock`, or a semaphore `permit`. */
+  readonly kind: LeaseKind;
+
   constructor(
     /** The lock key, without the manager's `keyPrefix`. */
     readonly key: string,
     /** Why the lock was lost. */
     readonly reason: LockLostReason,
-    /** The fencing token the lost lock was acquired with. */
+    /**
+     * The fencing token the lost lock was acquired with; 0 for a read lock or a permit, which
+     * have none.
+     */
     readonly fencingToken: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; kind?: LeaseKind },
   ) {
+    const kind = options?.kind ?? 'lock';
+    const what = describeLease(kind, key);
     super(
-      `Lock "${key}" (fencing token ${fencingToken}) was lost: ${explanations[reason]}. ` +
-        'Stop the work it guarded, use a longer ttl or autoExtend for long work, and reject stale writes with the fencing token.',
-      options,
+      `${what.charAt(0).toUpperCase()}${what.slice(1)}${fencingToken > 0 ? ` (fencing token ${fencingToken})` : ''} was lost: ${explanations[reason]}. ` +
+        'Stop the work it guarded, use a longer ttl or autoExtend for long work' +
+        (fencingToken > 0 ? ', and reject stale writes with the fencing token.' : '.'),
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    this.kind = kind;
   }
 }

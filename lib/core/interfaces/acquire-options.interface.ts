@@ -27,4 +27,16 @@ export interface AcquireOptions {
    * @default the manager's `autoExtend` (false)
    */
   autoExtend?: boolean;
+  /**
+   * Hand the lock out in arrival order: a caller that finds the lock held (or others already
+   * waiting) takes a place in a queue in Redis and gets the lock when its turn comes; a release
+   * wakes exactly the next waiter. A waiter that gives up leaves the queue at once; one whose
+   * process dies loses its place after the manager's `waiterTtl` (5 s by default), so it never
+   * blocks the others for longer. One key only. Plain (non-fair) callers of the same key do not
+   * queue and can get in ahead of the queue: use `fair: true` everywhere on a key whose order
+   * matters. Costs: waiters renew their place about every `waiterTtl`/3 (one round trip each).
+   * Not available on a Redlock quorum (`UnsupportedPrimitiveError`).
+   * @default false
+   */
+  fair?: boolean;
 }

@@ -26,10 +26,11 @@ export interface LockNodeHealth {
  *   its slots without locks until its replica takes over).
  * - `quorum`: healthy while a majority of the masters is up (`quorum.possible`); the masters
  *   that are down are listed in `nodes`.
+ * - `in-memory` (`InMemoryLockStore`, for tests): always healthy.
  * @publicApi
  */
 export interface LockHealth {
-  readonly topology: 'standalone' | 'sentinel' | 'cluster' | 'quorum';
+  readonly topology: 'standalone' | 'sentinel' | 'cluster' | 'quorum' | 'in-memory';
   readonly healthy: boolean;
   readonly nodes: readonly LockNodeHealth[];
   /** Quorum only: how many masters answer, and whether that is a majority. */

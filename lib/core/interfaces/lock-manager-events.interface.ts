@@ -2,13 +2,17 @@ import type { LockBackendError } from '../errors/lock-backend.error.js';
 import type { LockLostError } from '../errors/lock-lost.error.js';
 import type { RedisLockError } from '../errors/redis-lock.error.js';
 
-/** Fields every event about a held lock carries. @publicApi */
+/**
+ * Fields every event about a held lease carries (a lock, a read or write lock, a semaphore
+ * permit).
+ * @publicApi
+ */
 export interface LockEventBase {
-  /** The lock key, without the manager's `keyPrefix`. */
+  /** The lock (or semaphore) key, without the manager's `keyPrefix`. */
   readonly key: string;
   /** The first 8 characters of the owner token: enough to correlate, useless to forge. */
   readonly token: string;
-  /** The lock's fencing token. */
+  /** The lock's fencing token; 0 for a read lock or a semaphore permit, which have none. */
   readonly fencingToken: number;
 }
 

@@ -65,8 +65,18 @@ export interface LockManagerOptions {
    */
   nodeTimeout?: number;
   /**
+   * For fair locks (`fair: true`) and the writers of read-write locks, which wait in a queue in
+   * Redis: how long a waiter keeps its place without renewing it, in milliseconds (at least
+   * 100). A waiting caller renews its place about every third of this; a waiter whose process
+   * died or froze loses its place after it, so it holds up the callers queued behind it at most
+   * this long.
+   * @default 5000
+   */
+  waiterTtl?: number;
+  /**
    * Opt-in replication check after each acquisition (`WAIT`), for a master with replicas
-   * (Sentinel, Cluster). Off by default. See {@link WaitForReplicasOptions} for what it does and
+   * (Sentinel, Cluster), of plain locks (not of fair locks, semaphores or read-write locks).
+   * Off by default. See {@link WaitForReplicasOptions} for what it does and
    * does not guarantee.
    * @example { replicas: 1, timeout: 100, onShortfall: 'fail' }
    */

@@ -4,6 +4,7 @@ import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js
 import type { LockManagerOptions } from '../interfaces/lock-manager-options.interface.js';
 import { describeValue } from './describe-value.util.js';
 import {
+  MAX_TIMER_MS,
   assertKnownOptions,
   validateBoolean,
   validateDelay,
@@ -27,6 +28,7 @@ export interface ResolvedLockManagerOptions {
   readonly maxKeyLength: number;
   readonly subscriber: Redis | undefined;
   readonly nodeTimeout: number;
+  readonly waiterTtl: number;
   readonly waitForReplicas:
     | {
         readonly replicas: number;
@@ -46,10 +48,12 @@ export const LOCK_MANAGER_DEFAULTS = Object.freeze({
   driftFactor: 0.01,
   maxKeyLength: 1024,
   nodeTimeout: 200,
+  waiterTtl: 5_000,
   waitForReplicasTimeout: 100,
 });
 
-const KNOWN_OPTIONS = [
+/** Every option a LockManager takes (the Nest module passes the same ones through). @internal */
+export const LOCK_MANAGER_OPTION_NAMES = [
   'keyPrefix',
   'ttl',
   'waitTimeout',
@@ -60,8 +64,12 @@ const KNOWN_OPTIONS = [
   'maxKeyLength',
   'subscriber',
   'nodeTimeout',
+  'waiterTtl',
   'waitForReplicas',
 ] as const;
+/** Below this, renewing a place (every third of it) would be most of what a waiter does. */
+const MIN_WAITER_TTL_MS = 100;
+
 const KNOWN_RETRY_OPTIONS = ['minDelay', 'maxDelay', 'factor'] as const;
 const KNOWN_WAIT_OPTIONS = ['replicas', 'timeout', 'onShortfall'] as const;
 
@@ -71,7 +79,7 @@ const KNOWN_WAIT_OPTIONS = ['replicas', 'timeout', 'onShortfall'] as const;
  */
 export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedLockManagerOptions {
   const options = validateOptionsObject(input, 'LockManager') as LockManagerOptions;
-  assertKnownOptions(options, KNOWN_OPTIONS, 'LockManager');
+  assertKnownOptions(options, LOCK_MANAGER_OPTION_NAMES, 'LockManager');
 
   const keyPrefix = options.keyPrefix ?? LOCK_MANAGER_DEFAULTS.keyPrefix;
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0) {
@@ -155,6 +163,20 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
     'nodeTimeout',
   );
 
+  const waiterTtl = options.waiterTtl ?? LOCK_MANAGER_DEFAULTS.waiterTtl;
+  if (
+    typeof waiterTtl !== 'number' ||
+    !Number.isInteger(waiterTtl) ||
+    waiterTtl < MIN_WAITER_TTL_MS ||
+    waiterTtl > MAX_TIMER_MS
+  ) {
+    throw new InvalidLockOptionsError(
+      'waiterTtl',
+      `waiterTtl must be a whole number of milliseconds from ${MIN_WAITER_TTL_MS} to ${MAX_TIMER_MS}, but received ${describeValue(waiterTtl)}. ` +
+        'It bounds how long a dead waiter of a fair lock holds up the others; live waiters renew their place every third of it.',
+    );
+  }
+
   return Object.freeze({
     keyPrefix,
     ttl: validateTtl(options.ttl ?? LOCK_MANAGER_DEFAULTS.ttl, 'ttl'),
@@ -172,6 +194,7 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
     maxKeyLength,
     subscriber,
     nodeTimeout,
+    waiterTtl,
     waitForReplicas: resolveWaitForReplicas(options.waitForReplicas),
   });
 }

@@ -1,4 +1,5 @@
-import type { LockBackend, OwnedResult } from '../backend/lock-backend.interface.js';
+import type { LeaseDriver } from '../backend/lease-driver.interface.js';
+import type { OwnedResult } from '../backend/lock-backend.interface.js';
 import type { LockLease } from '../lock-lease.js';
 import { monotonicNow } from '../util/clock.util.js';
 
@@ -19,9 +20,10 @@ const RENEWALS_PER_TURN = 1_024;
 const RENEW_EARLIEST = 1 / 6;
 
 /**
- * One timer for every held lock of a manager: it renews the auto-extended ones in batches
- * (one EVALSHA per 128 locks on a single Redis) and notices the validity end of the others.
- * Thousands of held locks cost one timer and a few commands per renewal period.
+ * One timer for every held lease of a manager: it renews the auto-extended ones in batches
+ * (one EVALSHA per 128 leases of a kind on a single Redis: plain locks with plain locks, permits
+ * with permits, ...) and notices the validity end of the others. Thousands of held leases cost
+ * one timer and a few commands per renewal period.
  * @internal
  */
 export class LeaseScheduler {
@@ -29,10 +31,7 @@ export class LeaseScheduler {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
-  constructor(
-    private readonly backend: LockBackend,
-    private readonly hooks: LeaseSchedulerHooks,
-  ) {}
+  constructor(private readonly hooks: LeaseSchedulerHooks) {}
 
   static renewAt(sentAt: number, ttl: number): number {
     return sentAt + ttl * RENEW_AFTER;
@@ -99,22 +98,35 @@ export class LeaseScheduler {
       }
       next = Math.min(next, nextEventAt(lease));
     }
-    if (due.length > 0) this.renew(due, now);
+    if (due.length > 0) this.renewByDriver(due, now);
     if (next !== Infinity) this.arm(next);
   }
 
-  private renew(due: LockLease[], sentAt: number): void {
+  /** Leases of different primitives are renewed by different scripts: one batch per driver. */
+  private renewByDriver(due: LockLease[], sentAt: number): void {
+    const first = due[0]!.driver;
+    if (due.every((lease) => lease.driver === first)) return this.renew(first, due, sentAt);
+    const byDriver = new Map<LeaseDriver, LockLease[]>();
+    for (const lease of due) {
+      const group = byDriver.get(lease.driver);
+      if (group) group.push(lease);
+      else byDriver.set(lease.driver, [lease]);
+    }
+    for (const [driver, leases] of byDriver) this.renew(driver, leases, sentAt);
+  }
+
+  private renew(driver: LeaseDriver, due: LockLease[], sentAt: number): void {
     for (const lease of due) lease.renewing = true;
     // Building and writing thousands of extensions in one turn stalls the event loop for tens of
     // milliseconds: send them a slice per turn instead.
     for (let start = 0; start < due.length; start += RENEWALS_PER_TURN) {
       const slice = due.slice(start, start + RENEWALS_PER_TURN);
-      if (start === 0) this.send(slice, sentAt);
-      else setImmediate(() => this.send(slice, sentAt));
+      if (start === 0) this.send(driver, slice, sentAt);
+      else setImmediate(() => this.send(driver, slice, sentAt));
     }
   }
 
-  private send(slice: LockLease[], sentAt: number): void {
+  private send(driver: LeaseDriver, slice: LockLease[], sentAt: number): void {
     // Leases released (or lost) since the slice was cut are not extended any more.
     const due = slice.filter((lease) => {
       if (this.leases.has(lease)) return true;
@@ -128,7 +140,7 @@ export class LeaseScheduler {
       ttl: lease.ttl,
       fencingToken: lease.fencingToken,
     }));
-    this.backend.extendMany(requests).then(
+    driver.extendMany(requests).then(
       (results) => this.settle(due, sentAt, results),
       () => this.settle(due, sentAt, undefined),
     );

@@ -1,10 +1,12 @@
+import { FENCING_TOKEN_LUA } from './fencing-token.script.js';
+
 /**
  * Takes a lock on one or more keys in one round trip, all or none, and issues its fencing token.
  *
  * A held lock key is a hash: t = the holder's token, f = its fencing token, o = the owner label.
  * @internal
  */
-export const ACQUIRE_SCRIPT = `
+export const ACQUIRE_SCRIPT = `${FENCING_TOKEN_LUA}
 -- KEYS[1..n]  the lock hashes (n >= 1, all in one slot)
 -- KEYS[n + 1] the fencing counter shared by every lock in that slot
 -- ARGV[1]     token of this acquisition (128 random bits)
@@ -31,18 +33,7 @@ if mine == n then
   for i = 1, n do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
   return {1, tonumber(redis.call('HGET', KEYS[1], 'f'))}
 end
--- The fencing token is one more than the last token of this slot, and never below the server
--- clock in microseconds: it keeps increasing even if the counter is lost (a restart without
--- persistence, a failover to a replica that missed the last write), while the counter keeps it
--- increasing whatever the clock does as long as the counter survives. One counter per slot, not
--- per lock, so short-lived lock names leave no key behind.
-local now = redis.call('TIME')
-local fence = (tonumber(redis.call('GET', KEYS[n + 1])) or 0) + 1
-local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
-if fence < clock then fence = clock end
--- %.0f: Lua would print a number this large in exponent notation.
-local fenceText = string.format('%.0f', fence)
-redis.call('SET', KEYS[n + 1], fenceText)
+local fence, fenceText = issueFencingToken(KEYS[n + 1])
 for i = 1, n do
   redis.call('HSET', KEYS[i], 't', ARGV[1], 'f', fenceText, 'o', ARGV[3])
   redis.call('PEXPIRE', KEYS[i], ARGV[2])

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 const TOKEN_BYTES = 16;
 const POOL_TOKENS = 256;
@@ -19,4 +19,13 @@ export function createLockToken(): string {
   const token = pool.toString('hex', offset, offset + TOKEN_BYTES);
   offset += TOKEN_BYTES;
   return token;
+}
+
+/**
+ * How release announcements name a waiter: the first 16 hex digits of its token's SHA-1, as the
+ * Lua scripts compute them. Never the token itself.
+ * @internal
+ */
+export function waiterId(token: string): string {
+  return createHash('sha1').update(token).digest('hex').slice(0, 16);
 }

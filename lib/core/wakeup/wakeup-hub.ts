@@ -4,8 +4,13 @@ import type { WakeupTransport } from '../backend/lock-backend.interface.js';
 export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'closed';
 
 interface Waiter {
+  /** Set for waiters that are woken by name (fair queues): see `wait()`. */
+  readonly address: string | undefined;
   settle(outcome: WaitOutcome): void;
 }
+
+/** An announcement that names the waiter whose turn it is: `next:<waiter id>`. */
+const ADDRESSED = 'next:';
 
 interface ChannelState {
   members: number;
@@ -23,8 +28,10 @@ interface ChannelState {
  *
  * Each channel (one per waited-for lock) is subscribed while someone waits on it and a little
  * longer, so bursts of contention do not churn SUBSCRIBE/UNSUBSCRIBE. An announcement wakes one
- * waiter of this process: the others would only lose the race to it. The connection itself is
- * closed once no channel has been needed for `idleMs`, so an idle process can exit.
+ * waiter of this process: the others would only lose the race to it. An announcement that names
+ * a waiter (`next:<id>`, from a fair queue) wakes that waiter if it is in this process, and
+ * nobody else. The connection itself is closed once no channel has been needed for `idleMs`, so
+ * an idle process can exit.
  * @internal
  */
 export class WakeupHub {
@@ -93,6 +100,7 @@ export class WakeupHub {
     state: ChannelState,
     ms: number,
     signal: AbortSignal | undefined,
+    address: string | undefined,
     first = false,
   ): Promise<WaitOutcome> {
     if (this.closed) return Promise.resolve('closed');
@@ -101,6 +109,7 @@ export class WakeupHub {
       const onAbort = (): void => waiter.settle('aborted');
       const timer = setTimeout(() => waiter.settle('timeout'), ms);
       const waiter: Waiter = {
+        address,
         settle: (outcome) => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
@@ -156,7 +165,7 @@ export class WakeupHub {
     if (!this.transport) {
       const transport = this.createTransport();
       transport.listen(
-        (channel) => this.onMessage(channel),
+        (channel, message) => this.onMessage(channel, message),
         () => this.onReconnect(),
       );
       this.transport = transport;
@@ -179,11 +188,15 @@ export class WakeupHub {
       );
   }
 
-  private onMessage(channel: string): void {
+  private onMessage(channel: string, message: string): void {
     const state = this.channels.get(channel);
     if (!state) return;
     state.generation++;
-    this.wakeOne(state);
+    if (!message.startsWith(ADDRESSED)) return this.wakeOne(state);
+    const address = message.slice(ADDRESSED.length);
+    for (const waiter of state.waiters) {
+      if (waiter.address === address) return waiter.settle('woken');
+    }
   }
 
   private onReconnect(): void {
@@ -257,9 +270,17 @@ export class Membership {
     return this.state.ready ?? Promise.resolve();
   }
 
-  /** Waits for an announcement, at most `ms`; `first` puts the caller at the head of the line. */
-  wait(ms: number, signal: AbortSignal | undefined, first = false): Promise<WaitOutcome> {
-    return this.hub.wait(this.state, ms, signal, first);
+  /**
+   * Waits for an announcement, at most `ms`. A waiter with an `address` is also woken by the
+   * announcements that name it; `first` puts the caller at the head of the line.
+   */
+  wait(
+    ms: number,
+    signal: AbortSignal | undefined,
+    address?: string,
+    first = false,
+  ): Promise<WaitOutcome> {
+    return this.hub.wait(this.state, ms, signal, address, first);
   }
 
   /** Hands a wakeup this caller will not use to the next waiter. */

@@ -1,0 +1,134 @@
+import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import { LockUpgradeError } from '../errors/lock-upgrade.error.js';
+import type { ReadWriteAcquireOptions } from '../interfaces/read-write-acquire-options.interface.js';
+import type { Lock } from '../lock.js';
+import type { LockManager } from '../lock-manager.js';
+import { describeValue } from '../options/describe-value.util.js';
+import { validateKey } from '../options/validation.js';
+import type { ReadLock } from '../read-lock.js';
+import { isReading, runReading } from './read-scope.js';
+import { runHolding } from './run-holding.util.js';
+
+/**
+ * A distributed read-write lock, from `LockManager.readWriteLock(key)`: any number of readers
+ * at once, or one writer.
+ *
+ * - Writers go first: a writer that waits keeps new readers out, so a steady stream of readers
+ *   cannot starve it. Writers get the lock in arrival order. (The price: under a steady stream
+ *   of writers, readers wait.)
+ * - Each reader and the writer expire on their own, by the Redis server's clock: a holder that
+ *   crashes frees its place after its ttl. A writer waiting in the queue that dies loses its
+ *   place after the manager's `waiterTtl`.
+ * - The write lock is a `Lock` with a fencing token; read locks have none.
+ * - No upgrade: asking for the write lock inside `withRead()` of the same key throws
+ *   `LockUpgradeError` at once instead of waiting for itself. Release the read lock first.
+ * - One round trip to take a free lock, release or renew.
+ *
+ * @example
+ * const config = manager.readWriteLock('config:pricing');
+ * const prices = await config.withRead(() => loadPrices());
+ * await config.withWrite(async (lock) => savePrices(next, lock.fencingToken));
+ * @publicApi
+ */
+export class ReadWriteLock {
+  /** The lock key, without the manager's `keyPrefix`. */
+  readonly key: string;
+
+  readonly #manager: LockManager;
+
+  /** @internal */
+  constructor(manager: LockManager, key: string) {
+    this.key = validateKey(key, manager.options.maxKeyLength);
+    manager.primitiveDrivers('read-write lock', this.key);
+    this.#manager = manager;
+  }
+
+  /**
+   * Takes a read lock, waiting up to `waitTimeout` while a writer holds the lock or waits for
+   * it. You release it (or use `await using`).
+   * @throws LockTimeoutError (`kind: 'read-lock'`) when still blocked after `waitTimeout`
+   * @example
+   * await using read = await report.read();
+   * return await loadReport();
+   */
+  async read(options?: ReadWriteAcquireOptions): Promise<ReadLock> {
+    return (await this.take('read-lock', options, 'acquire')) as ReadLock;
+  }
+
+  /** Like `read()`, but `null` instead of waiting when a writer holds or waits for the lock. */
+  async tryRead(options?: ReadWriteAcquireOptions): Promise<ReadLock | null> {
+    return (await this.take('read-lock', options, 'try')) as ReadLock | null;
+  }
+
+  /**
+   * Takes the write lock, waiting up to `waitTimeout` for the readers to leave and the writers
+   * before it in the queue to finish. You release it (or use `await using`).
+   * @throws LockTimeoutError (`kind: 'write-lock'`) when still blocked after `waitTimeout`
+   * @throws LockUpgradeError inside `withRead()` of the same lock (before any Redis call)
+   * @example
+   * await using lock = await report.write();
+   * await saveReport(next, lock.fencingToken);
+   */
+  async write(options?: ReadWriteAcquireOptions): Promise<Lock> {
+    return (await this.take('write-lock', options, 'acquire')) as Lock;
+  }
+
+  /** Like `write()`, but `null` instead of waiting when the lock is held or writers queue. */
+  async tryWrite(options?: ReadWriteAcquireOptions): Promise<Lock | null> {
+    return (await this.take('write-lock', options, 'try')) as Lock | null;
+  }
+
+  /**
+   * Runs `fn` under a read lock, renewed while it runs, and releases it when `fn` settles.
+   * Inside `fn`, asking for this lock's write lock throws `LockUpgradeError`.
+   * @example
+   * const rows = await report.withRead(() => db.query(reportSql));
+   */
+  async withRead<T>(
+    fn: (lock: ReadLock) => T | Promise<T>,
+    options?: ReadWriteAcquireOptions,
+  ): Promise<T> {
+    assertFunction(fn, 'withRead');
+    const lock = (await this.take('read-lock', options, 'acquire', true)) as ReadLock;
+    return runReading(this.#manager.options, this.key, () => runHolding(lock, fn));
+  }
+
+  /**
+   * Runs `fn` under the write lock, renewed while it runs, and releases it when `fn` settles.
+   * If `fn` succeeds but the lock was lost meanwhile, `LockLostError` is thrown instead.
+   * @example
+   * await report.withWrite((lock) => rebuildReport({ fencingToken: lock.fencingToken }));
+   */
+  async withWrite<T>(
+    fn: (lock: Lock) => T | Promise<T>,
+    options?: ReadWriteAcquireOptions,
+  ): Promise<T> {
+    assertFunction(fn, 'withWrite');
+    const lock = (await this.take('write-lock', options, 'acquire', true)) as Lock;
+    return runHolding(lock, fn);
+  }
+
+  private take(
+    kind: 'read-lock' | 'write-lock',
+    options: ReadWriteAcquireOptions | undefined,
+    mode: 'acquire' | 'try',
+    /** withRead/withWrite: renew while the work runs, unless autoExtend says otherwise. */
+    renew = false,
+  ): Promise<ReadLock | Lock | null> {
+    let request = this.#manager.leaseRequest(kind, this.key, options, mode);
+    if (renew && options?.autoExtend === undefined) request = { ...request, autoExtend: true };
+    if (kind === 'write-lock' && isReading(this.#manager.options, this.key)) {
+      throw new LockUpgradeError(this.key);
+    }
+    return this.#manager.takeLease(request, mode) as Promise<ReadLock | Lock | null>;
+  }
+}
+
+function assertFunction(fn: unknown, method: string): void {
+  if (typeof fn !== 'function') {
+    throw new InvalidLockOptionsError(
+      'fn',
+      `${method}() needs the work to run as its first argument, a function, but received ${describeValue(fn)}.`,
+    );
+  }
+}

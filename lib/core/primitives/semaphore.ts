@@ -1,0 +1,130 @@
+import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import type { SemaphoreAcquireOptions } from '../interfaces/semaphore-acquire-options.interface.js';
+import type { SemaphoreOptions } from '../interfaces/semaphore-options.interface.js';
+import type { LockManager } from '../lock-manager.js';
+import { describeValue } from '../options/describe-value.util.js';
+import { assertKnownOptions, validateKey, validateOptionsObject } from '../options/validation.js';
+import type { Permit } from '../permit.js';
+import { runHolding } from './run-holding.util.js';
+
+/** More permits than this make a rate limiter's job, not a semaphore's. */
+const MAX_PERMITS = 10_000;
+
+/**
+ * A distributed semaphore, from `LockManager.semaphore(key, { permits })`: at most `permits`
+ * holders at once (counting each holder's `weight`), across every process using the key.
+ *
+ * - One round trip to take a free permit, one to release, one to renew.
+ * - Each permit expires on its own, by the Redis server's clock: a holder that crashes frees
+ *   its permits after their ttl; clients with skewed clocks still agree.
+ * - `withPermit()` and `autoExtend` renew the permits while the work runs; if a renewal fails,
+ *   `permit.signal` aborts with a `LockLostError`.
+ * - Waiters are woken by releases (pub/sub), and look again when the earliest permit would
+ *   expire (a crashed holder's), with jittered polling only as a safety net.
+ * - Permits are not handed out in arrival order, and have no fencing token.
+ *
+ * @example
+ * const exports = manager.semaphore('exports', { permits: 2 });
+ * const file = await exports.withPermit((permit) => buildExport(query, { signal: permit.signal }));
+ * @publicApi
+ */
+export class Semaphore {
+  /** The semaphore key, without the manager's `keyPrefix`. */
+  readonly key: string;
+  /** How many permits the semaphore has. */
+  readonly permits: number;
+
+  readonly #manager: LockManager;
+
+  /** @internal */
+  constructor(manager: LockManager, key: string, options: SemaphoreOptions) {
+    this.key = validateKey(key, manager.options.maxKeyLength);
+    const checked = validateOptionsObject(options, 'semaphore') as Partial<SemaphoreOptions>;
+    assertKnownOptions(checked, ['permits'], 'semaphore');
+    this.permits = validateCount(checked.permits, 'permits', MAX_PERMITS, () =>
+      options === undefined
+        ? 'manager.semaphore(key, { permits: 5 }) needs the number of permits.'
+        : 'It is how many holders may hold the semaphore at once.',
+    );
+    manager.primitiveDrivers('semaphore', this.key);
+    this.#manager = manager;
+  }
+
+  /**
+   * Takes `weight` permits (default 1), waiting up to `waitTimeout` for them to be free.
+   * @throws LockTimeoutError (`kind: 'permit'`) when too few are free after `waitTimeout`
+   * @throws LockAbortedError when `options.signal` aborts first
+   * @throws SemaphoreLimitMismatchError when the current holders use another `permits`
+   * @throws InvalidLockOptionsError for an invalid option (before any Redis call)
+   * @example
+   * await using permit = await payments.acquire({ waitTimeout: 5_000 });
+   * await provider.charge(order);
+   */
+  async acquire(options?: SemaphoreAcquireOptions): Promise<Permit> {
+    return (await this.take(options, 'acquire')) as Permit;
+  }
+
+  /**
+   * Like `acquire()`, but returns `null` instead of throwing when too few permits are free.
+   * Makes a single attempt unless `waitTimeout` is given.
+   * @example
+   * const permit = await exports.tryAcquire();
+   * if (!permit) return reply.status(429).send('Too many exports running, try again later');
+   */
+  async tryAcquire(options?: SemaphoreAcquireOptions): Promise<Permit | null> {
+    return this.take(options, 'try');
+  }
+
+  /**
+   * Takes the permits, runs `fn` while renewing them (about every ttl/3), and releases them when
+   * `fn` settles. Returns what `fn` returns. If `fn` succeeds but the permits were lost
+   * meanwhile, `LockLostError` is thrown instead: the work ran without its permits for a while.
+   * @example
+   * const receipt = await payments.withPermit(() => provider.charge(order), { waitTimeout: 2_000 });
+   */
+  async withPermit<T>(
+    fn: (permit: Permit) => T | Promise<T>,
+    options?: SemaphoreAcquireOptions,
+  ): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new InvalidLockOptionsError(
+        'fn',
+        `withPermit() needs the work to run as its first argument, a function, but received ${describeValue(fn)}.`,
+      );
+    }
+    const permit = (await this.take(options, 'acquire', true)) as Permit;
+    return runHolding(permit, fn);
+  }
+
+  private async take(
+    options: SemaphoreAcquireOptions | undefined,
+    mode: 'acquire' | 'try',
+    /** withPermit: renew while the work runs, unless autoExtend says otherwise. */
+    renew = false,
+  ): Promise<Permit | null> {
+    const weight =
+      options?.weight === undefined
+        ? 1
+        : validateCount(options.weight, 'weight', this.permits, () =>
+            options.weight! > this.permits
+              ? `Semaphore "${this.key}" has ${this.permits} permits: a holder asking for more would wait forever.`
+              : 'It is how many permits this holder takes at once.',
+          );
+    let request = this.#manager.leaseRequest('permit', this.key, options, mode, ['weight'], {
+      weight,
+      limit: this.permits,
+    });
+    if (renew && options?.autoExtend === undefined) request = { ...request, autoExtend: true };
+    return (await this.#manager.takeLease(request, mode)) as Permit | null;
+  }
+}
+
+function validateCount(value: unknown, option: string, max: number, hint: () => string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidLockOptionsError(
+      option,
+      `${option} must be a whole number from 1 to ${max}, but received ${describeValue(value)}. ${hint()}`,
+    );
+  }
+  return value;
+}

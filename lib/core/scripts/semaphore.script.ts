@@ -1,0 +1,126 @@
+/**
+ * Lua shared by the semaphore scripts: how the semaphore is laid out in its one key.
+ * @internal
+ */
+const SEMAPHORE_LUA = `
+-- A semaphore is one sorted set, so every script touches one key (one Cluster slot, nothing to
+-- keep in step):
+--   member "<token>:<i>"  permit i (1..weight) of the holder with that token;
+--                         score = server ms at which it expires
+--   member "#limit"       score = -permits: the limit the current holders agreed on (negative,
+--                         so it never falls in the range of expiries)
+-- The permits in use are the members with a score above now; a holder that dies stops renewing
+-- and its permits fall out of that range at their expiry, without anyone having to notice.
+-- Expiries come from the server's clock (TIME), so clients with skewed clocks still agree.
+
+local function serverMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Moves every permit of a holder to expire at 'expiresAt'; returns how many it has.
+local function renewPermits(key, token, expiresAt)
+  local i = 1
+  while redis.call('ZSCORE', key, token .. ':' .. i) do
+    redis.call('ZADD', key, 'XX', expiresAt, token .. ':' .. i)
+    i = i + 1
+  end
+  return i - 1
+end
+
+-- The key lives as long as its longest permit, so an abandoned semaphore vanishes by itself.
+local function keepFor(key, ttl)
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+`;
+
+/**
+ * Takes `weight` permits of a semaphore in one round trip, if that many are free.
+ * @internal
+ */
+export const SEMAPHORE_ACQUIRE_SCRIPT = `${SEMAPHORE_LUA}
+-- KEYS[1]  the semaphore
+-- ARGV[1]  token of this acquisition
+-- ARGV[2]  weight: how many permits it takes
+-- ARGV[3]  the limit (permits) the caller uses
+-- ARGV[4]  ttl of the permits in milliseconds
+-- Returns {1, 0, permits still free} when taken,
+--         {0, milliseconds until the earliest permit expires (or -1), 1} when too few are free,
+--         {-1, the limit stored in Redis} when the caller's limit differs from it.
+local key, token = KEYS[1], ARGV[1]
+local weight, limit, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local stored = redis.call('ZSCORE', key, '#limit')
+if stored then
+  if -tonumber(stored) ~= limit then return {-1, -tonumber(stored)} end
+elseif redis.call('EXISTS', key) == 1 then
+  return redis.error_reply('WRONGTYPE ' .. key .. ' exists and is not a semaphore of this library')
+end
+local now = serverMs()
+-- Permits whose holder stopped renewing them are free again.
+redis.call('ZREMRANGEBYSCORE', key, 0, now)
+if redis.call('ZSCORE', key, token .. ':1') then
+  -- This very acquisition already ran (a command resent after a reconnect).
+  renewPermits(key, token, now + ttl)
+  keepFor(key, ttl)
+  return {1, 0, limit - redis.call('ZCARD', key) + 1}
+end
+local used = redis.call('ZCARD', key) - (stored and 1 or 0)
+if used + weight > limit then
+  local earliest = redis.call('ZRANGEBYSCORE', key, '(0', '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
+  return {0, earliest and (tonumber(earliest) - now) or -1, 1}
+end
+for i = 1, weight do redis.call('ZADD', key, now + ttl, token .. ':' .. i) end
+if not stored then redis.call('ZADD', key, -limit, '#limit') end
+keepFor(key, ttl)
+return {1, 0, limit - used - weight}
+`;
+
+/**
+ * Owner-checked renewal of the permits of many holders in one call (the renewal scheduler
+ * batches them). A permit that already expired is never brought back: someone may have taken
+ * its place.
+ * @internal
+ */
+export const SEMAPHORE_EXTEND_SCRIPT = `${SEMAPHORE_LUA}
+-- KEYS     the semaphore of each holder
+-- ARGV     for each holder: its token, then the new ttl in milliseconds
+-- Returns one result per holder: 1 when renewed, 0 when its permits had expired.
+local now = serverMs()
+local results = {}
+for i = 1, #KEYS do
+  local token, ttl = ARGV[2 * i - 1], tonumber(ARGV[2 * i])
+  local expiresAt = tonumber(redis.call('ZSCORE', KEYS[i], token .. ':1'))
+  if expiresAt and expiresAt > now then
+    renewPermits(KEYS[i], token, now + ttl)
+    keepFor(KEYS[i], ttl)
+    results[i] = 1
+  else
+    results[i] = 0
+  end
+end
+return results
+`;
+
+/**
+ * Owner-checked release of a holder's permits, waking a waiter.
+ * @internal
+ */
+export function semaphoreReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
+  return `${SEMAPHORE_LUA}
+-- KEYS[1]  the semaphore (also its wakeup channel)
+-- ARGV[1]  the holder's token
+-- Returns 1 when released, 0 when its permits had already expired.
+local key, token = KEYS[1], ARGV[1]
+local expiresAt = tonumber(redis.call('ZSCORE', key, token .. ':1'))
+if not expiresAt then return 0 end
+local i = 1
+while redis.call('ZREM', key, token .. ':' .. i) == 1 do i = i + 1 end
+if redis.call('ZCOUNT', key, '(0', '+inf') == 0 then
+  -- No holder left: the limit goes with them.
+  redis.call('DEL', key)
+end
+if expiresAt <= serverMs() then return 0 end
+redis.call('${publish}', key, string.sub(redis.sha1hex(token), 1, 16))
+return 1
+`;
+}

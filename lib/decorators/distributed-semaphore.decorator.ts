@@ -1,0 +1,106 @@
+import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
+import type { LockKey } from '../core/lock-manager.js';
+import { describeValue } from '../core/options/describe-value.util.js';
+import type { DistributedSemaphoreOptions } from '../interfaces/distributed-semaphore-options.interface.js';
+import { compileLockKey, type LockKeySource } from '../key/lock-key-template.js';
+import { DISTRIBUTED_SEMAPHORE_METADATA } from '../redis-lock.constants.js';
+import type { LeaseTarget } from '../redis-lock.service.js';
+import type { LockableMethod } from './distributed-lock.decorator.js';
+import { validateLeaseMethodSettings, wrapLeaseMethod } from './wrap-lease-method.util.js';
+
+/** The engine accepts up to this many permits. */
+const MAX_PERMITS = 10_000;
+
+/**
+ * Runs the method holding a permit of a distributed semaphore: at most `permits` calls run at
+ * once across every instance of the application (a concurrency limit). The permit is taken
+ * before the method runs, renewed while it runs and released when it settles; a call that finds
+ * every permit in use waits up to `waitTimeout`, then follows `onLocked` (on an HTTP route,
+ * `'throw'` answers 409 Conflict).
+ *
+ * The key takes the same forms as `@DistributedLock`'s (a template, or a function of the
+ * arguments), but names one semaphore: `'payments'`, or `'exports:<tenantId>'` for one
+ * semaphore per tenant. Inside the method, `RedisLockService.currentLease()` returns the permit.
+ *
+ * @param key the semaphore key: a template or a function of the arguments
+ * @param options permits (required), weight, ttl, waitTimeout, autoExtend, onLocked, reentrant
+ * @example
+ * @DistributedSemaphore('payments', { permits: 5, waitTimeout: 2_000 })
+ * async charge(order: Order) {
+ *   return this.provider.charge(order);
+ * }
+ * @publicApi
+ */
+export function DistributedSemaphore<M extends LockableMethod = LockableMethod>(
+  key: LockKeySource<Parameters<M>>,
+  options: DistributedSemaphoreOptions<Parameters<M>>,
+): <T extends M>(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: TypedPropertyDescriptor<T>,
+) => void {
+  if (Array.isArray(key)) {
+    throw new InvalidLockOptionsError(
+      'key',
+      `@DistributedSemaphore names one semaphore, but received a list of ${key.length} keys. Use one key, such as 'payments'.`,
+    );
+  }
+  const compiled = compileLockKey(key, '@DistributedSemaphore');
+  const { input, settings } = validateLeaseMethodSettings(options, '@DistributedSemaphore', [
+    'permits',
+    'weight',
+  ]);
+  const permits = validateCount(input.permits, 'permits', MAX_PERMITS, () =>
+    input.permits === undefined
+      ? "@DistributedSemaphore needs the number of permits: @DistributedSemaphore('payments', { permits: 5 })."
+      : 'It is how many calls may run at once.',
+  );
+  const weight =
+    input.weight === undefined
+      ? undefined
+      : validateCount(
+          input.weight,
+          'weight',
+          permits,
+          () => `It is how many of the ${permits} permits one call takes.`,
+        );
+
+  return (target, propertyKey, descriptor) =>
+    wrapLeaseMethod(
+      {
+        decorator: '@DistributedSemaphore',
+        key: compiled,
+        settings,
+        acquire: weight === undefined ? {} : { weight },
+        target: (resolved: LockKey): LeaseTarget => {
+          if (typeof resolved !== 'string') {
+            throw new InvalidLockOptionsError(
+              'key',
+              'A semaphore has one key, but the key function returned a list.',
+            );
+          }
+          return { kind: 'permit', key: resolved, permits };
+        },
+        conflictMessage: (error) =>
+          `All ${permits} permits of "${error.key}" are in use; try again later.`,
+        metadataKey: DISTRIBUTED_SEMAPHORE_METADATA,
+        metadata: {
+          key: compiled.description,
+          options: Object.freeze({ ...settings, permits, ...(weight !== undefined && { weight }) }),
+        },
+      },
+      target,
+      propertyKey,
+      descriptor as TypedPropertyDescriptor<unknown>,
+    );
+}
+
+function validateCount(value: unknown, option: string, max: number, hint: () => string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidLockOptionsError(
+      option,
+      `@DistributedSemaphore option ${option} must be a whole number from 1 to ${max}, but received ${describeValue(value)}. ${hint()}`,
+    );
+  }
+  return value;
+}

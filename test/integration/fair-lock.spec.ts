@@ -1,0 +1,256 @@
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import {
+  type Lock,
+  LockAbortedError,
+  LockManager,
+  LockTimeoutError,
+} from '../../lib/core/index.js';
+import { forkWorker, nextMessage } from '../support/processes.js';
+import {
+  countByName,
+  monitorCommands,
+  startRedis,
+  stopAllRedis,
+  type RedisServer,
+} from '../support/redis-server.js';
+
+// Polling so slow, places kept so long and waits so long that a waiter served within jest's 30 s
+// can only have been woken by the announcement that named it.
+// (A queued waiter also looks again every third of waiterTtl, 40 s here.)
+const NO_POLLING = { retry: { minDelay: 60_000, maxDelay: 60_000 }, waiterTtl: 120_000 };
+const FAIR = { fair: true, waitTimeout: 60_000 } as const;
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+describe('fair lock', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let manager: LockManager;
+  let waiter: LockManager;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = server.client();
+  });
+  beforeEach(() => {
+    manager = new LockManager(redis);
+    waiter = new LockManager(redis, NO_POLLING);
+  });
+  afterEach(async () => {
+    await Promise.all([manager.close(), waiter.close()]);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await stopAllRedis();
+  });
+
+  const queued = (key: string): Promise<number> => redis.zcard(`lock:#queue:${key}`);
+
+  it('hands the lock to the waiters of one process in arrival order, each woken by name', async () => {
+    const holder = await manager.acquire('line', { fair: true });
+    const order: number[] = [];
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 6; i++) {
+      waits.push(
+        waiter.acquire('line', FAIR).then(async (lock) => {
+          order.push(i);
+          await sleep(5);
+          await lock.release();
+        }),
+      );
+      await until(async () => (await queued('line')) === i + 1, `waiter ${i} to queue`);
+    }
+    await holder.release();
+    await Promise.all(waits);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    // The queue is gone with its last waiter: only the fencing counter stays.
+    expect(await redis.keys('*')).toEqual(['lock:#fence']);
+  });
+
+  it('keeps a waiter’s place with the server clock, and takes a free lock in one round trip', async () => {
+    const holder = await manager.acquire('place', { fair: true });
+    const waiting = waiter.acquire('place', FAIR);
+    await until(async () => (await queued('place')) === 1, 'the waiter to queue');
+    const [seconds] = (await redis.time()) as unknown as [string, string];
+    const [placeUntil] = await redis.hvals('lock:#queue-expiry:place');
+    expect(Math.abs(Number(placeUntil) - (Number(seconds) * 1000 + 120_000))).toBeLessThan(1_000);
+    await holder.release();
+    await (await waiting).release();
+
+    await (await manager.acquire('warm', { fair: true })).release();
+    let lock: Lock | undefined;
+    const take = await monitorCommands(server, async () => {
+      lock = await manager.acquire('rt', { fair: true });
+    });
+    expect(countByName(take)).toEqual({ evalsha: 1 });
+    expect(countByName(await monitorCommands(server, () => lock!.release()))).toEqual({
+      evalsha: 1,
+    });
+  });
+
+  it('a waiter that times out or is aborted leaves the queue at once', async () => {
+    const holder = await manager.acquire('leave', { fair: true });
+    const timingOut = manager
+      .acquire('leave', { fair: true, waitTimeout: 300 })
+      .catch((e: unknown) => e);
+    const controller = new AbortController();
+    const aborted = manager
+      .acquire('leave', { fair: true, waitTimeout: 60_000, signal: controller.signal })
+      .catch((e: unknown) => e);
+    await until(async () => (await queued('leave')) === 2, 'both waiters to queue');
+    expect(await timingOut).toBeInstanceOf(LockTimeoutError);
+    expect(await timingOut).toMatchObject({ kind: 'lock', key: 'leave' });
+    await until(async () => (await queued('leave')) === 1, 'the timed-out waiter to leave');
+    controller.abort();
+    expect(await aborted).toBeInstanceOf(LockAbortedError);
+    await until(async () => (await queued('leave')) === 0, 'the aborted waiter to leave');
+    await holder.release();
+  });
+
+  it('when the first waiter leaves a free lock, the next one is told', async () => {
+    const holder = await manager.acquire('handover', { fair: true, ttl: 60_000 });
+    const controller = new AbortController();
+    const first = waiter
+      .acquire('handover', { ...FAIR, signal: controller.signal })
+      .catch((e: unknown) => e);
+    await until(async () => (await queued('handover')) === 1, 'the first waiter to queue');
+    const second = waiter.acquire('handover', FAIR);
+    await until(async () => (await queued('handover')) === 2, 'the second waiter to queue');
+    // The lock vanishes without an announcement (as a crashed holder's expiry does): the first
+    // waiter, asleep, does not know. When it gives up, its leaving names the second one, which
+    // would otherwise look again only in 40 s.
+    await redis.del('lock:handover');
+    controller.abort();
+    expect(await first).toBeInstanceOf(LockAbortedError);
+    await (await second).release();
+    await holder.release().catch(() => undefined);
+  });
+
+  it('a fair tryAcquire respects the queue; a plain one does not look at it', async () => {
+    for (const [key, caller] of [
+      ['fair-try', { fair: true }],
+      ['plain-try', {}],
+    ] as const) {
+      const holder = await manager.acquire(key, { fair: true, ttl: 60_000 });
+      // Fair and plain callers of one key exclude each other.
+      expect(await manager.tryAcquire(key, caller)).toBeNull();
+      const waiting = waiter.acquire(key, FAIR);
+      await until(async () => (await queued(key)) === 1, 'the waiter to queue');
+      // The lock vanishes silently: free, but someone is first in line and does not know yet.
+      await redis.del(`lock:${key}`);
+      const tried = await manager.tryAcquire(key, caller);
+      if (caller.fair) {
+        // Not its turn: no lock, and no place taken in the line (the first one is told).
+        expect(tried).toBeNull();
+        expect(await queued(key)).toBeLessThanOrEqual(1);
+      } else {
+        // A plain caller does not queue, so it can get in ahead (documented).
+        expect(tried!.isHeld).toBe(true);
+        await tried!.release();
+      }
+      await (await waiting).release();
+      await holder.release().catch(() => undefined);
+    }
+  });
+});
+
+describe('fair lock across OS processes', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let manager: LockManager;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = server.client();
+    manager = new LockManager(redis);
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await manager.close();
+    redis.disconnect();
+    await stopAllRedis();
+  });
+
+  async function startWorkers(count: number, key: string, waiterTtl: number) {
+    const workers = Array.from({ length: count }, () => {
+      const child = forkWorker('fair-worker.cjs', [String(server.port), key, String(waiterTtl)]);
+      children.push(child);
+      return child;
+    });
+    await Promise.all(workers.map((child) => nextMessage(child, 'ready')));
+    return workers;
+  }
+
+  /** Every message of `type` the workers send, by request id. */
+  function collect(workers: ChildProcess[], type: string) {
+    const seen = new Map<number, bigint>();
+    for (const child of workers) {
+      child.on('message', (message: { type: string; id: number; at: string }) => {
+        if (message.type === type) seen.set(message.id, BigInt(message.at));
+      });
+    }
+    return seen;
+  }
+
+  it('16 waiters in 4 processes get the lock in the order they asked for it', async () => {
+    const key = 'tickets';
+    const workers = await startWorkers(4, key, 5_000);
+    const granted = collect(workers, 'granted');
+    const holder = await manager.acquire(key, { fair: true });
+    for (let id = 0; id < 16; id++) {
+      workers[id % 4]!.send({ type: 'acquire', id });
+      await until(
+        async () => (await redis.zcard(`lock:#queue:${key}`)) === id + 1,
+        `request ${id}`,
+      );
+    }
+    await holder.release();
+    await until(async () => granted.size === 16, 'every grant');
+    const grantOrder = [...granted.entries()].sort(([, a], [, b]) => (a < b ? -1 : 1));
+    expect(grantOrder.map(([id]) => id)).toEqual(Array.from({ length: 16 }, (_, id) => id));
+    await Promise.all(
+      workers.map((child) => {
+        child.send({ type: 'exit' });
+        return new Promise((resolve) => child.once('exit', resolve));
+      }),
+    );
+    expect(await redis.keys(`lock:*${key}*`)).toEqual([]);
+  }, 60_000);
+
+  it('a waiter killed (SIGKILL) in the queue holds up the next one no longer than its place lasts', async () => {
+    const key = 'stall';
+    const waiterTtl = 1_000;
+    const [alive, victim] = await startWorkers(2, key, waiterTtl);
+    const granted = collect([alive!], 'granted');
+    const released = collect([alive!], 'released');
+    const holder = await manager.acquire(key, { fair: true });
+    alive!.send({ type: 'acquire', id: 0 });
+    await until(async () => (await redis.zcard(`lock:#queue:${key}`)) === 1, 'the first waiter');
+    victim!.send({ type: 'acquire', id: 1 });
+    await until(async () => (await redis.zcard(`lock:#queue:${key}`)) === 2, 'the victim');
+    alive!.send({ type: 'acquire', id: 2 });
+    await until(async () => (await redis.zcard(`lock:#queue:${key}`)) === 3, 'the last waiter');
+    victim!.kill('SIGKILL');
+
+    await holder.release();
+    await until(async () => granted.has(2), 'the waiter behind the dead one');
+    // The dead waiter's turn came when waiter 0 released; waiter 2 got the lock once the dead
+    // one's place had expired (at most waiterTtl after its last renewal), plus the time for
+    // waiter 2 to look again (a third of waiterTtl) and a margin for a busy machine.
+    const stallMs = Number(granted.get(2)! - released.get(0)!) / 1e6;
+    if (process.env.REPORT) console.log({ stallMs, waiterTtl });
+    expect(stallMs).toBeLessThan(waiterTtl + waiterTtl / 3 + 1_000);
+    await until(async () => released.has(2), 'the last release');
+    expect(await redis.keys(`lock:*${key}*`)).toEqual([]);
+    alive!.send({ type: 'exit' });
+  }, 60_000);
+});

@@ -1,0 +1,129 @@
+import { runWorker } from './processes.js';
+
+/** One hold of a read-write lock as a worker recorded it (times in ns, monotonic). */
+export interface Hold {
+  readonly role: 'read' | 'write';
+  readonly start: bigint;
+  readonly end: bigint;
+  /** The counter at the start and at the end of the hold. */
+  readonly before: number;
+  readonly after: number;
+  readonly fencingToken: number;
+  readonly pid: number;
+}
+
+/**
+ * Runs reader and writer processes on one read-write lock until `durationMs` has passed and
+ * returns every hold, sorted by start.
+ */
+export async function raceForReadWriteLock(options: {
+  port: number;
+  key: string;
+  /** Processes × async workers of each role. */
+  readers: [processes: number, workers: number];
+  writers: [processes: number, workers: number];
+  durationMs: number;
+  readHoldMs: [min: number, max: number];
+  writeHoldMs: [min: number, max: number];
+  /** Longest pause of a writer between two holds (readers do not pause). */
+  writePauseMs?: number;
+  entry?: string;
+}): Promise<Hold[]> {
+  const endAt = Date.now() + options.durationMs;
+  const spawnRole = (role: 'read' | 'write'): Promise<string>[] => {
+    const [processes, workers] = role === 'read' ? options.readers : options.writers;
+    const [min, max] = role === 'read' ? options.readHoldMs : options.writeHoldMs;
+    return Array.from({ length: processes }, async () => {
+      const result = await runWorker(
+        'read-write-worker.cjs',
+        [
+          String(options.port),
+          options.key,
+          role,
+          String(workers),
+          String(endAt),
+          String(min),
+          String(max),
+          String(role === 'write' ? (options.writePauseMs ?? 0) : 0),
+          options.entry ?? '',
+        ],
+        options.durationMs + 60_000,
+      );
+      if (result.code !== 0) {
+        throw new Error(
+          `read-write worker failed (${result.code ?? result.signal}): ${result.stderr}`,
+        );
+      }
+      return result.stdout;
+    });
+  };
+  const outputs = await Promise.all([...spawnRole('read'), ...spawnRole('write')]);
+  const holds: Hold[] = [];
+  for (const output of outputs) {
+    for (const [role, start, end, before, after, fencingToken, pid] of JSON.parse(output) as [
+      'read' | 'write',
+      string,
+      string,
+      number,
+      number,
+      number,
+      number,
+    ][]) {
+      holds.push({
+        role,
+        start: BigInt(start),
+        end: BigInt(end),
+        before,
+        after,
+        fencingToken,
+        pid,
+      });
+    }
+  }
+  return holds.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+/** Holds that overlap a write hold (another writer, or a reader). */
+export function overlapsWithWriters(holds: readonly Hold[]): number {
+  let count = 0;
+  for (const write of holds.filter((h) => h.role === 'write')) {
+    for (const other of holds) {
+      if (other !== write && other.start < write.end && write.start < other.end) count++;
+    }
+  }
+  return count;
+}
+
+/** The most readers holding at one time. */
+export function maxReaders(holds: readonly Hold[]): number {
+  const points: Array<[bigint, number]> = [];
+  for (const hold of holds) {
+    if (hold.role === 'read') points.push([hold.start, 1], [hold.end, -1]);
+  }
+  points.sort(([a, da], [b, db]) => (a < b ? -1 : a > b ? 1 : da - db));
+  let current = 0;
+  let max = 0;
+  for (const [, delta] of points) {
+    current += delta;
+    max = Math.max(max, current);
+  }
+  return max;
+}
+
+/**
+ * Gaps (in ms) in which no reader held the lock, between `from` and `to`: periods a writer
+ * could have used without writers going first.
+ */
+export function readerGaps(holds: readonly Hold[], from: bigint, to: bigint): number[] {
+  const reads = holds.filter((h) => h.role === 'read').sort((a, b) => (a.start < b.start ? -1 : 1));
+  const gaps: number[] = [];
+  let coveredUntil = from;
+  for (const read of reads) {
+    if (read.end <= coveredUntil) continue;
+    if (read.start >= to) break;
+    if (read.start > coveredUntil) gaps.push(Number(read.start - coveredUntil) / 1e6);
+    coveredUntil = read.end;
+  }
+  if (coveredUntil < to) gaps.push(Number(to - coveredUntil) / 1e6);
+  return gaps;
+}

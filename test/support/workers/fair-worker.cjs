@@ -1,0 +1,39 @@
+// One OS process of the fair lock tests, steered over IPC: on {type: 'acquire', id} it asks for
+// the fair lock (in the background, several at once if told so), reports {type: 'granted', id,
+// at} when it gets it, holds it a moment, releases it and reports {type: 'released', id, at}.
+// `at` is process.hrtime.bigint() as a string, the machine's monotonic clock.
+// Usage (forked with IPC): fair-worker.cjs <port> <key> <waiterTtl>
+const { Redis } = require('ioredis');
+const { LockManager } = require('../../../dist/cjs/index.js');
+
+const [port, key, waiterTtl] = process.argv.slice(2);
+
+async function main() {
+  const redis = new Redis({ host: '127.0.0.1', port: Number(port) });
+  const manager = new LockManager(redis, { waiterTtl: Number(waiterTtl) });
+  const running = new Set();
+  process.on('message', async (message) => {
+    if (message.type === 'acquire') {
+      const work = (async () => {
+        const lock = await manager.acquire(key, { fair: true, waitTimeout: 60_000 });
+        process.send({ type: 'granted', id: message.id, at: String(process.hrtime.bigint()) });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await lock.release();
+        process.send({ type: 'released', id: message.id, at: String(process.hrtime.bigint()) });
+      })().catch((error) => process.send({ type: 'failed', id: message.id, error: error.message }));
+      running.add(work);
+      work.finally(() => running.delete(work));
+    } else if (message.type === 'exit') {
+      await Promise.all(running);
+      await manager.close();
+      redis.disconnect();
+      process.disconnect();
+    }
+  });
+  process.send({ type: 'ready' });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
