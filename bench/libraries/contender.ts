@@ -19,7 +19,7 @@ export interface Contender {
 export type LibraryName = 'floor' | 'ours' | 'redlock' | 'redis-semaphore';
 
 /** `spin` is the floor's only mode: it has no settings to default or tune. */
-export type Tuning = 'default' | 'tuned' | 'spin';
+export type Tuning = 'default' | 'tuned' | 'fair' | 'spin';
 
 export interface ContenderSpec {
   /** Unique and stable: it names the contender in the JSON, the table and worker messages. */

@@ -6,13 +6,17 @@ import { AcquireFailure, type Contender, type ContenderSpec, type Held } from '.
 class OursContender implements Contender {
   private readonly manager: LockManager;
 
-  constructor(redis: Redis, options: LockManagerOptions) {
+  constructor(
+    redis: Redis,
+    options: LockManagerOptions,
+    private readonly fair: boolean,
+  ) {
     this.manager = new LockManager(redis, options);
   }
 
   async acquire(key: string): Promise<Held> {
     try {
-      return await this.manager.acquire(key);
+      return await this.manager.acquire(key, this.fair ? { fair: true } : undefined);
     } catch (error) {
       if (error instanceof LockTimeoutError) throw new AcquireFailure(error.message);
       throw error;
@@ -25,7 +29,7 @@ class OursContender implements Contender {
 }
 
 function spec(
-  tuning: 'default' | 'tuned',
+  tuning: 'default' | 'tuned' | 'fair',
   options: LockManagerOptions,
   description: string,
 ): ContenderSpec {
@@ -35,7 +39,7 @@ function spec(
     tuning,
     options,
     description,
-    create: (redis) => new OursContender(redis, options),
+    create: (redis) => new OursContender(redis, options, tuning === 'fair'),
   };
 }
 
@@ -54,4 +58,14 @@ export const OURS_TUNED = spec(
   'tuned',
   { retry: { minDelay: 5, maxDelay: 50 } },
   'retry { minDelay: 5, maxDelay: 50 }: safety-net polling 3-5 ms at first, doubling up to 50 ms; otherwise defaults',
+);
+
+/**
+ * The fair lock: `acquire(key, { fair: true })`. Waiters queue in Redis and each release wakes
+ * the next one by name: first come, first served, one wakeup per release.
+ */
+export const OURS_FAIR = spec(
+  'fair',
+  {},
+  'acquire(key, { fair: true }): a queue in Redis, the release names the next waiter; otherwise defaults',
 );

@@ -1,6 +1,8 @@
 import type { BenchResults, TargetOutcome } from './results.js';
 
 const OURS = ['ours/default', 'ours/tuned'] as const;
+/** The fair lock is judged on contention only: fairness is what it is for. */
+const OURS_CONTENDED = [...OURS, 'ours/fair'] as const;
 const COMPETITORS = [
   'redlock/default',
   'redlock/tuned',
@@ -50,7 +52,7 @@ export function evaluateTargets(results: BenchResults): TargetOutcome[] {
   );
 
   const contention = results.contention;
-  for (const id of OURS) {
+  for (const id of OURS_CONTENDED) {
     const f = contention?.find((c) => c.id === id);
     add(
       3,
