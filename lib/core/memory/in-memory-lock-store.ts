@@ -278,8 +278,7 @@ export class InMemoryLockStore {
     if (held?.type !== 'lock' || held.token !== token)
       return held?.type === 'lock' ? 'taken' : 'expired';
     this.keys.delete(key);
-    const head = this.head(this.fairQueues, key, now);
-    this.publish(key, head ? `next:${waiterId(head.token)}` : waiterId(token));
+    this.handOff(this.fairQueues, key, token, now);
     return 'ok';
   }
 
@@ -287,9 +286,8 @@ export class InMemoryLockStore {
   leaveFair(key: string, token: string): void {
     const now = monotonicNow();
     this.leaveQueue(this.fairQueues, key, token);
-    const head = this.head(this.fairQueues, key, now);
     if (this.live(key, now)?.held.type === 'lock') return;
-    this.publish(key, head ? `next:${waiterId(head.token)}` : waiterId(token));
+    this.handOff(this.fairQueues, key, token, now);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -504,8 +502,7 @@ export class InMemoryLockStore {
     if (held?.type !== 'read-write' || held.writer?.token !== token)
       return entry ? 'taken' : 'expired';
     this.keys.delete(key);
-    const head = this.head(this.writerQueues, key, now);
-    this.publish(key, head ? `next:${waiterId(head.token)}` : waiterId(token));
+    this.handOff(this.writerQueues, key, token, now);
     return 'ok';
   }
 
@@ -558,6 +555,15 @@ export class InMemoryLockStore {
 
   private peekReaders(key: string): Map<string, number> {
     return this.readerSets.get(key) ?? new Map<string, number>();
+  }
+
+  /**
+   * After a holder (or a waiter) left: names the first waiter of the queue, or, with nobody
+   * queued, wakes whoever waits without a place.
+   */
+  private handOff(queues: Map<string, Queue>, key: string, token: string, now: number): void {
+    const head = this.head(queues, key, now);
+    this.publish(key, head ? `next:${waiterId(head.token)}` : waiterId(token));
   }
 
   /** The head of a key's queue; a queue left with no live place is forgotten. */
