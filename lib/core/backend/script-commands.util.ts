@@ -2,30 +2,59 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ExtendRequest, OwnedResult } from './lock-backend.interface.js';
 import { toOwned } from './owned-result.util.js';
 
-/** Groups of commands already defined on each client (several managers may share a client). */
+/** The command a script announces releases with: SPUBLISH on a Cluster (to the slot's shard only). */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
+
+/**
+ * A Lua command of a primitive driver.
+ * @internal
+ */
+export interface ScriptDefinition {
+  /** Its name on the client, between the `redisLock` prefix and the version: `FairAcquire`. */
+  readonly name: string;
+  /** The script, or a function of the command that publishes its wakeups. */
+  readonly lua: string | ((publish: PublishCommand) => string);
+  /** The number of keys; left out, the caller passes it first. */
+  readonly numberOfKeys?: number;
+}
+
+/** Commands already defined on each client (several managers and drivers may share a client). */
 const defined = new WeakMap<object, Set<string>>();
 
 /**
- * Defines a group of Lua commands on a client once (`defineCommand`: EVAL the first time on
- * each connection, EVALSHA afterwards, resent on NOSCRIPT), and returns the client typed with
- * them. A group is defined the first time a primitive that needs it is used.
+ * Defines the commands of a primitive on a client, once per client (`defineCommand`: EVAL the
+ * first time on each connection, EVALSHA afterwards, resent on NOSCRIPT), and returns them as
+ * functions. A client is either a Cluster client or not for its whole life, so a script that
+ * publishes is defined in the one variant that client needs (`…ShardedV1` on a Cluster).
  * @internal
  */
-export function defineCommandsOnce<T>(
+export function defineScripts<T extends object>(
   client: Redis | Cluster,
-  group: string,
-  commands: Readonly<Record<string, { readonly lua: string; readonly numberOfKeys?: number }>>,
+  cluster: boolean,
+  definitions: { readonly [K in keyof T]: ScriptDefinition },
 ): T {
-  let groups = defined.get(client);
-  if (!groups) {
-    groups = new Set();
-    defined.set(client, groups);
+  let names = defined.get(client);
+  if (!names) {
+    names = new Set();
+    defined.set(client, names);
   }
-  if (!groups.has(group)) {
-    for (const [name, command] of Object.entries(commands)) client.defineCommand(name, command);
-    groups.add(group);
+  const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const scripts: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const [method, definition] of Object.entries<ScriptDefinition>(definitions)) {
+    const { name, lua, numberOfKeys } = definition;
+    const publishes = typeof lua === 'function';
+    const command = `redisLock${name}${publishes && cluster ? 'Sharded' : ''}V1`;
+    if (!names.has(command)) {
+      const text = publishes ? lua(cluster ? 'SPUBLISH' : 'PUBLISH') : lua;
+      client.defineCommand(
+        command,
+        numberOfKeys === undefined ? { lua: text } : { lua: text, numberOfKeys },
+      );
+      names.add(command);
+    }
+    scripts[method] = (...args) => methods[command]!(...args);
   }
-  return client as unknown as T;
+  return scripts as T;
 }
 
 /** Leases per EVALSHA when renewing: big enough to batch, small enough not to stall Redis. */

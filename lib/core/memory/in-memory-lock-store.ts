@@ -246,7 +246,6 @@ export class InMemoryLockStore {
       entry!.expiresAt = now + ttl;
       return { acquired: true, fencingToken: held.fence };
     }
-    const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
     const head = this.head(this.fairQueues, key, now);
     if (!held && (!head || head.token === token)) {
       this.leaveQueue(this.fairQueues, key, token);
@@ -254,21 +253,8 @@ export class InMemoryLockStore {
       this.keys.set(key, { held: { type: 'lock', token, fence, owner }, expiresAt: now + ttl });
       return { acquired: true, fencingToken: fence };
     }
-    keepPlace(this.queue(this.fairQueues, key), token, now, placeTtl);
-    if (held) {
-      return {
-        acquired: false,
-        holderTtl: Math.min(entry!.expiresAt - now, renewEvery),
-        blockedBy: 0,
-      };
-    }
-    // Free, but an earlier waiter goes first: it may have missed the release.
-    this.publish(key, `next:${waiterId(head!.token)}`);
-    return {
-      acquired: false,
-      holderTtl: Math.min(head!.placeUntil - now, renewEvery),
-      blockedBy: 0,
-    };
+    const busyUntil = held ? entry!.expiresAt : undefined;
+    return this.refuseQueued(this.fairQueues, key, token, now, placeTtl, busyUntil, head);
   }
 
   /** @internal */
@@ -446,7 +432,6 @@ export class InMemoryLockStore {
       entry!.expiresAt = now + ttl;
       return { acquired: true, fencingToken: state.writer.fence };
     }
-    const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
     const readers = this.peekReaders(key);
     const count = liveReaders(readers, now);
     const head = this.head(this.writerQueues, key, now);
@@ -460,25 +445,10 @@ export class InMemoryLockStore {
       });
       return { acquired: true, fencingToken: fence };
     }
-    keepPlace(this.queue(this.writerQueues, key), token, now, placeTtl);
-    if (state?.mode === 'w') {
-      return {
-        acquired: false,
-        holderTtl: Math.min(entry!.expiresAt - now, renewEvery),
-        blockedBy: 0,
-      };
-    }
-    if (count > 0) {
-      let last = 0;
-      for (const expiresAt of readers.values()) last = Math.max(last, expiresAt);
-      return { acquired: false, holderTtl: Math.min(last - now, renewEvery), blockedBy: 0 };
-    }
-    this.publish(key, `next:${waiterId(head!.token)}`);
-    return {
-      acquired: false,
-      holderTtl: Math.min(head!.placeUntil - now, renewEvery),
-      blockedBy: 0,
-    };
+    let busyUntil: number | undefined;
+    if (state?.mode === 'w') busyUntil = entry!.expiresAt;
+    else if (count > 0) busyUntil = Math.max(...readers.values());
+    return this.refuseQueued(this.writerQueues, key, token, now, placeTtl, busyUntil, head);
   }
 
   /** @internal */
@@ -555,6 +525,31 @@ export class InMemoryLockStore {
 
   private peekReaders(key: string): Map<string, number> {
     return this.readerSets.get(key) ?? new Map<string, number>();
+  }
+
+  /**
+   * A queued acquire that did not get in keeps (or takes) its place and is told when to look
+   * again: when the current holders' lease ends (`busyUntil`), or, if the lock is free but an
+   * earlier waiter goes first, when that waiter's place lapses; that waiter is named again, as
+   * it may have missed the release. Never later than a place renewal (a third of `placeTtl`).
+   */
+  private refuseQueued(
+    queues: Map<string, Queue>,
+    key: string,
+    token: string,
+    now: number,
+    placeTtl: number,
+    busyUntil: number | undefined,
+    head: { token: string; placeUntil: number } | undefined,
+  ): StoreAcquireReply {
+    keepPlace(this.queue(queues, key), token, now, placeTtl);
+    let until = busyUntil;
+    if (until === undefined) {
+      this.publish(key, `next:${waiterId(head!.token)}`);
+      until = head!.placeUntil;
+    }
+    const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
+    return { acquired: false, holderTtl: Math.min(until - now, renewEvery), blockedBy: 0 };
   }
 
   /**
