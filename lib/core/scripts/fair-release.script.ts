@@ -18,13 +18,7 @@ if holder ~= ARGV[1] then
   return 0
 end
 redis.call('DEL', lock)
-local head = queueHead(KEYS[2], KEYS[3], serverMs())
-if head then
-  redis.call('${publish}', lock, 'next:' .. waiterId(head))
-else
-  -- Nobody queues: wake whoever waits without a place (a plain acquire of the same key).
-  redis.call('${publish}', lock, waiterId(ARGV[1]))
-end
+redis.call('${publish}', lock, nextToWake(KEYS[2], KEYS[3], ARGV[1], serverMs()))
 return 1
 `;
 }

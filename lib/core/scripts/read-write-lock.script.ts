@@ -29,10 +29,6 @@ local function liveReaders(readers, now)
   redis.call('ZREMRANGEBYSCORE', readers, 0, now)
   return redis.call('ZCARD', readers)
 end
-
-local function keepFor(key, ttl)
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
-end
 `;
 
 /**
@@ -216,12 +212,7 @@ if redis.call('HGET', state, 'w') ~= ARGV[1] then
   return 0
 end
 redis.call('DEL', state)
-local head = queueHead(KEYS[2], KEYS[3], serverMs())
-if head then
-  redis.call('${publish}', state, 'next:' .. waiterId(head))
-else
-  redis.call('${publish}', state, waiterId(ARGV[1]))
-end
+redis.call('${publish}', state, nextToWake(KEYS[2], KEYS[3], ARGV[1], serverMs()))
 return 1
 `;
 }

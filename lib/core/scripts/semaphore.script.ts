@@ -1,8 +1,10 @@
+import { SERVER_TIME_LUA } from './server-time.script.js';
+
 /**
  * Lua shared by the semaphore scripts: how the semaphore is laid out in its one key.
  * @internal
  */
-const SEMAPHORE_LUA = `
+const SEMAPHORE_LUA = `${SERVER_TIME_LUA}
 -- A semaphore is one sorted set, so every script touches one key (one Cluster slot, nothing to
 -- keep in step):
 --   member "<token>:<i>"  permit i (1..weight) of the holder with that token;
@@ -13,11 +15,6 @@ const SEMAPHORE_LUA = `
 -- and its permits fall out of that range at their expiry, without anyone having to notice.
 -- Expiries come from the server's clock (TIME), so clients with skewed clocks still agree.
 
-local function serverMs()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
 -- Moves every permit of a holder to expire at 'expiresAt'; returns how many it has.
 local function renewPermits(key, token, expiresAt)
   local i = 1
@@ -26,11 +23,6 @@ local function renewPermits(key, token, expiresAt)
     i = i + 1
   end
   return i - 1
-end
-
--- The key lives as long as its longest permit, so an abandoned semaphore vanishes by itself.
-local function keepFor(key, ttl)
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
 `;
 

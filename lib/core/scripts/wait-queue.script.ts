@@ -1,17 +1,12 @@
+import { SERVER_TIME_LUA } from './server-time.script.js';
+
 /**
  * Lua shared by the scripts of fair locks and of read-write locks (whose writers queue): the
- * server clock, waiter names, and a first-come-first-served queue of waiters. Prepended to those
+ * server clock (see server-time.script.ts), waiter names, and a first-come-first-served queue of waiters. Prepended to those
  * scripts.
  * @internal
  */
-export const WAIT_QUEUE_LUA = `
--- Milliseconds of the server clock. Every expiry of a waiter, a reader or a permit is measured
--- with it, never with a client's clock: clients with skewed clocks still agree.
-local function serverMs()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
+export const WAIT_QUEUE_LUA = `${SERVER_TIME_LUA}
 -- How an announcement names a waiter: a prefix of its token's SHA-1, never the token itself.
 local function waiterId(token)
   return string.sub(redis.sha1hex(token), 1, 16)
@@ -43,11 +38,17 @@ local function queueKeep(queue, expiry, token, now, placeTtl)
     redis.call('ZADD', queue, (tonumber(last) or 0) + 1, token)
   end
   redis.call('HSET', expiry, token, now + placeTtl)
-  -- The keys outlive the longest place in them, then vanish by themselves: a queue of waiters
-  -- that all died leaves nothing behind.
-  for _, key in ipairs({queue, expiry}) do
-    if redis.call('PTTL', key) < placeTtl then redis.call('PEXPIRE', key, placeTtl) end
-  end
+  keepFor(queue, placeTtl)
+  keepFor(expiry, placeTtl)
+end
+
+-- What a release (or a waiter giving up) announces: the first live waiter by name, or, with
+-- nobody queued, the name of the one leaving, which wakes whoever waits without a place (plain
+-- callers of the same key, the readers of a read-write lock).
+local function nextToWake(queue, expiry, leaving, now)
+  local head = queueHead(queue, expiry, now)
+  if head then return 'next:' .. waiterId(head) end
+  return waiterId(leaving)
 end
 
 -- Takes a waiter out of the queue; deletes the queue once empty.
