@@ -4,14 +4,10 @@ import { type Lock, LockLostError, LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { stopAllRedis } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
-async function until(condition: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+// Each check asks a cluster node, and slots move slowly: patiently, and not too often.
+const PATIENTLY = { timeoutMs: 15_000, everyMs: 20 };
 
 /** A key name whose slot is served by `master`, different from the ones in `not`. */
 async function keyOn(
@@ -85,7 +81,11 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
       const holder = await manager.acquire(key, { ttl: 60_000 });
       const waiting = slow.acquire(key, { waitTimeout: 60_000 });
       // Subscribed on the master that owns the key's slot, with SSUBSCRIBE.
-      await until(async () => (await shardSubscribers(master, `lock:${key}`)) === 1, 'SSUBSCRIBE');
+      await until(
+        async () => (await shardSubscribers(master, `lock:${key}`)) === 1,
+        'SSUBSCRIBE',
+        PATIENTLY,
+      );
       await holder.release();
       const lock = await waiting;
       await lock.release();
@@ -190,6 +190,7 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
     await until(
       async () => (await shardSubscribers(masters[0]!, `lock:${key}`)) === 1,
       'the waiter to subscribe on the first owner',
+      PATIENTLY,
     );
 
     await cluster.moveSlot(slot, masters[1]!);
@@ -203,6 +204,7 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
     await until(
       async () => (await shardSubscribers(masters[1]!, `lock:${key}`)) === 1,
       'the subscription to follow the slot',
+      PATIENTLY,
     );
 
     await lock.release();

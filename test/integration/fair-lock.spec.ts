@@ -8,20 +8,13 @@ import {
 } from '../../lib/core/index.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
 import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 // Polling so slow, places kept so long and waits so long that a waiter served within jest's 30 s
 // can only have been woken by the announcement that named it.
 // (A queued waiter also looks again every third of waiterTtl, 40 s here.)
 const NO_POLLING = { retry: { minDelay: 60_000, maxDelay: 60_000 }, waiterTtl: 120_000 };
 const FAIR = { fair: true, waitTimeout: 60_000 } as const;
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 describe('fair lock', () => {
   const db = useRedisServer();

@@ -17,6 +17,7 @@ import {
   type RedisServer,
   useRedisServer,
 } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 
@@ -190,7 +191,7 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
       own.resume();
 
       await own.kill();
-      await until(() => client.status === 'reconnecting');
+      await until(() => client.status === 'reconnecting', 'the client to see the server gone');
       started = Date.now();
       const dead = await probed.checkHealth({ timeout: 5_000 });
       expect(Date.now() - started).toBeLessThan(1_000);
@@ -200,7 +201,7 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
       );
 
       await own.restart();
-      await until(() => client.status === 'ready');
+      await until(() => client.status === 'ready', 'the client to reconnect');
       expect((await probed.checkHealth()).healthy).toBe(true);
     } finally {
       await probed.close();
@@ -400,12 +401,4 @@ function runCli(args: readonly string[]): Promise<{ code: number | null; stdout:
       else resolve({ code: error ? Number(error.code) : 0, stdout });
     });
   });
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

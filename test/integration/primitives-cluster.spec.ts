@@ -4,19 +4,15 @@ import { LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { stopAllRedis } from '../support/redis-server.js';
+import { until } from '../support/until.js';
+
+// Checks ask the cluster's nodes, some all of its masters: not as often as on one server.
+const CHECK_EVERY = { everyMs: 10 };
 
 // Polling so slow, and queue places so long, that a waiter served within jest's 30 s can only
 // have been woken by a (sharded) announcement.
 const NO_POLLING = { retry: { minDelay: 60_000, maxDelay: 60_000 }, waiterTtl: 120_000 };
 const LONG_WAIT = { waitTimeout: 60_000 };
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Every key on the masters whose name contains `part`. */
 async function keysLike(cluster: RedisCluster, part: string): Promise<string[]> {
@@ -75,7 +71,11 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
       ] as const) {
         const keys = async (): Promise<string[]> =>
           (await keysLike(cluster, primitive)).filter((key) => !key.includes('#fence'));
-        await until(async () => (await keys()).length === count, `the keys of ${primitive}`);
+        await until(
+          async () => (await keys()).length === count,
+          `the keys of ${primitive}`,
+          CHECK_EVERY,
+        );
         expect(new Set((await keys()).map((key) => keySlot(key))).size).toBe(1);
       }
       await write.release();
@@ -107,10 +107,17 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
 
     for (const channel of ['lock:wake-sem', 'lock:wake-rw', 'lock:wake-fair']) {
       const master = await cluster.masterOf(keySlot(channel));
-      await until(async () => {
-        const reply = (await master.command('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
-        return Number(reply[1]) === 1;
-      }, `a sharded subscription to ${channel}`);
+      await until(
+        async () => {
+          const reply = (await master.command('PUBSUB', 'SHARDNUMSUB', channel)) as [
+            string,
+            number,
+          ];
+          return Number(reply[1]) === 1;
+        },
+        `a sharded subscription to ${channel}`,
+        CHECK_EVERY,
+      );
     }
     await sleep(50);
     await Promise.all([permit.release(), write.release(), fair.release()]);
@@ -128,7 +135,11 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
       const fair = await local.acquire('prefixed-fair', { fair: true });
       const queuedFair = local.acquire('prefixed-fair', { fair: true, ...LONG_WAIT });
       const permit = await local.semaphore('prefixed-sem', { permits: 1 }).acquire();
-      await until(async () => (await keysLike(cluster, 'prefixed')).length >= 7, 'the keys');
+      await until(
+        async () => (await keysLike(cluster, 'prefixed')).length >= 7,
+        'the keys',
+        CHECK_EVERY,
+      );
       const keys = await keysLike(cluster, 'prefixed');
       expect(keys.every((key) => key.startsWith('app:lock:'))).toBe(true);
       await write.release();

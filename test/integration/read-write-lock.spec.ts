@@ -15,19 +15,12 @@ import {
   readerGaps,
 } from '../support/read-write-timeline.js';
 import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 // Polling so slow (and waits so long) that a waiter served within jest's 30 s can only have been
 // woken by an announcement.
 const NO_POLLING = { minDelay: 60_000, maxDelay: 60_000 };
 const LONG_WAIT = { waitTimeout: 60_000 };
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 describe('read-write lock', () => {
   const db = useRedisServer();

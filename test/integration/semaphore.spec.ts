@@ -9,14 +9,7 @@ import {
 } from '../../lib/core/index.js';
 import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
 import { idleWhileWaiting, maxConcurrency, raceForPermits } from '../support/semaphore-timeline.js';
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { until } from '../support/until.js';
 
 // Polling so slow that a waiter served within the test's time can only have been woken by a
 // release announcement.

@@ -10,14 +10,7 @@ import {
 } from '../../lib/core/index.js';
 import { startSentinelGroup, type SentinelGroup } from '../support/redis-sentinel.js';
 import { stopAllRedis } from '../support/redis-server.js';
-
-async function until(condition: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { until } from '../support/until.js';
 
 describe('Sentinel (master + replica + 3 sentinels) and waitForReplicas', () => {
   let group: SentinelGroup;
@@ -168,6 +161,7 @@ describe('Sentinel (master + replica + 3 sentinels) and waitForReplicas', () => 
     await until(
       async () => /master_link_status:up/.test(String(await killed.command('INFO', 'replication'))),
       'the old master to sync as a replica',
+      { timeoutMs: 20_000, everyMs: 20, retryErrors: true },
     );
     const again = await strict.acquire('after-failover', { waitTimeout: 10_000 });
     expect(await killed.command('HGET', 'lock:after-failover', 't')).toBe(again.token);

@@ -7,18 +7,11 @@ import {
   LockTimeoutError,
 } from '../../lib/core/index.js';
 import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 // Polling so slow that a waiter served within the test's time can only have been woken by the
 // release's pub/sub announcement.
 const NO_POLLING = { minDelay: 60_000, maxDelay: 60_000 };
-
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 describe('waiting for a held lock', () => {
   const db = useRedisServer();
