@@ -4,6 +4,7 @@ import { type Lock, LockLostError, LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { stopAllRedis } from '../support/redis-server.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
 
 // Each check asks a cluster node, and slots move slowly: patiently, and not too often.
@@ -36,14 +37,12 @@ async function shardSubscribers(
 }
 
 describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
+  const unhandled = recordUnhandledRejections();
   let cluster: RedisCluster;
   let client: Cluster;
   let manager: LockManager;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
   beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
     cluster = await startCluster();
     client = cluster.client();
   }, 60_000);
@@ -55,7 +54,6 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
     expect(unhandled).toEqual([]);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await cluster?.stop();
     await stopAllRedis();
   });

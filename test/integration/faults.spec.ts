@@ -8,20 +8,15 @@ import {
 } from '../../lib/core/index.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
 import { startRedis, stopAllRedis } from '../support/redis-server.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
 
 // Each check asks a server that restarts or fails over: patiently, and not too often.
 const PATIENTLY = { timeoutMs: 15_000, everyMs: 20 };
 
 describe('faults injected for real', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-
-  beforeAll(() => process.on('unhandledRejection', onUnhandled));
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
-    await stopAllRedis();
-  });
+  const unhandled = recordUnhandledRejections();
+  afterAll(() => stopAllRedis());
   afterEach(() => expect(unhandled).toEqual([]));
 
   it('Redis killed under a renewed lock: the signal aborts, nothing goes unhandled, locking resumes after a restart', async () => {

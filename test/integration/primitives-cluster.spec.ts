@@ -4,6 +4,7 @@ import { LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { stopAllRedis } from '../support/redis-server.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
 
 // Checks ask the cluster's nodes, some all of its masters: not as often as on one server.
@@ -24,15 +25,13 @@ async function keysLike(cluster: RedisCluster, part: string): Promise<string[]> 
 }
 
 describe('semaphores, read-write locks and fair locks on a Redis Cluster', () => {
+  const unhandled = recordUnhandledRejections();
   let cluster: RedisCluster;
   let client: Cluster;
   let manager: LockManager;
   let waiter: LockManager;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
   beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
     cluster = await startCluster();
     client = cluster.client();
   }, 60_000);
@@ -45,7 +44,6 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
     expect(unhandled).toEqual([]);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await cluster?.stop();
     await stopAllRedis();
   });

@@ -18,6 +18,7 @@ import {
   stopAllRedis,
   type RedisServer,
 } from '../support/redis-server.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
 
 // Each check asks a server that restarts or fails over: patiently, and not too often.
@@ -32,11 +33,10 @@ function pairs(n: number): Array<[number, number]> {
 }
 
 describe('Redlock quorum over 5 independent masters', () => {
+  const unhandled = recordUnhandledRejections();
   let masters: RedisServer[];
   let clients: Redis[];
   let manager: LockManager;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
   /** What every master holds for a lock key: [token, fencing token] or null. */
   const holdings = (key: string): Promise<Array<[string | null, string | null] | null>> =>
@@ -50,7 +50,6 @@ describe('Redlock quorum over 5 independent masters', () => {
     (await holdings(key)).every((h) => h === null);
 
   beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
     masters = await Promise.all(Array.from({ length: 5 }, () => startRedis()));
     clients = masters.map((m) => m.client());
   });
@@ -64,7 +63,6 @@ describe('Redlock quorum over 5 independent masters', () => {
     expect(unhandled).toEqual([]);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await stopAllRedis();
   });
 

@@ -10,16 +10,15 @@ import {
 } from '../../lib/core/index.js';
 import { startSentinelGroup, type SentinelGroup } from '../support/redis-sentinel.js';
 import { stopAllRedis } from '../support/redis-server.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
 
 describe('Sentinel (master + replica + 3 sentinels) and waitForReplicas', () => {
+  const unhandled = recordUnhandledRejections();
   let group: SentinelGroup;
   let client: Redis;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
   beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
     group = await startSentinelGroup();
     client = group.client();
   }, 60_000);
@@ -28,7 +27,6 @@ describe('Sentinel (master + replica + 3 sentinels) and waitForReplicas', () => 
     expect(unhandled).toEqual([]);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await group?.stop();
     await stopAllRedis();
   });
