@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cluster } from 'ioredis';
 import { LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
-import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
-import { stopAllRedis } from '../support/redis-server.js';
+import { type RedisCluster, useRedisCluster } from '../support/redis-cluster.js';
 import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
 
@@ -26,26 +24,17 @@ async function keysLike(cluster: RedisCluster, part: string): Promise<string[]> 
 
 describe('semaphores, read-write locks and fair locks on a Redis Cluster', () => {
   const unhandled = recordUnhandledRejections();
-  let cluster: RedisCluster;
-  let client: Cluster;
+  const redis = useRedisCluster();
   let manager: LockManager;
   let waiter: LockManager;
 
-  beforeAll(async () => {
-    cluster = await startCluster();
-    client = cluster.client();
-  }, 60_000);
   beforeEach(() => {
-    manager = new LockManager(client);
-    waiter = new LockManager(client, NO_POLLING);
+    manager = new LockManager(redis.client);
+    waiter = new LockManager(redis.client, NO_POLLING);
   });
   afterEach(async () => {
     await Promise.all([manager.close(), waiter.close()]);
     expect(unhandled).toEqual([]);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await stopAllRedis();
   });
 
   it('keeps every key of a primitive in one slot, for keys spread over every master', async () => {
@@ -68,7 +57,7 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
         [`sem:${name}`, 1],
       ] as const) {
         const keys = async (): Promise<string[]> =>
-          (await keysLike(cluster, primitive)).filter((key) => !key.includes('#fence'));
+          (await keysLike(redis.cluster, primitive)).filter((key) => !key.includes('#fence'));
         await until(
           async () => (await keys()).length === count,
           `the keys of ${primitive}`,
@@ -83,12 +72,12 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
       await permit.release();
     }
     // The keys landed on several masters.
-    const masters = await cluster.masters();
-    const owners = await Promise.all([...slots].map((slot) => cluster.masterOf(slot)));
+    const masters = await redis.cluster.masters();
+    const owners = await Promise.all([...slots].map((slot) => redis.cluster.masterOf(slot)));
     expect(new Set(owners.map((m) => m.url)).size).toBe(masters.length);
-    expect((await keysLike(cluster, 'spread')).filter((key) => !key.includes('#fence'))).toEqual(
-      [],
-    );
+    expect(
+      (await keysLike(redis.cluster, 'spread')).filter((key) => !key.includes('#fence')),
+    ).toEqual([]);
   });
 
   it('wakes waiters through sharded pub/sub: a permit, the readers behind a writer, the next fair waiter', async () => {
@@ -104,7 +93,7 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
     const nextFair = waiter.acquire('wake-fair', { fair: true, ...LONG_WAIT });
 
     for (const channel of ['lock:wake-sem', 'lock:wake-rw', 'lock:wake-fair']) {
-      const master = await cluster.masterOf(keySlot(channel));
+      const master = await redis.cluster.masterOf(keySlot(channel));
       await until(
         async () => {
           const reply = (await master.command('PUBSUB', 'SHARDNUMSUB', channel)) as [
@@ -125,7 +114,7 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
   });
 
   it('works through an ioredis keyPrefix on the Cluster client', async () => {
-    const prefixed = cluster.client({ keyPrefix: 'app:' });
+    const prefixed = redis.cluster.client({ keyPrefix: 'app:' });
     const local = new LockManager(prefixed);
     try {
       const write = await local.readWriteLock('prefixed').write();
@@ -134,11 +123,11 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
       const queuedFair = local.acquire('prefixed-fair', { fair: true, ...LONG_WAIT });
       const permit = await local.semaphore('prefixed-sem', { permits: 1 }).acquire();
       await until(
-        async () => (await keysLike(cluster, 'prefixed')).length >= 7,
+        async () => (await keysLike(redis.cluster, 'prefixed')).length >= 7,
         'the keys',
         CHECK_EVERY,
       );
-      const keys = await keysLike(cluster, 'prefixed');
+      const keys = await keysLike(redis.cluster, 'prefixed');
       expect(keys.every((key) => key.startsWith('app:lock:'))).toBe(true);
       await write.release();
       await (await queued).release();
