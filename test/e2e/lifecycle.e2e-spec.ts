@@ -25,7 +25,7 @@ import {
   RedisLockModule,
   RedisLockService,
 } from '../../lib/index.js';
-import { freePort, startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { freePort, useRedisServer } from '../support/redis-server.js';
 
 @Injectable()
 class Jobs {
@@ -63,20 +63,10 @@ async function bootJobs(url: string, shutdownTimeout = 5_000): Promise<INestAppl
 }
 
 describe('lifecycle', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
-  });
+  const db = useRedisServer();
 
   it('app.close() waits for locked methods in flight, refuses new ones, then releases everything', async () => {
-    const app = await bootJobs(server.url);
+    const app = await bootJobs(db.server.url);
     const jobs = app.get(Jobs);
     const running = jobs.run('long', 300);
     await sleep(50);
@@ -87,24 +77,24 @@ describe('lifecycle', () => {
     await expect(running).resolves.toBe('long');
     await closing;
     expect(jobs.events).toEqual(['start:long', 'end:long', 'closed']);
-    expect(await redis.keys('lock:job:*')).toEqual([]);
+    expect(await db.redis.keys('lock:job:*')).toEqual([]);
   });
 
   it('a method still running after shutdownTimeout loses its lock: released, signal aborted', async () => {
-    const app = await bootJobs(server.url, 100);
+    const app = await bootJobs(db.server.url, 100);
     const jobs = app.get(Jobs);
     const running = jobs.run('endless', 600);
     await sleep(30);
     await app.close();
-    expect(await redis.exists('lock:job:endless')).toBe(0);
+    expect(await db.redis.exists('lock:job:endless')).toBe(0);
     expect(jobs.lastLock!.signal.reason).toBeInstanceOf(LockLostError);
     expect((jobs.lastLock!.signal.reason as LockLostError).reason).toBe('closed');
     await running;
   });
 
   it('a @Cron job keeps its schedule and runs once across two instances (onLocked: skip)', async () => {
-    const first = await bootJobs(server.url);
-    const second = await bootJobs(server.url);
+    const first = await bootJobs(db.server.url);
+    const second = await bootJobs(db.server.url);
     try {
       // The scheduler found the job: @Cron metadata survived the wrapping.
       expect(first.get(SchedulerRegistry).getCronJob('settle-orders')).toBeDefined();
@@ -135,17 +125,19 @@ class StockHandlers {
 }
 
 describe('@DistributedLock on a microservice handler (TCP)', () => {
-  let server: RedisServer;
   let microservice: INestMicroservice;
   let client: ClientProxy;
-  let redis: Redis;
+  // Registered before the server's teardown: the application closes while its Redis still runs.
+  afterAll(async () => {
+    client.close();
+    await microservice.close();
+  });
+  const db = useRedisServer();
 
   beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
     const port = await freePort();
     const moduleRef = await Test.createTestingModule({
-      imports: [RedisLockModule.forRoot({ url: server.url })],
+      imports: [RedisLockModule.forRoot({ url: db.server.url })],
       controllers: [StockHandlers],
     }).compile();
     microservice = moduleRef.createNestMicroservice({
@@ -160,21 +152,15 @@ describe('@DistributedLock on a microservice handler (TCP)', () => {
     });
     await client.connect();
   });
-  afterAll(async () => {
-    client.close();
-    await microservice.close();
-    redis.disconnect();
-    await stopAllRedis();
-  });
 
   it('serializes concurrent messages: the non-atomic stock count stays exact', async () => {
-    await redis.set('stock:tea', 100);
+    await db.redis.set('stock:tea', 100);
     const replies = await Promise.all(
       Array.from({ length: 30 }, () =>
         firstValueFrom(client.send<number>('stock.take', { sku: 'tea' })),
       ),
     );
     expect(replies.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => 70 + i));
-    expect(await redis.get('stock:tea')).toBe('70');
+    expect(await db.redis.get('stock:tea')).toBe('70');
   });
 });

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, type INestApplication, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { Redis } from 'ioredis';
 import {
   DistributedLock,
   InvalidLockOptionsError,
@@ -12,7 +11,7 @@ import {
   RedisLockService,
 } from '../../lib/index.js';
 import { resolveRedisLockModuleOptions } from '../../lib/options/resolve-module-options.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { startRedis, useRedisServer } from '../support/redis-server.js';
 
 interface Line {
   readonly level: string;
@@ -67,24 +66,16 @@ async function boot(
 }
 
 describe('logging through Nest’s Logger (context RedisLock)', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let rival: LockManager;
   let app: INestApplication | undefined;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    rival = new LockManager(redis);
+  beforeAll(() => {
+    rival = db.manager();
   });
   afterEach(async () => {
     await app?.close();
     app = undefined;
-  });
-  afterAll(async () => {
-    await rival.close();
-    redis.disconnect();
-    await stopAllRedis();
   });
 
   /** Takes a lock through the service and makes the module lose it. */
@@ -96,7 +87,7 @@ describe('logging through Nest’s Logger (context RedisLock)', () => {
   }
 
   it('quiet by default: nothing per lock, a lost lock as one warning', async () => {
-    const booted = await boot({ url: server.url });
+    const booted = await boot({ url: db.server.url });
     app = booted.app;
     await app.get(Worker).run('quiet', 5);
     expect(await app.get(RedisLockService).tryAcquire('free')).not.toBeNull();
@@ -113,7 +104,7 @@ describe('logging through Nest’s Logger (context RedisLock)', () => {
   });
 
   it('verbose: the life of every lock at debug, gave-up acquires at log', async () => {
-    const booted = await boot({ url: server.url, logging: 'verbose' });
+    const booted = await boot({ url: db.server.url, logging: 'verbose' });
     app = booted.app;
     const locks = app.get(RedisLockService);
     await app.get(Worker).run('verbose', 5);
@@ -132,7 +123,7 @@ describe('logging through Nest’s Logger (context RedisLock)', () => {
   });
 
   it('silent: not even a lost lock', async () => {
-    const booted = await boot({ url: server.url, logging: 'silent' });
+    const booted = await boot({ url: db.server.url, logging: 'silent' });
     app = booted.app;
     await loseOne(app.get(RedisLockService), 'report:2');
     expect(booted.logs.ours()).toEqual([]);
@@ -140,7 +131,7 @@ describe('logging through Nest’s Logger (context RedisLock)', () => {
 
   it('a level per event, over quiet', async () => {
     const booted = await boot({
-      url: server.url,
+      url: db.server.url,
       logging: { lost: 'error', acquired: 'log', waitStarted: 'verbose', waitEnded: 'verbose' },
     });
     app = booted.app;

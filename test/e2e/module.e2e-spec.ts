@@ -23,7 +23,7 @@ import {
   type RedisLockOptionsFactory,
   RedisLockService,
 } from '../../lib/index.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 @Injectable()
 class InventoryService {
@@ -51,20 +51,11 @@ async function boot(
 }
 
 describe('RedisLockModule', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   const apps: INestApplication[] = [];
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
   });
 
   async function expectWorking(app: INestApplication, prefix: string): Promise<void> {
@@ -73,7 +64,7 @@ describe('RedisLockModule', () => {
     const token = await inventory.reserve('a-1');
     expect(token).toBeGreaterThan(0);
     const lock = await app.get(RedisLockService).acquire('probe');
-    expect(await redis.exists(`${prefix}probe`)).toBe(1);
+    expect(await db.redis.exists(`${prefix}probe`)).toBe(1);
     await lock.release();
     expect(app.get(LockManager)).toBe(app.get(RedisLockService).manager);
   }
@@ -82,7 +73,7 @@ describe('RedisLockModule', () => {
     const config = () =>
       ConfigModule.forRoot({
         ignoreEnvFile: true,
-        load: [() => ({ REDIS_URL: server.url, LOCK_PREFIX: 'cfg:' })],
+        load: [() => ({ REDIS_URL: db.server.url, LOCK_PREFIX: 'cfg:' })],
       });
 
     it('useFactory + inject', async () => {
@@ -133,7 +124,7 @@ describe('RedisLockModule', () => {
   it('forRoot with ioredis options', async () => {
     const app = await boot([
       RedisLockModule.forRoot({
-        redis: { host: '127.0.0.1', port: server.port },
+        redis: { host: '127.0.0.1', port: db.server.port },
         keyPrefix: 'opts:',
       }),
     ]);
@@ -141,7 +132,7 @@ describe('RedisLockModule', () => {
   });
 
   it('never closes a client it was handed; closes the one it created', async () => {
-    const mine = server.client();
+    const mine = db.server.client();
     const handed = await boot([RedisLockModule.forRoot({ client: mine })]);
     await handed
       .get(RedisLockService)
@@ -152,7 +143,7 @@ describe('RedisLockModule', () => {
     expect(await mine.ping()).toBe('PONG');
     mine.disconnect();
 
-    const owned = await boot([RedisLockModule.forRoot({ url: server.url })]);
+    const owned = await boot([RedisLockModule.forRoot({ url: db.server.url })]);
     const created = owned.get<Redis>(REDIS_LOCK_CLIENT);
     await created.ping();
     await owned.close();
@@ -222,7 +213,7 @@ describe('RedisLockModule', () => {
       }
     }
     const moduleRef = await Test.createTestingModule({
-      imports: [RedisLockModule.forRoot({ url: server.url, keyPrefix: 'filter:' })],
+      imports: [RedisLockModule.forRoot({ url: db.server.url, keyPrefix: 'filter:' })],
       controllers: [Reports],
       providers: [Slow],
     }).compile();

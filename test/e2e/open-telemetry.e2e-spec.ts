@@ -17,7 +17,6 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
 import {
   DistributedLock,
@@ -34,7 +33,7 @@ import { createLockTelemetry } from '../../lib/telemetry/lock-telemetry.js';
 import type { OpenTelemetryApi } from '../../lib/telemetry/open-telemetry-api.interface.js';
 import { resolveOpenTelemetry } from '../../lib/telemetry/resolve-open-telemetry-options.js';
 import { createApp } from './fixtures/create-app.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 // The library describes the API it uses structurally: the real one must fit that description.
 const realApi: OpenTelemetryApi = { metrics, trace, context };
@@ -73,8 +72,7 @@ const lockSpans = (spans: readonly ReadableSpan[]): ReadableSpan[] =>
   spans.filter((s) => s.name === 'redis_lock.hold');
 
 describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let rival: LockManager;
   let spans: InMemorySpanExporter;
   let tracerProvider: BasicTracerProvider;
@@ -85,7 +83,7 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
 
   async function boot(options: Partial<RedisLockModuleOptions> = {}): Promise<INestApplication> {
     const moduleRef = await Test.createTestingModule({
-      imports: [RedisLockModule.forRoot({ url: server.url, ...options })],
+      imports: [RedisLockModule.forRoot({ url: db.server.url, ...options })],
       providers: [Payments],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -114,9 +112,7 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
   }
 
   beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    rival = new LockManager(redis);
+    rival = db.manager();
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     spans = new InMemorySpanExporter();
     tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
@@ -144,9 +140,6 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
     trace.disable();
     context.disable();
     await tracerProvider.shutdown();
-    await rival.close();
-    redis.disconnect();
-    await stopAllRedis();
   });
 
   it('a span around the wait and the hold of a decorated method, its work nested inside', async () => {
@@ -177,7 +170,7 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
   it('a decorated route over real HTTP gets its span too', async () => {
     const running = await createApp({
       module: HttpAppModule,
-      imports: [RedisLockModule.forRoot({ url: server.url })],
+      imports: [RedisLockModule.forRoot({ url: db.server.url })],
     });
     app = running.app;
     const reply = await request(running.url).post('/orders/7');

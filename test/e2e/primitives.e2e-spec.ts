@@ -5,14 +5,7 @@ import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-ser
 import { createApp, type RunningApp } from './fixtures/create-app.js';
 import { Gates } from './fixtures/counter.fixture.js';
 import { Activity, PrimitivesModule, ReportService } from './fixtures/primitives.fixture.js';
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { until } from '../support/until.js';
 
 describe('@DistributedSemaphore and @DistributedLock with mode and fair (express)', () => {
   let server: RedisServer;

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { LockLostError, LockManager } from '../../lib/core/index.js';
-import { freePort, startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { freePort, startRedis, useRedisServer } from '../support/redis-server.js';
 
 // The compiled command, as the package's "bin" runs it (built by the jest global setup).
 const cli = join(__dirname, '..', '..', 'dist', 'cjs', 'cli', 'main.js');
@@ -38,27 +37,14 @@ function run(args: readonly string[], input?: string, env: NodeJS.ProcessEnv = {
 }
 
 describe('the nestjs-redis-lock command line', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let web: LockManager;
   let worker: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(async () => {
-    await redis.flushall();
-    web = new LockManager(redis, { owner: 'web-1:4242' });
-    worker = new LockManager(redis, { owner: 'worker-7:99' });
-  });
-  afterEach(async () => {
-    await web.close();
-    await worker.close();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
+    await db.redis.flushall();
+    web = db.manager({ owner: 'web-1:4242' });
+    worker = db.manager({ owner: 'worker-7:99' });
   });
 
   it('--help explains the commands, options and exit statuses', async () => {
@@ -75,10 +61,10 @@ describe('the nestjs-redis-lock command line', () => {
   it('lists the held locks as a table, sorted, and nothing else', async () => {
     const order = await web.acquire('order:42', { ttl: 60_000 });
     const job = await worker.acquire('job:nightly', { ttl: 5_000 });
-    await redis.set('lock:data', 'not a lock');
-    await redis.set('session:1', 'not under the prefix');
+    await db.redis.set('lock:data', 'not a lock');
+    await db.redis.set('session:1', 'not under the prefix');
 
-    const { code, stdout, stderr } = await run(['list', '--url', server.url]);
+    const { code, stdout, stderr } = await run(['list', '--url', db.server.url]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
@@ -98,7 +84,7 @@ describe('the nestjs-redis-lock command line', () => {
   });
 
   it('lists by pattern, as JSON lines, under another prefix, and says when nothing is held', async () => {
-    const shop = new LockManager(redis, { keyPrefix: 'shop:lock:', owner: 'shop' });
+    const shop = new LockManager(db.redis, { keyPrefix: 'shop:lock:', owner: 'shop' });
     try {
       const a = await shop.acquire('order:1');
       await shop.acquire('order:2');
@@ -109,7 +95,7 @@ describe('the nestjs-redis-lock command line', () => {
         '--json',
         '--prefix',
         'shop:lock:',
-        `--url=${server.url}`,
+        `--url=${db.server.url}`,
       ]);
       expect(json.code).toBe(0);
       const rows = json.stdout
@@ -124,7 +110,14 @@ describe('the nestjs-redis-lock command line', () => {
         owner: 'shop',
       });
 
-      const none = await run(['list', 'invoice:*', '--url', server.url, '--prefix', 'shop:lock:']);
+      const none = await run([
+        'list',
+        'invoice:*',
+        '--url',
+        db.server.url,
+        '--prefix',
+        'shop:lock:',
+      ]);
       expect(none).toMatchObject({
         code: 0,
         stdout: 'No lock held under "shop:lock:" matching "invoice:*".\n',
@@ -136,14 +129,16 @@ describe('the nestjs-redis-lock command line', () => {
 
   it('inspects a held and a free lock', async () => {
     const lock = await web.acquire('order:7');
-    const held = await run(['inspect', 'order:7', '--url', server.url]);
+    const held = await run(['inspect', 'order:7', '--url', db.server.url]);
     expect(held.code).toBe(0);
     expect(held.stdout).toMatch(
       new RegExp(
         `^order:7  held\\n  ttl            [\\d.]+ s\\n  fencing token  ${lock.fencingToken}\\n  owner          web-1:4242\\n$`,
       ),
     );
-    const free = await run(['inspect', 'order:8', '--json'], undefined, { REDIS_URL: server.url });
+    const free = await run(['inspect', 'order:8', '--json'], undefined, {
+      REDIS_URL: db.server.url,
+    });
     expect(free.code).toBe(0);
     expect(JSON.parse(free.stdout)).toEqual({
       key: 'order:8',
@@ -157,7 +152,7 @@ describe('the nestjs-redis-lock command line', () => {
   it('release asks first: "n" keeps the lock (exit 1), "y" removes it and its holder learns of it', async () => {
     const lock = await web.acquire('job:stuck');
 
-    const declined = await run(['release', 'job:stuck', '--url', server.url], 'n\n');
+    const declined = await run(['release', 'job:stuck', '--url', db.server.url], 'n\n');
     expect(declined.code).toBe(1);
     expect(declined.stderr).toContain(
       `Force-release lock "job:stuck" held by web-1:4242 (fencing token ${lock.fencingToken}, `,
@@ -166,7 +161,7 @@ describe('the nestjs-redis-lock command line', () => {
     expect(declined.stdout).toBe('');
     expect((await web.inspect('job:stuck')).held).toBe(true);
 
-    const accepted = await run(['release', 'job:stuck', '--url', server.url], 'y\n');
+    const accepted = await run(['release', 'job:stuck', '--url', db.server.url], 'y\n');
     expect(accepted.code).toBe(0);
     expect(accepted.stdout).toBe(
       `Released lock "job:stuck" (fencing token ${lock.fencingToken}).\n`,
@@ -177,17 +172,17 @@ describe('the nestjs-redis-lock command line', () => {
 
   it('release without an answer (stdin closed) does nothing; --yes skips the question', async () => {
     await worker.acquire('job:a');
-    const silent = await run(['release', 'job:a', '--url', server.url]);
+    const silent = await run(['release', 'job:a', '--url', db.server.url]);
     expect(silent.code).toBe(1);
     expect((await worker.inspect('job:a')).held).toBe(true);
 
-    const yes = await run(['release', 'job:a', '--url', server.url, '-y', '--json']);
+    const yes = await run(['release', 'job:a', '--url', db.server.url, '-y', '--json']);
     expect(yes.code).toBe(0);
     expect(yes.stderr).toBe('');
     expect(JSON.parse(yes.stdout)).toEqual({ key: 'job:a', released: true });
     expect((await worker.inspect('job:a')).held).toBe(false);
 
-    const free = await run(['release', 'job:a', '--url', server.url, '--yes']);
+    const free = await run(['release', 'job:a', '--url', db.server.url, '--yes']);
     expect(free).toMatchObject({
       code: 0,
       stdout: 'Lock "job:a" is not held: nothing to release.\n',
@@ -197,7 +192,10 @@ describe('the nestjs-redis-lock command line', () => {
   it('bad arguments: one line saying what is wrong, exit status 2, before any connection', async () => {
     const cases: Array<[string[], string]> = [
       [[], 'Give a command: list, inspect, release.'],
-      [['frob', '--url', server.url], 'Unknown command "frob". Commands: list, inspect, release.'],
+      [
+        ['frob', '--url', db.server.url],
+        'Unknown command "frob". Commands: list, inspect, release.',
+      ],
       [['list'], 'Give the Redis to look at: --url redis://host:6379 (or set REDIS_URL).'],
       [
         ['list', '--url', 'http://localhost'],
@@ -205,17 +203,17 @@ describe('the nestjs-redis-lock command line', () => {
       ],
       [['list', '--url'], 'Option --url needs a value, for example --url redis://localhost:6379.'],
       [
-        ['list', '--url', server.url, '--count', 'ten'],
+        ['list', '--url', db.server.url, '--count', 'ten'],
         'Option --count must be a whole number from 1 to 10000, but received "ten".',
       ],
-      [['list', '--url', server.url, '--force'], 'Unknown option --force.'],
+      [['list', '--url', db.server.url, '--force'], 'Unknown option --force.'],
       [
-        ['inspect', '--url', server.url],
+        ['inspect', '--url', db.server.url],
         'inspect needs the key of a lock (without the prefix), for example: inspect order:42.',
       ],
-      [['inspect', '#fence', '--url', server.url], 'Lock key "#fence" starts with "#"'],
+      [['inspect', '#fence', '--url', db.server.url], 'Lock key "#fence" starts with "#"'],
       [
-        ['list', 'a', 'b', '--url', server.url],
+        ['list', 'a', 'b', '--url', db.server.url],
         'list takes at most one pattern, but received 2 arguments',
       ],
     ];

@@ -1,17 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cluster } from 'ioredis';
 import { type Lock, LockLostError, LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
-import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
-import { stopAllRedis } from '../support/redis-server.js';
+import { type RedisCluster, useRedisCluster } from '../support/redis-cluster.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
+import { until } from '../support/until.js';
 
-async function until(condition: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+// Each check asks a cluster node, and slots move slowly: patiently, and not too often.
+const PATIENTLY = { timeoutMs: 15_000, everyMs: 20 };
 
 /** A key name whose slot is served by `master`, different from the ones in `not`. */
 async function keyOn(
@@ -40,28 +35,16 @@ async function shardSubscribers(
 }
 
 describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
-  let cluster: RedisCluster;
-  let client: Cluster;
+  const unhandled = recordUnhandledRejections();
+  const redis = useRedisCluster();
   let manager: LockManager;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
-  beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
-    cluster = await startCluster();
-    client = cluster.client();
-  }, 60_000);
   beforeEach(() => {
-    manager = new LockManager(client);
+    manager = new LockManager(redis.client);
   });
   afterEach(async () => {
     await manager.close();
     expect(unhandled).toEqual([]);
-  });
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
-    await cluster?.stop();
-    await stopAllRedis();
   });
 
   it('locks keys spread over every master, each with its slot’s own fencing counter', async () => {
@@ -69,23 +52,27 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
     const locks = await Promise.all(keys.map((key) => manager.acquire(key)));
     const owners = new Set<string>();
     for (const lock of locks.slice(0, 30)) {
-      const master = await cluster.masterOf(keySlot(`lock:${lock.key}`));
+      const master = await redis.cluster.masterOf(keySlot(`lock:${lock.key}`));
       owners.add(master.url);
       expect(await master.command('HGET', `lock:${lock.key}`, 't')).toBe(lock.token);
     }
-    expect((await cluster.masters()).every((m) => owners.has(m.url))).toBe(true);
+    expect((await redis.cluster.masters()).every((m) => owners.has(m.url))).toBe(true);
     await Promise.all(locks.map((lock) => lock.release()));
-    for (const key of keys.slice(0, 30)) expect(await client.exists(`lock:${key}`)).toBe(0);
+    for (const key of keys.slice(0, 30)) expect(await redis.client.exists(`lock:${key}`)).toBe(0);
   });
 
   it('wakes a waiter through sharded pub/sub on each master', async () => {
-    const slow = new LockManager(client, NO_POLLING);
-    for (const master of await cluster.masters()) {
-      const key = await keyOn(cluster, master.url, 'wake:');
+    const slow = new LockManager(redis.client, NO_POLLING);
+    for (const master of await redis.cluster.masters()) {
+      const key = await keyOn(redis.cluster, master.url, 'wake:');
       const holder = await manager.acquire(key, { ttl: 60_000 });
       const waiting = slow.acquire(key, { waitTimeout: 60_000 });
       // Subscribed on the master that owns the key's slot, with SSUBSCRIBE.
-      await until(async () => (await shardSubscribers(master, `lock:${key}`)) === 1, 'SSUBSCRIBE');
+      await until(
+        async () => (await shardSubscribers(master, `lock:${key}`)) === 1,
+        'SSUBSCRIBE',
+        PATIENTLY,
+      );
       await holder.release();
       const lock = await waiting;
       await lock.release();
@@ -94,18 +81,18 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
   });
 
   it('a multi-key lock across slots: all or nothing, one fencing token above every earlier holder of each key', async () => {
-    const masters = await cluster.masters();
+    const masters = await redis.cluster.masters();
     const keys = [
-      await keyOn(cluster, masters[0]!.url, 'acct:'),
-      await keyOn(cluster, masters[1]!.url, 'acct:'),
-      await keyOn(cluster, masters[2]!.url, 'acct:'),
+      await keyOn(redis.cluster, masters[0]!.url, 'acct:'),
+      await keyOn(redis.cluster, masters[1]!.url, 'acct:'),
+      await keyOn(redis.cluster, masters[2]!.url, 'acct:'),
     ];
     const singles = await Promise.all(keys.map((key) => manager.acquire(key)));
     await Promise.all(singles.map((lock) => lock.release()));
 
     const lock = await manager.acquire(keys);
     for (const key of keys) {
-      expect(await client.hmget(`lock:${key}`, 't', 'f')).toEqual([
+      expect(await redis.client.hmget(`lock:${key}`, 't', 'f')).toEqual([
         lock.token,
         String(lock.fencingToken),
       ]);
@@ -121,11 +108,11 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
     }
 
     // One key held elsewhere: nothing is taken, and the wait ends with the whole set.
-    const other = new LockManager(client);
+    const other = new LockManager(redis.client);
     const blocker = await other.acquire(keys[1]!);
     expect(await manager.tryAcquire(keys)).toBeNull();
-    expect(await client.exists(`lock:${keys[0]}`)).toBe(0);
-    expect(await client.exists(`lock:${keys[2]}`)).toBe(0);
+    expect(await redis.client.exists(`lock:${keys[0]}`)).toBe(0);
+    expect(await redis.client.exists(`lock:${keys[2]}`)).toBe(0);
     const waiting = manager.acquire(keys, { waitTimeout: 5_000 });
     await sleep(100);
     await blocker.release();
@@ -136,21 +123,21 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
   });
 
   it('transfers across slots in opposite directions never deadlock and conserve the balances', async () => {
-    const masters = await cluster.masters();
-    const alice = await keyOn(cluster, masters[0]!.url, 'alice:');
-    const bob = await keyOn(cluster, masters[1]!.url, 'bob:');
-    await client.set(`{${alice}}:balance`, 1_000);
-    await client.set(`{${bob}}:balance`, 1_000);
-    const other = new LockManager(client);
+    const masters = await redis.cluster.masters();
+    const alice = await keyOn(redis.cluster, masters[0]!.url, 'alice:');
+    const bob = await keyOn(redis.cluster, masters[1]!.url, 'bob:');
+    await redis.client.set(`{${alice}}:balance`, 1_000);
+    await redis.client.set(`{${bob}}:balance`, 1_000);
+    const other = new LockManager(redis.client);
     const transfer = async (m: LockManager, from: string, to: string): Promise<void> => {
       for (let i = 0; i < 150; i++) {
         await m.withLock(
           [from, to],
           async () => {
-            const a = Number(await client.get(`{${from}}:balance`));
-            const b = Number(await client.get(`{${to}}:balance`));
-            await client.set(`{${from}}:balance`, a - 1);
-            await client.set(`{${to}}:balance`, b + 1);
+            const a = Number(await redis.client.get(`{${from}}:balance`));
+            const b = Number(await redis.client.get(`{${to}}:balance`));
+            await redis.client.set(`{${from}}:balance`, a - 1);
+            await redis.client.set(`{${to}}:balance`, b + 1);
           },
           { waitTimeout: 30_000 },
         );
@@ -162,17 +149,18 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
       transfer(other, alice, bob),
       transfer(manager, bob, alice),
     ]);
-    expect(await client.get(`{${alice}}:balance`)).toBe('1000');
-    expect(await client.get(`{${bob}}:balance`)).toBe('1000');
+    expect(await redis.client.get(`{${alice}}:balance`)).toBe('1000');
+    expect(await redis.client.get(`{${bob}}:balance`)).toBe('1000');
     await other.close();
   }, 60_000);
 
   it('works through an ioredis keyPrefix on the Cluster client', async () => {
-    const prefixed = cluster.client({ keyPrefix: 'tenant:' });
+    const prefixed = redis.cluster.client({ keyPrefix: 'tenant:' });
     const tenant = new LockManager(prefixed);
     const keys = ['p:1', 'p:2', 'p:3', 'p:4'];
     const lock = await tenant.acquire(keys);
-    for (const key of keys) expect(await client.hget(`tenant:lock:${key}`, 't')).toBe(lock.token);
+    for (const key of keys)
+      expect(await redis.client.hget(`tenant:lock:${key}`, 't')).toBe(lock.token);
     const waiting = tenant.acquire('p:2', { waitTimeout: 5_000 });
     await lock.release();
     await (await waiting).release();
@@ -181,19 +169,20 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
   });
 
   it('a slot moved to another master during a hold (MOVED): renewal, wakeups and release follow it', async () => {
-    const masters = await cluster.masters();
-    const key = await keyOn(cluster, masters[0]!.url, 'moved:');
+    const masters = await redis.cluster.masters();
+    const key = await keyOn(redis.cluster, masters[0]!.url, 'moved:');
     const slot = keySlot(`lock:${key}`);
-    const slow = new LockManager(client, NO_POLLING);
+    const slow = new LockManager(redis.client, NO_POLLING);
     const lock = await manager.acquire(key, { ttl: 900, autoExtend: true });
     const waiting = slow.acquire(key, { waitTimeout: 60_000 });
     await until(
       async () => (await shardSubscribers(masters[0]!, `lock:${key}`)) === 1,
       'the waiter to subscribe on the first owner',
+      PATIENTLY,
     );
 
-    await cluster.moveSlot(slot, masters[1]!);
-    expect((await cluster.masterOf(slot)).url).toBe(masters[1]!.url);
+    await redis.cluster.moveSlot(slot, masters[1]!);
+    expect((await redis.cluster.masterOf(slot)).url).toBe(masters[1]!.url);
     // Several renewals (every 300 ms) after the move: each is redirected to the new owner.
     await sleep(1_500);
     expect(lock.signal.aborted).toBe(false);
@@ -203,6 +192,7 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
     await until(
       async () => (await shardSubscribers(masters[1]!, `lock:${key}`)) === 1,
       'the subscription to follow the slot',
+      PATIENTLY,
     );
 
     await lock.release();
@@ -212,15 +202,15 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
   }, 30_000);
 
   it('waitForReplicas on a Cluster: WAIT goes to the master of each slot group, in the same round trip', async () => {
-    const replicated = new LockManager(client, {
+    const replicated = new LockManager(redis.client, {
       waitForReplicas: { replicas: 1, timeout: 2_000 },
     });
-    const masters = await cluster.masters();
-    const keys = await Promise.all(masters.map((m) => keyOn(cluster, m.url, 'wait:')));
+    const masters = await redis.cluster.masters();
+    const keys = await Promise.all(masters.map((m) => keyOn(redis.cluster, m.url, 'wait:')));
     const lock = await replicated.acquire(keys);
     for (const [i, key] of keys.entries()) {
       // READONLY: a replica answers reads of its master's slots instead of redirecting.
-      const replica = (await cluster.replicaOf(masters[i]!)).client();
+      const replica = (await redis.cluster.replicaOf(masters[i]!)).client();
       await replica.call('READONLY');
       expect(await replica.hget(`lock:${key}`, 't')).toBe(lock.token);
       replica.disconnect();
@@ -230,15 +220,15 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
   });
 
   it('a master killed during a hold: its replica takes over; the holder keeps the lock or is told, never two holders unnoticed', async () => {
-    const masters = await cluster.masters();
-    const key = await keyOn(cluster, masters[2]!.url, 'failover:');
+    const masters = await redis.cluster.masters();
+    const key = await keyOn(redis.cluster, masters[2]!.url, 'failover:');
     const slot = keySlot(`lock:${key}`);
     const lost: Array<{ at: number; error: LockLostError }> = [];
     manager.on('lost', ({ error }) => lost.push({ at: Date.now(), error }));
     const holder = await manager.acquire(key, { ttl: 4_000, autoExtend: true });
 
     // A competitor keeps trying while the master is gone.
-    const competitor = new LockManager(cluster.client());
+    const competitor = new LockManager(redis.cluster.client());
     let stolen: { lock: Lock; at: number } | undefined;
     let stop = false;
     const competing = (async () => {
@@ -249,7 +239,7 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
       }
     })();
 
-    const { promoted, tookMs } = await cluster.failover(slot);
+    const { promoted, tookMs } = await redis.cluster.failover(slot);
     // Several renewal periods after the takeover.
     await sleep(3_000);
     stop = true;

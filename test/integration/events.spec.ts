@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   LockBackendError,
   LockLostError,
@@ -6,7 +5,7 @@ import {
   type LockManagerEvents,
   LockTimeoutError,
 } from '../../lib/core/index.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { startRedis, useRedisServer } from '../support/redis-server.js';
 
 type Recorded = {
   [E in keyof LockManagerEvents]: [E, LockManagerEvents[E][0]];
@@ -35,27 +34,14 @@ function record(manager: LockManager): Recorded[] {
 }
 
 describe('LockManager events: what operators get to see', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
   let rival: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(async () => {
-    await redis.flushall();
-    manager = new LockManager(redis);
-    rival = new LockManager(redis);
-  });
-  afterEach(async () => {
-    await manager.close();
-    await rival.close();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
+    await db.redis.flushall();
+    manager = db.manager();
+    rival = db.manager();
   });
 
   it('acquired → released carry key, token prefix, fencing token, waited and held ms', async () => {

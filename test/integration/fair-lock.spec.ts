@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import {
   type Lock,
   LockAbortedError,
@@ -8,13 +7,8 @@ import {
   LockTimeoutError,
 } from '../../lib/core/index.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
-import {
-  countByName,
-  monitorCommands,
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-} from '../support/redis-server.js';
+import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 // Polling so slow, places kept so long and waits so long that a waiter served within jest's 30 s
 // can only have been woken by the announcement that named it.
@@ -22,37 +16,17 @@ import {
 const NO_POLLING = { retry: { minDelay: 60_000, maxDelay: 60_000 }, waiterTtl: 120_000 };
 const FAIR = { fair: true, waitTimeout: 60_000 } as const;
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 describe('fair lock', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
   let waiter: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(() => {
-    manager = new LockManager(redis);
-    waiter = new LockManager(redis, NO_POLLING);
-  });
-  afterEach(async () => {
-    await Promise.all([manager.close(), waiter.close()]);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
+    manager = db.manager();
+    waiter = db.manager(NO_POLLING);
   });
 
-  const queued = (key: string): Promise<number> => redis.zcard(`lock:#queue:${key}`);
+  const queued = (key: string): Promise<number> => db.redis.zcard(`lock:#queue:${key}`);
 
   it('hands the lock to the waiters of one process in arrival order, each woken by name', async () => {
     const holder = await manager.acquire('line', { fair: true });
@@ -72,26 +46,26 @@ describe('fair lock', () => {
     await Promise.all(waits);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     // The queue is gone with its last waiter: only the fencing counter stays.
-    expect(await redis.keys('*')).toEqual(['lock:#fence']);
+    expect(await db.redis.keys('*')).toEqual(['lock:#fence']);
   });
 
   it('keeps a waiter’s place with the server clock, and takes a free lock in one round trip', async () => {
     const holder = await manager.acquire('place', { fair: true });
     const waiting = waiter.acquire('place', FAIR);
     await until(async () => (await queued('place')) === 1, 'the waiter to queue');
-    const [seconds] = (await redis.time()) as unknown as [string, string];
-    const [placeUntil] = await redis.hvals('lock:#queue-expiry:place');
+    const [seconds] = (await db.redis.time()) as unknown as [string, string];
+    const [placeUntil] = await db.redis.hvals('lock:#queue-expiry:place');
     expect(Math.abs(Number(placeUntil) - (Number(seconds) * 1000 + 120_000))).toBeLessThan(1_000);
     await holder.release();
     await (await waiting).release();
 
     await (await manager.acquire('warm', { fair: true })).release();
     let lock: Lock | undefined;
-    const take = await monitorCommands(server, async () => {
+    const take = await monitorCommands(db.server, async () => {
       lock = await manager.acquire('rt', { fair: true });
     });
     expect(countByName(take)).toEqual({ evalsha: 1 });
-    expect(countByName(await monitorCommands(server, () => lock!.release()))).toEqual({
+    expect(countByName(await monitorCommands(db.server, () => lock!.release()))).toEqual({
       evalsha: 1,
     });
   });
@@ -127,7 +101,7 @@ describe('fair lock', () => {
     // The lock vanishes without an announcement (as a crashed holder's expiry does): the first
     // waiter, asleep, does not know. When it gives up, its leaving names the second one, which
     // would otherwise look again only in 40 s.
-    await redis.del('lock:handover');
+    await db.redis.del('lock:handover');
     controller.abort();
     expect(await first).toBeInstanceOf(LockAbortedError);
     await (await second).release();
@@ -145,7 +119,7 @@ describe('fair lock', () => {
       const waiting = waiter.acquire(key, FAIR);
       await until(async () => (await queued(key)) === 1, 'the waiter to queue');
       // The lock vanishes silently: free, but someone is first in line and does not know yet.
-      await redis.del(`lock:${key}`);
+      await db.redis.del(`lock:${key}`);
       const tried = await manager.tryAcquire(key, caller);
       if (caller.fair) {
         // Not its turn: no lock, and no place taken in the line (the first one is told).
@@ -163,26 +137,21 @@ describe('fair lock', () => {
 });
 
 describe('fair lock across OS processes', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  let manager: LockManager;
   const children: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    manager = new LockManager(redis);
-  });
-  afterAll(async () => {
+  // Registered before the server's teardown, so that the workers are gone before it goes.
+  afterAll(() => {
     for (const child of children) child.kill('SIGKILL');
-    await manager.close();
-    redis.disconnect();
-    await stopAllRedis();
+  });
+  const db = useRedisServer();
+  let manager: LockManager;
+
+  beforeAll(() => {
+    manager = db.manager();
   });
 
   async function startWorkers(count: number, key: string, waiterTtl: number) {
     const workers = Array.from({ length: count }, () => {
-      const child = forkWorker('fair-worker.cjs', [String(server.port), key, String(waiterTtl)]);
+      const child = forkWorker('fair-worker.cjs', [String(db.server.port), key, String(waiterTtl)]);
       children.push(child);
       return child;
     });
@@ -209,7 +178,7 @@ describe('fair lock across OS processes', () => {
     for (let id = 0; id < 16; id++) {
       workers[id % 4]!.send({ type: 'acquire', id });
       await until(
-        async () => (await redis.zcard(`lock:#queue:${key}`)) === id + 1,
+        async () => (await db.redis.zcard(`lock:#queue:${key}`)) === id + 1,
         `request ${id}`,
       );
     }
@@ -223,7 +192,7 @@ describe('fair lock across OS processes', () => {
         return new Promise((resolve) => child.once('exit', resolve));
       }),
     );
-    expect(await redis.keys(`lock:*${key}*`)).toEqual([]);
+    expect(await db.redis.keys(`lock:*${key}*`)).toEqual([]);
   }, 60_000);
 
   it('a waiter killed (SIGKILL) in the queue holds up the next one no longer than its place lasts', async () => {
@@ -234,11 +203,11 @@ describe('fair lock across OS processes', () => {
     const released = collect([alive!], 'released');
     const holder = await manager.acquire(key, { fair: true });
     alive!.send({ type: 'acquire', id: 0 });
-    await until(async () => (await redis.zcard(`lock:#queue:${key}`)) === 1, 'the first waiter');
+    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 1, 'the first waiter');
     victim!.send({ type: 'acquire', id: 1 });
-    await until(async () => (await redis.zcard(`lock:#queue:${key}`)) === 2, 'the victim');
+    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 2, 'the victim');
     alive!.send({ type: 'acquire', id: 2 });
-    await until(async () => (await redis.zcard(`lock:#queue:${key}`)) === 3, 'the last waiter');
+    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 3, 'the last waiter');
     victim!.kill('SIGKILL');
 
     await holder.release();
@@ -250,7 +219,7 @@ describe('fair lock across OS processes', () => {
     if (process.env.REPORT) console.log({ stallMs, waiterTtl });
     expect(stallMs).toBeLessThan(waiterTtl + waiterTtl / 3 + 1_000);
     await until(async () => released.has(2), 'the last release');
-    expect(await redis.keys(`lock:*${key}*`)).toEqual([]);
+    expect(await db.redis.keys(`lock:*${key}*`)).toEqual([]);
     alive!.send({ type: 'exit' });
   }, 60_000);
 });

@@ -8,24 +8,15 @@ import {
 } from '../../lib/core/index.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
 import { startRedis, stopAllRedis } from '../support/redis-server.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
+import { until } from '../support/until.js';
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+// Each check asks a server that restarts or fails over: patiently, and not too often.
+const PATIENTLY = { timeoutMs: 15_000, everyMs: 20 };
 
 describe('faults injected for real', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-
-  beforeAll(() => process.on('unhandledRejection', onUnhandled));
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
-    await stopAllRedis();
-  });
+  const unhandled = recordUnhandledRejections();
+  afterAll(() => stopAllRedis());
   afterEach(() => expect(unhandled).toEqual([]));
 
   it('Redis killed under a renewed lock: the signal aborts, nothing goes unhandled, locking resumes after a restart', async () => {
@@ -124,7 +115,11 @@ describe('faults injected for real', () => {
     expect((error as LockTimeoutError).message).toMatch(/Redis did not answer/);
     expect((error as LockTimeoutError).cause).toBeInstanceOf(Error);
     // The attempt still ran once Redis woke up; its lock was released at once.
-    await until(async () => (await redis.exists('lock:frozen')) === 0, 'the late lock to go');
+    await until(
+      async () => (await redis.exists('lock:frozen')) === 0,
+      'the late lock to go',
+      PATIENTLY,
+    );
     await manager.close();
     redis.disconnect();
     await server.stop();

@@ -11,7 +11,13 @@ import {
 } from '../../lib/core/index.js';
 import { ACQUIRE_SCRIPT } from '../../lib/core/scripts/acquire.script.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import {
+  startRedis,
+  stopAllRedis,
+  type RedisServer,
+  useRedisServer,
+} from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 
@@ -24,27 +30,14 @@ async function all(listing: AsyncIterable<HeldLockInfo>): Promise<HeldLockInfo[]
 const keysOf = (locks: readonly HeldLockInfo[]): string[] => locks.map((l) => l.key);
 
 describe('LockManager.list() and checkHealth() on a single Redis', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
   let other: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(async () => {
-    await redis.flushall();
-    manager = new LockManager(redis, { owner: 'web-1:100' });
-    other = new LockManager(redis, { owner: 'worker-7:200' });
-  });
-  afterEach(async () => {
-    await manager.close();
-    await other.close();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
+    await db.redis.flushall();
+    manager = db.manager({ owner: 'web-1:100' });
+    other = db.manager({ owner: 'worker-7:200' });
   });
 
   it('lists every held lock with its ttl, fencing token and owner, and nothing else', async () => {
@@ -52,10 +45,10 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
     const b = await other.acquire('order:2', { ttl: 5_000 });
     const c = await manager.acquire(['account:1', 'account:2']);
     // Not locks: a data key and a hash under the prefix, another prefix, bookkeeping keys.
-    await redis.set('lock:data', 'x');
-    await redis.hset('lock:not-a-lock', 'field', 'value');
-    await redis.hset('other:order:3', 't', 'token', 'f', '1', 'o', 'x');
-    expect(await redis.exists('lock:#fence')).toBe(1);
+    await db.redis.set('lock:data', 'x');
+    await db.redis.hset('lock:not-a-lock', 'field', 'value');
+    await db.redis.hset('other:order:3', 't', 'token', 'f', '1', 'o', 'x');
+    expect(await db.redis.exists('lock:#fence')).toBe(1);
 
     const locks = await all(manager.list());
     expect(keysOf(locks)).toEqual(['account:1', 'account:2', 'order:1', 'order:2']);
@@ -90,12 +83,12 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
   });
 
   it('escapes glob characters of the key prefix and honours the client’s own ioredis prefix', async () => {
-    const prefixed = server.client({ keyPrefix: 'app:' });
+    const prefixed = db.server.client({ keyPrefix: 'app:' });
     const odd = new LockManager(prefixed, { keyPrefix: 'locks[eu]:' });
     try {
       await odd.acquire('order:1');
-      await redis.hset('app:locksE:order:2', 't', 'x', 'f', '1');
-      expect(await redis.exists('app:locks[eu]:order:1')).toBe(1);
+      await db.redis.hset('app:locksE:order:2', 't', 'x', 'f', '1');
+      expect(await db.redis.exists('app:locks[eu]:order:1')).toBe(1);
       expect(keysOf(await all(odd.list()))).toEqual(['order:1']);
     } finally {
       await odd.close();
@@ -160,14 +153,14 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
   });
 
   it('reports a healthy server with its round trip and loaded scripts', async () => {
-    await redis.script('FLUSH');
+    await db.redis.script('FLUSH');
     const health = await manager.checkHealth();
     expect(health).toEqual({
       topology: 'standalone',
       healthy: true,
       nodes: [
         {
-          node: `127.0.0.1:${server.port}`,
+          node: `127.0.0.1:${db.server.port}`,
           up: true,
           roundTripMs: expect.any(Number),
           scripts: true,
@@ -177,7 +170,7 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
     expect(health.nodes[0]!.roundTripMs).toBeGreaterThanOrEqual(0);
     expect(health.nodes[0]!.roundTripMs).toBeLessThan(1_000);
     // SCRIPT LOAD put the acquire script back into the flushed cache.
-    const [loaded] = (await redis.script('EXISTS', ACQUIRE_SHA)) as number[];
+    const [loaded] = (await db.redis.script('EXISTS', ACQUIRE_SHA)) as number[];
     expect(loaded).toBe(1);
   });
 
@@ -198,7 +191,7 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
       own.resume();
 
       await own.kill();
-      await until(() => client.status === 'reconnecting');
+      await until(() => client.status === 'reconnecting', 'the client to see the server gone');
       started = Date.now();
       const dead = await probed.checkHealth({ timeout: 5_000 });
       expect(Date.now() - started).toBeLessThan(1_000);
@@ -208,7 +201,7 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
       );
 
       await own.restart();
-      await until(() => client.status === 'ready');
+      await until(() => client.status === 'ready', 'the client to reconnect');
       expect((await probed.checkHealth()).healthy).toBe(true);
     } finally {
       await probed.close();
@@ -218,8 +211,8 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
   });
 
   it('reports scripting refused by an ACL', async () => {
-    await redis.acl('SETUSER', 'noscript', 'on', '>pw', '~*', '+@all', '-script');
-    const limited = server.client({ username: 'noscript', password: 'pw' });
+    await db.redis.acl('SETUSER', 'noscript', 'on', '>pw', '~*', '+@all', '-script');
+    const limited = db.server.client({ username: 'noscript', password: 'pw' });
     const probed = new LockManager(limited);
     try {
       const health = await probed.checkHealth();
@@ -230,7 +223,7 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
     } finally {
       await probed.close();
       limited.disconnect();
-      await redis.acl('DELUSER', 'noscript');
+      await db.redis.acl('DELUSER', 'noscript');
     }
   });
 
@@ -408,12 +401,4 @@ function runCli(args: readonly string[]): Promise<{ code: number | null; stdout:
       else resolve({ code: error ? Number(error.code) : 0, stdout });
     });
   });
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

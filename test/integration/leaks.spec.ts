@@ -1,23 +1,12 @@
-import type { Redis } from 'ioredis';
 import { LockManager } from '../../lib/core/index.js';
 import { runWorker } from '../support/processes.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 describe('no leaks', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
-  });
+  const db = useRedisServer();
 
   it('after thousands of acquire/wait/cancel/timeout/release cycles the process exits by itself, leaving no key', async () => {
-    const result = await runWorker('cycle-worker.cjs', [String(server.port), '1500'], 120_000);
+    const result = await runWorker('cycle-worker.cjs', [String(db.server.port), '1500'], 120_000);
     expect(result.stderr).toBe('');
     // The worker never calls process.exit(): it ends only once nothing keeps its loop alive.
     expect(result.code).toBe(0);
@@ -30,12 +19,12 @@ describe('no leaks', () => {
       woken: 1500,
     });
     // Only the fencing counter stays: one key for all the locks of a server.
-    expect(await redis.keys('*')).toEqual(['lock:#fence']);
+    expect(await db.redis.keys('*')).toEqual(['lock:#fence']);
   }, 150_000);
 
   it('100,000 distinct lock names leave the keyspace empty but for the fencing counter', async () => {
-    await redis.flushall();
-    const manager = new LockManager(redis);
+    await db.redis.flushall();
+    const manager = new LockManager(db.redis);
     const total = 100_000;
     const concurrency = 200;
     let next = 0;
@@ -49,8 +38,8 @@ describe('no leaks', () => {
         }
       }),
     );
-    expect(await redis.dbsize()).toBe(1);
-    expect(Number(await redis.get('lock:#fence'))).toBe(previousMax);
+    expect(await db.redis.dbsize()).toBe(1);
+    expect(Number(await db.redis.get('lock:#fence'))).toBe(previousMax);
     await manager.close();
   }, 120_000);
 });

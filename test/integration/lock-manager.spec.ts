@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import {
   InvalidLockOptionsError,
   LockBackendError,
@@ -9,34 +8,15 @@ import {
   LockReleasedError,
   LockTimeoutError,
 } from '../../lib/core/index.js';
-import {
-  callsBetween,
-  commandCalls,
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-} from '../support/redis-server.js';
+import { callsBetween, commandCalls, useRedisServer } from '../support/redis-server.js';
 
 describe('LockManager on a single Redis', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(async () => {
-    await redis.flushall();
-    manager = new LockManager(redis, { keyPrefix: 'lock:' });
-  });
-  afterEach(async () => {
-    await manager.close();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-    await stopAllRedis();
+    await db.redis.flushall();
+    manager = db.manager({ keyPrefix: 'lock:' });
   });
 
   it('acquires a free lock, stores it under the prefix, and releases it', async () => {
@@ -44,13 +24,13 @@ describe('LockManager on a single Redis', () => {
     expect(lock.key).toBe('order:1');
     expect(lock.token).toMatch(/^[0-9a-f]{32}$/);
     expect(lock.isHeld).toBe(true);
-    expect(await redis.hget('lock:order:1', 't')).toBe(lock.token);
-    const pttl = await redis.pttl('lock:order:1');
+    expect(await db.redis.hget('lock:order:1', 't')).toBe(lock.token);
+    const pttl = await db.redis.pttl('lock:order:1');
     expect(pttl).toBeGreaterThan(29_000);
     expect(pttl).toBeLessThanOrEqual(30_000);
 
     await lock.release();
-    expect(await redis.exists('lock:order:1')).toBe(0);
+    expect(await db.redis.exists('lock:order:1')).toBe(0);
     expect(lock.isHeld).toBe(false);
     expect(lock.signal.aborted).toBe(true);
     expect(lock.signal.reason).toBeInstanceOf(LockReleasedError);
@@ -74,7 +54,7 @@ describe('LockManager on a single Redis', () => {
   it('keeps fencing tokens increasing after the counter is lost, from the server clock', async () => {
     const first = await manager.acquire('job');
     await first.release();
-    await redis.flushall();
+    await db.redis.flushall();
     const second = await manager.acquire('job');
     expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
     await second.release();
@@ -109,20 +89,20 @@ describe('LockManager on a single Redis', () => {
     expect(error).toBeInstanceOf(LockLostError);
     // The validity window ended locally before anyone else could take the key.
     expect((error as LockLostError).reason).toBe('expired');
-    expect(await redis.hget('lock:item', 't')).toBe(fresh.token);
+    expect(await db.redis.hget('lock:item', 't')).toBe(fresh.token);
     expect(stale.signal.reason).toBe(error);
     await fresh.release();
   });
 
   it('release of a lock another holder took while this one thought it valid deletes nothing', async () => {
     const mine = await manager.acquire('taken-over', { ttl: 10_000 });
-    await redis.del('lock:taken-over');
+    await db.redis.del('lock:taken-over');
     const theirs = await manager.acquire('taken-over');
     const error = await mine.release().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockLostError);
     expect((error as LockLostError).reason).toBe('taken');
     expect((error as LockLostError).fencingToken).toBe(mine.fencingToken);
-    expect(await redis.hget('lock:taken-over', 't')).toBe(theirs.token);
+    expect(await db.redis.hget('lock:taken-over', 't')).toBe(theirs.token);
     await theirs.release();
   });
 
@@ -137,7 +117,7 @@ describe('LockManager on a single Redis', () => {
   it('extend restarts the ttl of the holder only', async () => {
     const lock = await manager.acquire('ext', { ttl: 1_000 });
     await lock.extend(60_000);
-    expect(await redis.pttl('lock:ext')).toBeGreaterThan(59_000);
+    expect(await db.redis.pttl('lock:ext')).toBeGreaterThan(59_000);
     expect(lock.ttl).toBe(60_000);
     expect(lock.remainingTime).toBeGreaterThan(59_000);
 
@@ -146,7 +126,7 @@ describe('LockManager on a single Redis', () => {
     const error = await lock.extend().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockLostError);
     expect((error as LockLostError).reason).toBe('taken');
-    expect(await redis.hget('lock:ext', 't')).toBe(other.token);
+    expect(await db.redis.hget('lock:ext', 't')).toBe(other.token);
     await other.release();
     await expect(other.extend()).rejects.toBeInstanceOf(LockReleasedError);
   });
@@ -160,7 +140,7 @@ describe('LockManager on a single Redis', () => {
       fencingToken: null,
       owner: null,
     });
-    const labelled = new LockManager(redis, { owner: 'api-1:42' });
+    const labelled = new LockManager(db.redis, { owner: 'api-1:42' });
     const lock = await labelled.acquire('inspected', { ttl: 5_000 });
     const info = await manager.inspect('inspected');
     expect(info.held).toBe(true);
@@ -185,21 +165,21 @@ describe('LockManager on a single Redis', () => {
       if (fail) throw new Error('boom');
     };
     await run(false);
-    expect(await redis.exists('lock:scoped')).toBe(0);
+    expect(await db.redis.exists('lock:scoped')).toBe(0);
     await expect(run(true)).rejects.toThrow('boom');
-    expect(await redis.exists('lock:scoped')).toBe(0);
+    expect(await db.redis.exists('lock:scoped')).toBe(0);
   });
 
   it('withLock returns the result, rethrows the error, and always releases', async () => {
     await expect(manager.withLock('w', async (lock) => lock.fencingToken > 0)).resolves.toBe(true);
-    expect(await redis.exists('lock:w')).toBe(0);
+    expect(await db.redis.exists('lock:w')).toBe(0);
     const failure = new Error('work failed');
     await expect(
       manager.withLock('w', () => {
         throw failure;
       }),
     ).rejects.toBe(failure);
-    expect(await redis.exists('lock:w')).toBe(0);
+    expect(await db.redis.exists('lock:w')).toBe(0);
   });
 
   it('withLock throws LockLostError when the lock was lost while the work ran', async () => {
@@ -215,7 +195,7 @@ describe('LockManager on a single Redis', () => {
 
   it('an acquisition resent by ioredis after a reconnect counts as success, not as held', async () => {
     // The acquire script run twice with one token, as a resend would run it.
-    const run = (redis as any).redisLockAcquireV1.bind(redis);
+    const run = (db.redis as any).redisLockAcquireV1.bind(db.redis);
     const first = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
     const second = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
     expect(first).toEqual([1, expect.any(Number)]);
@@ -227,18 +207,18 @@ describe('LockManager on a single Redis', () => {
   });
 
   it('refuses to overwrite a key that is not a lock', async () => {
-    await redis.set('lock:data', 'not a lock');
-    await redis.hset('lock:hash', 'field', 'x');
+    await db.redis.set('lock:data', 'not a lock');
+    await db.redis.hset('lock:hash', 'field', 'x');
     for (const key of ['data', 'hash']) {
       const error = await manager.tryAcquire(key).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LockBackendError);
       expect((error as Error).message).toMatch(/exists and is not a lock/);
     }
-    expect(await redis.get('lock:data')).toBe('not a lock');
+    expect(await db.redis.get('lock:data')).toBe('not a lock');
   });
 
   it('rejects bad input with a typed error before any command reaches Redis', async () => {
-    const before = await commandCalls(server);
+    const before = await commandCalls(db.server);
     const bad: Array<[unknown, unknown]> = [
       [undefined, undefined],
       ['', undefined],
@@ -269,38 +249,38 @@ describe('LockManager on a single Redis', () => {
     await expect(manager.withLock('ok', 'not a function' as any)).rejects.toBeInstanceOf(
       InvalidLockOptionsError,
     );
-    expect(callsBetween(before, await commandCalls(server))).toEqual({});
-    expect(await redis.dbsize()).toBe(0);
+    expect(callsBetween(before, await commandCalls(db.server))).toEqual({});
+    expect(await db.redis.dbsize()).toBe(0);
   });
 
   it('rejects invalid manager options at construction', () => {
-    expect(() => new LockManager(redis, { keyPrefix: '' })).toThrow(InvalidLockOptionsError);
-    expect(() => new LockManager(redis, { ttl: -5 })).toThrow(/ttl must be/);
-    expect(() => new LockManager(redis, { retry: { minDelay: 100, maxDelay: 10 } })).toThrow(
+    expect(() => new LockManager(db.redis, { keyPrefix: '' })).toThrow(InvalidLockOptionsError);
+    expect(() => new LockManager(db.redis, { ttl: -5 })).toThrow(/ttl must be/);
+    expect(() => new LockManager(db.redis, { retry: { minDelay: 100, maxDelay: 10 } })).toThrow(
       /maxDelay/,
     );
-    expect(() => new LockManager(redis, { driftFactor: 2 })).toThrow(/driftFactor/);
-    expect(() => new LockManager(redis, { waittimeout: 5 } as any)).toThrow(/Unknown/);
+    expect(() => new LockManager(db.redis, { driftFactor: 2 })).toThrow(/driftFactor/);
+    expect(() => new LockManager(db.redis, { waittimeout: 5 } as any)).toThrow(/Unknown/);
     expect(() => new LockManager({} as any)).toThrow(/ioredis Redis or Cluster client/);
   });
 
   it('close() releases held locks, aborts their signals and refuses new work', async () => {
-    const closing = new LockManager(redis);
+    const closing = new LockManager(db.redis);
     const held = await closing.acquire('held-at-close', { autoExtend: true });
     await closing.close();
     expect(held.signal.aborted).toBe(true);
     expect(held.signal.reason).toBeInstanceOf(LockLostError);
     expect((held.signal.reason as LockLostError).reason).toBe('closed');
-    expect(await redis.exists('lock:held-at-close')).toBe(0);
+    expect(await db.redis.exists('lock:held-at-close')).toBe(0);
     await expect(closing.acquire('x')).rejects.toBeInstanceOf(LockManagerClosedError);
-    expect(redis.status).toBe('ready');
+    expect(db.redis.status).toBe('ready');
   });
 
   it('keeps a {hash tag} in the key and honours the client keyPrefix', async () => {
-    const prefixed = server.client({ keyPrefix: 'app:' });
+    const prefixed = db.server.client({ keyPrefix: 'app:' });
     const tagged = new LockManager(prefixed);
     const lock = await tagged.acquire('{tenant:7}:order:1');
-    expect(await redis.hget('app:lock:{tenant:7}:order:1', 't')).toBe(lock.token);
+    expect(await db.redis.hget('app:lock:{tenant:7}:order:1', 't')).toBe(lock.token);
     // A waiter on the prefixed client is woken by the release (channel names carry the prefix).
     const waiting = tagged.acquire('{tenant:7}:order:1', { waitTimeout: 5_000 });
     await sleep(50);

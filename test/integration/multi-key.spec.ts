@@ -1,25 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import { InvalidLockOptionsError, LockLostError, LockManager } from '../../lib/core/index.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 describe('multi-key locks on a single Redis', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(async () => {
-    await redis.flushall();
-    manager = new LockManager(redis);
-  });
-  afterEach(() => manager.close());
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
+    await db.redis.flushall();
+    manager = db.manager();
   });
 
   it('takes every key with one token and one fencing token, in canonical order', async () => {
@@ -27,19 +16,19 @@ describe('multi-key locks on a single Redis', () => {
     expect(lock.keys).toEqual(['account:1', 'account:2']);
     expect(lock.key).toBe('account:1 + account:2');
     for (const key of lock.keys) {
-      expect(await redis.hmget(`lock:${key}`, 't', 'f')).toEqual([
+      expect(await db.redis.hmget(`lock:${key}`, 't', 'f')).toEqual([
         lock.token,
         String(lock.fencingToken),
       ]);
     }
     await lock.release();
-    expect(await redis.exists('lock:account:1', 'lock:account:2')).toBe(0);
+    expect(await db.redis.exists('lock:account:1', 'lock:account:2')).toBe(0);
   });
 
   it('takes all keys or none', async () => {
     const other = await manager.acquire('account:2');
     expect(await manager.tryAcquire(['account:1', 'account:2'])).toBeNull();
-    expect(await redis.exists('lock:account:1')).toBe(0);
+    expect(await db.redis.exists('lock:account:1')).toBe(0);
     await other.release();
   });
 
@@ -47,7 +36,7 @@ describe('multi-key locks on a single Redis', () => {
     const other = await manager.acquire('b');
     const waiting = manager.acquire(['a', 'b', 'c'], { waitTimeout: 5_000 });
     await sleep(50);
-    expect(await redis.exists('lock:a', 'lock:c')).toBe(0);
+    expect(await db.redis.exists('lock:a', 'lock:c')).toBe(0);
     await other.release();
     const lock = await waiting;
     expect(lock.keys).toEqual(['a', 'b', 'c']);
@@ -57,8 +46,8 @@ describe('multi-key locks on a single Redis', () => {
   it('renews every key, and reports the loss of any one of them', async () => {
     const lock = await manager.acquire(['r:1', 'r:2'], { ttl: 300, autoExtend: true });
     await sleep(700);
-    expect(await redis.pttl('lock:r:1')).toBeGreaterThan(0);
-    expect(await redis.pttl('lock:r:2')).toBeGreaterThan(0);
+    expect(await db.redis.pttl('lock:r:1')).toBeGreaterThan(0);
+    expect(await db.redis.pttl('lock:r:2')).toBeGreaterThan(0);
     expect(lock.signal.aborted).toBe(false);
     await manager.forceRelease('r:2');
     await sleep(250);
@@ -68,10 +57,10 @@ describe('multi-key locks on a single Redis', () => {
 
   it('releases the keys still held when one was lost, and reports the loss', async () => {
     const lock = await manager.acquire(['x:1', 'x:2']);
-    await redis.del('lock:x:1');
+    await db.redis.del('lock:x:1');
     const error = await lock.release().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockLostError);
-    expect(await redis.exists('lock:x:2')).toBe(0);
+    expect(await db.redis.exists('lock:x:2')).toBe(0);
   });
 
   it('rejects an empty list, too many keys, or a bad key among them, before any Redis call', async () => {
@@ -82,19 +71,19 @@ describe('multi-key locks on a single Redis', () => {
     await expect(manager.acquire(['ok', undefined as unknown as string])).rejects.toThrow(
       /non-empty string/,
     );
-    expect(await redis.dbsize()).toBe(0);
+    expect(await db.redis.dbsize()).toBe(0);
   });
 
   it('2 × 1000 transfers in opposite directions never deadlock and conserve the balances', async () => {
-    await redis.mset('balance:alice', 1_000_000, 'balance:bob', 1_000_000);
-    const other = new LockManager(server.client());
+    await db.redis.mset('balance:alice', 1_000_000, 'balance:bob', 1_000_000);
+    const other = new LockManager(db.server.client());
     const transfer = async (lockManager: LockManager, from: string, to: string): Promise<void> => {
       await lockManager.withLock(
         [`account:${from}`, `account:${to}`],
         async () => {
           // Deliberately non-atomic: only the lock keeps the balances right.
-          const [a, b] = await redis.mget(`balance:${from}`, `balance:${to}`);
-          await redis.mset(`balance:${from}`, Number(a) - 1, `balance:${to}`, Number(b) + 1);
+          const [a, b] = await db.redis.mget(`balance:${from}`, `balance:${to}`);
+          await db.redis.mset(`balance:${from}`, Number(a) - 1, `balance:${to}`, Number(b) + 1);
         },
         { waitTimeout: 30_000 },
       );
@@ -108,17 +97,17 @@ describe('multi-key locks on a single Redis', () => {
       run(manager, 'bob', 'alice'),
       run(other, 'alice', 'bob'),
     ]);
-    expect(await redis.mget('balance:alice', 'balance:bob')).toEqual(['1000000', '1000000']);
+    expect(await db.redis.mget('balance:alice', 'balance:bob')).toEqual(['1000000', '1000000']);
     await other.close();
   }, 60_000);
 
   it('prefixes every key on a client with its own keyPrefix', async () => {
-    const prefixed = server.client({ keyPrefix: 'tenant-9:' });
+    const prefixed = db.server.client({ keyPrefix: 'tenant-9:' });
     const tenant = new LockManager(prefixed);
     const lock = await tenant.acquire(['p:1', 'p:2']);
-    expect(await redis.exists('tenant-9:lock:p:1', 'tenant-9:lock:p:2')).toBe(2);
+    expect(await db.redis.exists('tenant-9:lock:p:1', 'tenant-9:lock:p:2')).toBe(2);
     await lock.release();
-    expect(await redis.exists('tenant-9:lock:p:1', 'tenant-9:lock:p:2')).toBe(0);
+    expect(await db.redis.exists('tenant-9:lock:p:1', 'tenant-9:lock:p:2')).toBe(0);
     await tenant.close();
     prefixed.disconnect();
   });

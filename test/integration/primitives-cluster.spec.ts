@@ -1,22 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cluster } from 'ioredis';
 import { LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
-import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
-import { stopAllRedis } from '../support/redis-server.js';
+import { type RedisCluster, useRedisCluster } from '../support/redis-cluster.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
+import { until } from '../support/until.js';
+
+// Checks ask the cluster's nodes, some all of its masters: not as often as on one server.
+const CHECK_EVERY = { everyMs: 10 };
 
 // Polling so slow, and queue places so long, that a waiter served within jest's 30 s can only
 // have been woken by a (sharded) announcement.
 const NO_POLLING = { retry: { minDelay: 60_000, maxDelay: 60_000 }, waiterTtl: 120_000 };
 const LONG_WAIT = { waitTimeout: 60_000 };
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Every key on the masters whose name contains `part`. */
 async function keysLike(cluster: RedisCluster, part: string): Promise<string[]> {
@@ -28,30 +23,18 @@ async function keysLike(cluster: RedisCluster, part: string): Promise<string[]> 
 }
 
 describe('semaphores, read-write locks and fair locks on a Redis Cluster', () => {
-  let cluster: RedisCluster;
-  let client: Cluster;
+  const unhandled = recordUnhandledRejections();
+  const redis = useRedisCluster();
   let manager: LockManager;
   let waiter: LockManager;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
-  beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
-    cluster = await startCluster();
-    client = cluster.client();
-  }, 60_000);
   beforeEach(() => {
-    manager = new LockManager(client);
-    waiter = new LockManager(client, NO_POLLING);
+    manager = new LockManager(redis.client);
+    waiter = new LockManager(redis.client, NO_POLLING);
   });
   afterEach(async () => {
     await Promise.all([manager.close(), waiter.close()]);
     expect(unhandled).toEqual([]);
-  });
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
-    await cluster?.stop();
-    await stopAllRedis();
   });
 
   it('keeps every key of a primitive in one slot, for keys spread over every master', async () => {
@@ -74,8 +57,12 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
         [`sem:${name}`, 1],
       ] as const) {
         const keys = async (): Promise<string[]> =>
-          (await keysLike(cluster, primitive)).filter((key) => !key.includes('#fence'));
-        await until(async () => (await keys()).length === count, `the keys of ${primitive}`);
+          (await keysLike(redis.cluster, primitive)).filter((key) => !key.includes('#fence'));
+        await until(
+          async () => (await keys()).length === count,
+          `the keys of ${primitive}`,
+          CHECK_EVERY,
+        );
         expect(new Set((await keys()).map((key) => keySlot(key))).size).toBe(1);
       }
       await write.release();
@@ -85,12 +72,12 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
       await permit.release();
     }
     // The keys landed on several masters.
-    const masters = await cluster.masters();
-    const owners = await Promise.all([...slots].map((slot) => cluster.masterOf(slot)));
+    const masters = await redis.cluster.masters();
+    const owners = await Promise.all([...slots].map((slot) => redis.cluster.masterOf(slot)));
     expect(new Set(owners.map((m) => m.url)).size).toBe(masters.length);
-    expect((await keysLike(cluster, 'spread')).filter((key) => !key.includes('#fence'))).toEqual(
-      [],
-    );
+    expect(
+      (await keysLike(redis.cluster, 'spread')).filter((key) => !key.includes('#fence')),
+    ).toEqual([]);
   });
 
   it('wakes waiters through sharded pub/sub: a permit, the readers behind a writer, the next fair waiter', async () => {
@@ -106,11 +93,18 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
     const nextFair = waiter.acquire('wake-fair', { fair: true, ...LONG_WAIT });
 
     for (const channel of ['lock:wake-sem', 'lock:wake-rw', 'lock:wake-fair']) {
-      const master = await cluster.masterOf(keySlot(channel));
-      await until(async () => {
-        const reply = (await master.command('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
-        return Number(reply[1]) === 1;
-      }, `a sharded subscription to ${channel}`);
+      const master = await redis.cluster.masterOf(keySlot(channel));
+      await until(
+        async () => {
+          const reply = (await master.command('PUBSUB', 'SHARDNUMSUB', channel)) as [
+            string,
+            number,
+          ];
+          return Number(reply[1]) === 1;
+        },
+        `a sharded subscription to ${channel}`,
+        CHECK_EVERY,
+      );
     }
     await sleep(50);
     await Promise.all([permit.release(), write.release(), fair.release()]);
@@ -120,7 +114,7 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
   });
 
   it('works through an ioredis keyPrefix on the Cluster client', async () => {
-    const prefixed = cluster.client({ keyPrefix: 'app:' });
+    const prefixed = redis.cluster.client({ keyPrefix: 'app:' });
     const local = new LockManager(prefixed);
     try {
       const write = await local.readWriteLock('prefixed').write();
@@ -128,8 +122,12 @@ describe('semaphores, read-write locks and fair locks on a Redis Cluster', () =>
       const fair = await local.acquire('prefixed-fair', { fair: true });
       const queuedFair = local.acquire('prefixed-fair', { fair: true, ...LONG_WAIT });
       const permit = await local.semaphore('prefixed-sem', { permits: 1 }).acquire();
-      await until(async () => (await keysLike(cluster, 'prefixed')).length >= 7, 'the keys');
-      const keys = await keysLike(cluster, 'prefixed');
+      await until(
+        async () => (await keysLike(redis.cluster, 'prefixed')).length >= 7,
+        'the keys',
+        CHECK_EVERY,
+      );
+      const keys = await keysLike(redis.cluster, 'prefixed');
       expect(keys.every((key) => key.startsWith('app:lock:'))).toBe(true);
       await write.release();
       await (await queued).release();

@@ -1,25 +1,14 @@
-import type { Redis } from 'ioredis';
 import { runWorker } from '../support/processes.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 describe('no leaks from semaphores, read-write locks and fair locks', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
-  });
+  const db = useRedisServer();
 
   it('after hundreds of acquire/wait/cancel/timeout/release cycles the process exits by itself, leaving no key but the fencing counter', async () => {
     const cycles = 300;
     const result = await runWorker(
       'primitive-cycle-worker.cjs',
-      [String(server.port), String(cycles)],
+      [String(db.server.port), String(cycles)],
       120_000,
     );
     expect(result.stderr).toBe('');
@@ -29,6 +18,6 @@ describe('no leaks from semaphores, read-write locks and fair locks', () => {
     // Three primitives per cycle.
     expect(counts).toEqual({ timedOut: 3 * cycles, aborted: 3 * cycles, woken: 3 * cycles });
     // No semaphore, reader set, writer queue or fair queue is left behind.
-    expect(await redis.keys('*')).toEqual(['lock:#fence']);
+    expect(await db.redis.keys('*')).toEqual(['lock:#fence']);
   }, 150_000);
 });

@@ -18,16 +18,13 @@ import {
   stopAllRedis,
   type RedisServer,
 } from '../support/redis-server.js';
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
+import { until } from '../support/until.js';
+
+// Each check asks a server that restarts or fails over: patiently, and not too often.
+const PATIENTLY = { timeoutMs: 15_000, everyMs: 20 };
 
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function pairs(n: number): Array<[number, number]> {
   const all: Array<[number, number]> = [];
@@ -36,11 +33,10 @@ function pairs(n: number): Array<[number, number]> {
 }
 
 describe('Redlock quorum over 5 independent masters', () => {
+  const unhandled = recordUnhandledRejections();
   let masters: RedisServer[];
   let clients: Redis[];
   let manager: LockManager;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
   /** What every master holds for a lock key: [token, fencing token] or null. */
   const holdings = (key: string): Promise<Array<[string | null, string | null] | null>> =>
@@ -54,7 +50,6 @@ describe('Redlock quorum over 5 independent masters', () => {
     (await holdings(key)).every((h) => h === null);
 
   beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
     masters = await Promise.all(Array.from({ length: 5 }, () => startRedis()));
     clients = masters.map((m) => m.client());
   });
@@ -68,7 +63,6 @@ describe('Redlock quorum over 5 independent masters', () => {
     expect(unhandled).toEqual([]);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await stopAllRedis();
   });
 
@@ -81,6 +75,7 @@ describe('Redlock quorum over 5 independent masters', () => {
           (h) => h?.[0] === lock.token && h[1] === String(lock.fencingToken),
         ),
       'every master to store the lock with its token',
+      PATIENTLY,
     );
     // Every counter is at the lock's token: the next majority, whichever it is, issues more.
     for (const m of masters) {
@@ -122,7 +117,11 @@ describe('Redlock quorum over 5 independent masters', () => {
       masters[a]!.resume();
       masters[b]!.resume();
       // The frozen masters run the queued acquire, then the release queued behind it.
-      await until(() => everywhereFree(`lock:pair:${a}${b}`), `pair ${a}${b} to be free`);
+      await until(
+        () => everywhereFree(`lock:pair:${a}${b}`),
+        `pair ${a}${b} to be free`,
+        PATIENTLY,
+      );
     }
   });
 
@@ -139,6 +138,7 @@ describe('Redlock quorum over 5 independent masters', () => {
       async () =>
         (await holdings('lock:killed')).filter((h) => h?.[0] === again.token).length === 5,
       'all five masters to hold the lock again',
+      PATIENTLY,
     );
     await again.release();
   });
@@ -159,7 +159,11 @@ describe('Redlock quorum over 5 independent masters', () => {
     expect((waited as LockTimeoutError).cause).toBeInstanceOf(LockQuorumError);
 
     for (const m of masters) m.resume();
-    await until(() => everywhereFree('lock:minority'), 'the partial grants to be released');
+    await until(
+      () => everywhereFree('lock:minority'),
+      'the partial grants to be released',
+      PATIENTLY,
+    );
   });
 
   it('a held lock whose majority goes down: extend and release report the quorum failure', async () => {
@@ -206,6 +210,7 @@ describe('Redlock quorum over 5 independent masters', () => {
       async () =>
         (await holdings('lock:contested')).every((h) => h === null || h[0] === 'someone-else'),
       'our minority grants to be released',
+      PATIENTLY,
     );
   });
 
@@ -216,6 +221,7 @@ describe('Redlock quorum over 5 independent masters', () => {
     await until(
       async () => (await masters[2]!.command('HGET', 'lock:healed', 't')) === lock.token,
       'the renewal to heal the restarted master',
+      PATIENTLY,
     );
     expect(await masters[2]!.command('HGET', 'lock:healed', 'f')).toBe(String(lock.fencingToken));
     // Its fencing counter, lost with the restart, is back at the lock's token.
@@ -244,7 +250,7 @@ describe('Redlock quorum over 5 independent masters', () => {
     // Redis alone cannot prevent this (redis.io: restart a master only after the longest ttl);
     // the fencing token tells the two holders apart.
     expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
-    await until(async () => lost.length > 0, 'the first holder to learn of the loss');
+    await until(async () => lost.length > 0, 'the first holder to learn of the loss', PATIENTLY);
     expect(lost[0]!.error.reason).toBe('taken');
     expect(first.signal.reason).toBe(lost[0]!.error);
     // At the first renewal: at most one renewal period (ttl / 3) after the second grant.

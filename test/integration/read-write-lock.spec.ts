@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import {
   type Lock,
   LockBackendError,
@@ -15,51 +14,27 @@ import {
   raceForReadWriteLock,
   readerGaps,
 } from '../support/read-write-timeline.js';
-import {
-  countByName,
-  monitorCommands,
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-} from '../support/redis-server.js';
+import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 // Polling so slow (and waits so long) that a waiter served within jest's 30 s can only have been
 // woken by an announcement.
 const NO_POLLING = { minDelay: 60_000, maxDelay: 60_000 };
 const LONG_WAIT = { waitTimeout: 60_000 };
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 describe('read-write lock', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
   let waiter: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(() => {
-    manager = new LockManager(redis);
+    manager = db.manager();
     // Queued writers keep their place for a minute: only announcements move things in time.
-    waiter = new LockManager(redis, { retry: NO_POLLING, waiterTtl: 60_000 });
-  });
-  afterEach(async () => {
-    await Promise.all([manager.close(), waiter.close()]);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
+    waiter = db.manager({ retry: NO_POLLING, waiterTtl: 60_000 });
   });
 
-  const writersQueued = async (key: string): Promise<number> => redis.zcard(`lock:#writers:${key}`);
+  const writersQueued = async (key: string): Promise<number> =>
+    db.redis.zcard(`lock:#writers:${key}`);
 
   it('shares the lock among readers and gives it to one writer at a time, leaving only the fencing counter', async () => {
     const report = manager.readWriteLock('report');
@@ -72,7 +47,7 @@ describe('read-write lock', () => {
     expect(await report.tryRead()).toBeNull();
     expect(await report.tryWrite()).toBeNull();
     await write.release();
-    expect(await redis.keys('*')).toEqual(['lock:#fence']);
+    expect(await db.redis.keys('*')).toEqual(['lock:#fence']);
   });
 
   it('keeps new readers out while a writer waits, then lets them in after it (woken, not polled)', async () => {
@@ -129,7 +104,7 @@ describe('read-write lock', () => {
     expect(error).toBeInstanceOf(LockUpgradeError);
     expect((error as Error).message).toMatch(/upgrading a read lock is not supported/);
     // Nothing was sent for the refused write: no writer queued, the read lock is gone.
-    expect(await redis.keys('lock:*upgrade*')).toEqual([]);
+    expect(await db.redis.keys('lock:*upgrade*')).toEqual([]);
     // A write from another call chain of the same process is no upgrade: it waits its turn.
     let reading: ReadLock | undefined;
     const readDone = lock.withRead(async (read) => {
@@ -149,7 +124,7 @@ describe('read-write lock', () => {
     const lost = await crashed.release().catch((e: unknown) => e);
     expect(lost).toBeInstanceOf(LockLostError);
     expect(lost).toMatchObject({ kind: 'read-lock', reason: 'expired' });
-    expect(await redis.hget('lock:crashed', 'w')).toBe(write.token);
+    expect(await db.redis.hget('lock:crashed', 'w')).toBe(write.token);
     await write.release();
   });
 
@@ -174,7 +149,7 @@ describe('read-write lock', () => {
     const aborted = new Promise<unknown>((resolve) =>
       read.signal.addEventListener('abort', () => resolve(read.signal.reason)),
     );
-    await redis.del('lock:#readers:renewed');
+    await db.redis.del('lock:#readers:renewed');
     expect(await aborted).toMatchObject({ kind: 'read-lock', reason: 'expired' });
   });
 
@@ -205,13 +180,13 @@ describe('read-write lock', () => {
     }
     for (const take of [() => warm.read(), () => warm.write()]) {
       let held: ReadLock | Lock | undefined;
-      expect(countByName(await monitorCommands(server, async () => (held = await take())))).toEqual(
-        { evalsha: 1 },
-      );
-      expect(countByName(await monitorCommands(server, () => held!.extend()))).toEqual({
+      expect(
+        countByName(await monitorCommands(db.server, async () => (held = await take()))),
+      ).toEqual({ evalsha: 1 });
+      expect(countByName(await monitorCommands(db.server, () => held!.extend()))).toEqual({
         evalsha: 1,
       });
-      expect(countByName(await monitorCommands(server, () => held!.release()))).toEqual({
+      expect(countByName(await monitorCommands(db.server, () => held!.release()))).toEqual({
         evalsha: 1,
       });
     }
@@ -235,21 +210,11 @@ describe('read-write lock', () => {
 });
 
 describe('read-write lock across OS processes', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
-  });
+  const db = useRedisServer();
 
   it('3 reader and 2 writer processes (9 readers, 2 writers) for 4 s: no reader during a writer, no two writers, readers together', async () => {
     const holds = await raceForReadWriteLock({
-      port: server.port,
+      port: db.server.port,
       key: 'shared',
       readers: [3, 3],
       writers: [2, 1],
@@ -269,7 +234,7 @@ describe('read-write lock across OS processes', () => {
     expect(overlapsWithWriters(holds)).toBe(0);
     // No write landed in the middle of a read, and none was lost.
     expect(reads.filter((r) => r.before !== r.after)).toEqual([]);
-    expect(Number(await redis.get('shared:counter'))).toBe(writes.length);
+    expect(Number(await db.redis.get('shared:counter'))).toBe(writes.length);
     // Readers really shared the lock.
     expect(maxReaders(holds)).toBeGreaterThan(1);
     // Fencing tokens grow in the order writers got the lock.
@@ -280,7 +245,7 @@ describe('read-write lock across OS processes', () => {
 
   it('detects a lock that excludes nothing (the control experiment)', async () => {
     const holds = await raceForReadWriteLock({
-      port: server.port,
+      port: db.server.port,
       key: 'not-exclusive',
       readers: [1, 3],
       writers: [1, 3],
@@ -293,9 +258,9 @@ describe('read-write lock across OS processes', () => {
   }, 30_000);
 
   it('a writer gets in under a continuous stream of readers from other processes', async () => {
-    const manager = new LockManager(redis);
+    const manager = new LockManager(db.redis);
     const stream = raceForReadWriteLock({
-      port: server.port,
+      port: db.server.port,
       key: 'busy-report',
       readers: [2, 4],
       writers: [0, 0],
@@ -304,7 +269,10 @@ describe('read-write lock across OS processes', () => {
       writeHoldMs: [0, 0],
     });
     // Once the readers run, let them hold the lock a while before the writer asks.
-    await until(async () => (await redis.zcard('lock:#readers:busy-report')) >= 3, 'the readers');
+    await until(
+      async () => (await db.redis.zcard('lock:#readers:busy-report')) >= 3,
+      'the readers',
+    );
     await sleep(700);
     const requested = process.hrtime.bigint();
     const write = await manager.readWriteLock('busy-report').write({ waitTimeout: 10_000 });

@@ -1,43 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import {
   type LockExtendedEvent,
   type LockLostEvent,
   LockLostError,
   LockManager,
 } from '../../lib/core/index.js';
-import {
-  countByName,
-  monitorCommands,
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-} from '../support/redis-server.js';
+import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
 
 describe('renewal', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
   let extended: LockExtendedEvent[];
   let lost: LockLostEvent[];
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(() => {
-    manager = new LockManager(redis);
+    manager = db.manager();
     extended = [];
     lost = [];
     manager.on('extended', (event) => extended.push(event));
     manager.on('lost', (event) => lost.push(event));
-  });
-  afterEach(async () => {
-    await manager.close();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
   });
 
   it('keeps an autoExtend lock alive well past its ttl', async () => {
@@ -45,7 +26,7 @@ describe('renewal', () => {
     await sleep(1_200);
     expect(lock.isHeld).toBe(true);
     expect(lock.signal.aborted).toBe(false);
-    expect(await redis.hget('lock:long-job', 't')).toBe(lock.token);
+    expect(await db.redis.hget('lock:long-job', 't')).toBe(lock.token);
     // About every ttl/3: at least 3 renewals in 4 ttls.
     expect(extended.length).toBeGreaterThanOrEqual(3);
     expect(extended.every((e) => e.automatic && e.key === 'long-job')).toBe(true);
@@ -64,13 +45,13 @@ describe('renewal', () => {
     );
     expect(result).toBe('done');
     expect(lost).toEqual([]);
-    expect(await redis.exists('lock:slow-work')).toBe(0);
+    expect(await db.redis.exists('lock:slow-work')).toBe(0);
   });
 
   it('stops renewing the moment release is called: no command after the release', async () => {
     const lock = await manager.acquire('stop', { ttl: 150, autoExtend: true });
     await sleep(200);
-    const commands = await monitorCommands(server, async () => {
+    const commands = await monitorCommands(db.server, async () => {
       await lock.release();
       await sleep(500);
     });
@@ -83,7 +64,7 @@ describe('renewal', () => {
         manager.acquire(`batch:${i}`, { ttl: 900, autoExtend: true }),
       ),
     );
-    const commands = await monitorCommands(server, () => sleep(1_500));
+    const commands = await monitorCommands(db.server, () => sleep(1_500));
     // Each lock renews at least once in 1.5 s (every ~300 ms); one command per lock per renewal
     // would be thousands.
     const renewals = extended.length;
@@ -94,7 +75,7 @@ describe('renewal', () => {
     expect(manager.heldCount).toBe(1_000);
     await Promise.all(locks.map((lock) => lock.release()));
     expect(manager.heldCount).toBe(0);
-    expect(await redis.dbsize()).toBe(1); // only the fencing counter
+    expect(await db.redis.dbsize()).toBe(1); // only the fencing counter
   });
 
   it('aborts the signal with LockLostError and emits lost when a renewal finds the lock gone', async () => {
@@ -123,7 +104,7 @@ describe('renewal', () => {
   it('validUntil never claims more than Redis grants', async () => {
     const before = Date.now();
     const lock = await manager.acquire('validity', { ttl: 10_000 });
-    const pttl = await redis.pttl('lock:validity');
+    const pttl = await db.redis.pttl('lock:validity');
     // The drift margin (1% + 2 ms) is subtracted, from a clock started before the request.
     expect(lock.validUntil).toBeLessThanOrEqual(before + 10_000 - 102 + 5);
     expect(lock.validUntil).toBeLessThanOrEqual(Date.now() + pttl);

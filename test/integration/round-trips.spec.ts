@@ -1,22 +1,12 @@
-import type { Redis } from 'ioredis';
 import { LockManager } from '../../lib/core/index.js';
-import {
-  countByName,
-  monitorCommands,
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-} from '../support/redis-server.js';
+import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
 
 describe('round trips per operation (MONITOR, without the commands scripts run inside Redis)', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
 
   beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    manager = new LockManager(redis);
+    manager = db.manager();
     // Warm the connection: the first use of each script on a socket is an EVAL.
     const warm = await manager.acquire('warm-up');
     await warm.extend();
@@ -24,14 +14,9 @@ describe('round trips per operation (MONITOR, without the commands scripts run i
     await warm.release();
     await manager.forceRelease('warm-up');
   });
-  afterAll(async () => {
-    await manager.close();
-    redis.disconnect();
-    await stopAllRedis();
-  });
 
   async function countCalls(operation: () => Promise<unknown>): Promise<Record<string, number>> {
-    return countByName(await monitorCommands(server, operation));
+    return countByName(await monitorCommands(db.server, operation));
   }
 
   it('acquires a free lock with one EVALSHA', async () => {
@@ -57,7 +42,7 @@ describe('round trips per operation (MONITOR, without the commands scripts run i
   });
 
   it('re-sends the script as EVAL once after SCRIPT FLUSH, then EVALSHA again', async () => {
-    await server.command('SCRIPT', 'FLUSH');
+    await db.server.command('SCRIPT', 'FLUSH');
     const first = await countCalls(async () => (await manager.acquire('rt:flushed')).release());
     // NOSCRIPT on EVALSHA, then EVAL, for each of the two scripts.
     expect(first).toEqual({ evalsha: 2, eval: 2 });

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import {
   LockBackendError,
   LockLostError,
@@ -8,45 +7,20 @@ import {
   type Permit,
   SemaphoreLimitMismatchError,
 } from '../../lib/core/index.js';
-import {
-  countByName,
-  monitorCommands,
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-} from '../support/redis-server.js';
+import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
 import { idleWhileWaiting, maxConcurrency, raceForPermits } from '../support/semaphore-timeline.js';
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { until } from '../support/until.js';
 
 // Polling so slow that a waiter served within the test's time can only have been woken by a
 // release announcement.
 const NO_POLLING = { minDelay: 60_000, maxDelay: 60_000 };
 
 describe('semaphore', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let manager: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
   beforeEach(() => {
-    manager = new LockManager(redis);
-  });
-  afterEach(async () => {
-    await manager.close();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
+    manager = db.manager();
   });
 
   it('admits at most `permits` holders, counting weights, and leaves no key once they leave', async () => {
@@ -61,7 +35,7 @@ describe('semaphore', () => {
     const next = (await jobs.tryAcquire())!;
     expect(next.isHeld).toBe(true);
     await Promise.all([heavy.release(), next.release()]);
-    expect(await redis.keys('*')).toEqual([]);
+    expect(await db.redis.keys('*')).toEqual([]);
   });
 
   it('refuses a limit that differs from the holders’ one, and accepts a new one once they left', async () => {
@@ -79,8 +53,8 @@ describe('semaphore', () => {
 
   it('counts permits with the server clock: clients whose clocks are an hour apart share it correctly', async () => {
     const realNow = Date.now;
-    const ahead = new LockManager(redis);
-    const behind = new LockManager(redis);
+    const ahead = new LockManager(db.redis);
+    const behind = new LockManager(db.redis);
     try {
       Date.now = () => realNow() + 3_600_000;
       const first = await ahead.semaphore('skew', { permits: 2 }).acquire({ ttl: 5_000 });
@@ -89,8 +63,8 @@ describe('semaphore', () => {
       // With client clocks, the late client would see the early one's permit as long expired.
       expect(await behind.semaphore('skew', { permits: 2 }).tryAcquire()).toBeNull();
       Date.now = realNow;
-      const [seconds] = (await redis.time()) as unknown as [string, string];
-      const expiries = (await redis.zrangebyscore('lock:skew', 0, '+inf', 'WITHSCORES'))
+      const [seconds] = (await db.redis.time()) as unknown as [string, string];
+      const expiries = (await db.redis.zrangebyscore('lock:skew', 0, '+inf', 'WITHSCORES'))
         .filter((_, i) => i % 2 === 1)
         .map(Number);
       for (const expiry of expiries) {
@@ -105,7 +79,7 @@ describe('semaphore', () => {
 
   it('frees the permits of a holder that stopped renewing once their ttl has passed, and tells it', async () => {
     const crashed = await manager.semaphore('crash', { permits: 1 }).acquire({ ttl: 300 });
-    const waiter = new LockManager(redis, { retry: NO_POLLING });
+    const waiter = new LockManager(db.redis, { retry: NO_POLLING });
     // Nobody releases, nothing is announced: the waiter looks again when the permit expires.
     const permit = await waiter.semaphore('crash', { permits: 1 }).acquire({ waitTimeout: 60_000 });
     expect(permit.isHeld).toBe(true);
@@ -114,7 +88,7 @@ describe('semaphore', () => {
     expect(lost).toMatchObject({ kind: 'permit', reason: 'expired', fencingToken: 0 });
     expect((lost as Error).message).toMatch(/^A permit of semaphore "crash" was lost/);
     // The stale release took nothing from the new holder.
-    expect(await redis.zcount('lock:crash', '(0', '+inf')).toBe(1);
+    expect(await db.redis.zcount('lock:crash', '(0', '+inf')).toBe(1);
     await permit.release();
     await waiter.close();
   });
@@ -135,7 +109,7 @@ describe('semaphore', () => {
     const aborted = new Promise<unknown>((resolve) =>
       permit.signal.addEventListener('abort', () => resolve(permit.signal.reason)),
     );
-    await redis.del('lock:renew');
+    await db.redis.del('lock:renew');
     const reason = await aborted;
     expect(reason).toBeInstanceOf(LockLostError);
     expect(reason).toMatchObject({ kind: 'permit', reason: 'expired' });
@@ -143,7 +117,7 @@ describe('semaphore', () => {
   });
 
   it('wakes a waiter with the release, not by polling, and passes the wakeup on while permits remain', async () => {
-    const waiterClient = server.client();
+    const waiterClient = db.server.client();
     const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
     const pool = manager.semaphore('wake', { permits: 2 });
     const holder = await pool.acquire({ weight: 2 });
@@ -153,7 +127,7 @@ describe('semaphore', () => {
     );
     await until(
       async () =>
-        Number(((await redis.pubsub('NUMSUB', 'lock:wake')) as [string, number])[1]) === 1,
+        Number(((await db.redis.pubsub('NUMSUB', 'lock:wake')) as [string, number])[1]) === 1,
       'the waiters to subscribe',
     );
     await sleep(100);
@@ -176,12 +150,12 @@ describe('semaphore', () => {
     await warm.release();
     let permit: Permit | undefined;
     expect(
-      countByName(await monitorCommands(server, async () => (permit = await pool.acquire()))),
+      countByName(await monitorCommands(db.server, async () => (permit = await pool.acquire()))),
     ).toEqual({ evalsha: 1 });
-    expect(countByName(await monitorCommands(server, () => permit!.extend()))).toEqual({
+    expect(countByName(await monitorCommands(db.server, () => permit!.extend()))).toEqual({
       evalsha: 1,
     });
-    expect(countByName(await monitorCommands(server, () => permit!.release()))).toEqual({
+    expect(countByName(await monitorCommands(db.server, () => permit!.release()))).toEqual({
       evalsha: 1,
     });
   });
@@ -207,23 +181,13 @@ describe('semaphore', () => {
 });
 
 describe('semaphore across OS processes, with holders killed (SIGKILL)', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await stopAllRedis();
-  });
+  const db = useRedisServer();
 
   const ttl = 3_000;
 
   it('8 processes, 3 permits: never more than 3 holders, and never fewer while others wait, once a dead holder’s permits expire', async () => {
     const logs = await raceForPermits({
-      port: server.port,
+      port: db.server.port,
       key: 'pool',
       permits: 3,
       ttl,
@@ -261,12 +225,12 @@ describe('semaphore across OS processes, with holders killed (SIGKILL)', () => {
     expect(Math.max(...asIfFreedAtKill.map((period) => period.ms))).toBeGreaterThan(1_500);
 
     // Every permit came back: no holder is left, and the semaphore is gone from Redis.
-    expect(await redis.exists('lock:pool')).toBe(0);
+    expect(await db.redis.exists('lock:pool')).toBe(0);
   }, 60_000);
 
   it('detects a semaphore that admits everyone (the control experiment)', async () => {
     const logs = await raceForPermits({
-      port: server.port,
+      port: db.server.port,
       key: 'not-a-semaphore',
       permits: 3,
       ttl,

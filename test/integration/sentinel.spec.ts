@@ -10,23 +10,15 @@ import {
 } from '../../lib/core/index.js';
 import { startSentinelGroup, type SentinelGroup } from '../support/redis-sentinel.js';
 import { stopAllRedis } from '../support/redis-server.js';
-
-async function until(condition: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
+import { until } from '../support/until.js';
 
 describe('Sentinel (master + replica + 3 sentinels) and waitForReplicas', () => {
+  const unhandled = recordUnhandledRejections();
   let group: SentinelGroup;
   let client: Redis;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
   beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
     group = await startSentinelGroup();
     client = group.client();
   }, 60_000);
@@ -35,7 +27,6 @@ describe('Sentinel (master + replica + 3 sentinels) and waitForReplicas', () => 
     expect(unhandled).toEqual([]);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await group?.stop();
     await stopAllRedis();
   });
@@ -168,6 +159,7 @@ describe('Sentinel (master + replica + 3 sentinels) and waitForReplicas', () => 
     await until(
       async () => /master_link_status:up/.test(String(await killed.command('INFO', 'replication'))),
       'the old master to sync as a replica',
+      { timeoutMs: 20_000, everyMs: 20, retryErrors: true },
     );
     const again = await strict.acquire('after-failover', { waitTimeout: 10_000 });
     expect(await killed.command('HGET', 'lock:after-failover', 't')).toBe(again.token);

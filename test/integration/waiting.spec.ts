@@ -1,55 +1,33 @@
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import {
   LockAbortedError,
   type LockAcquiredEvent,
   LockManager,
   LockTimeoutError,
 } from '../../lib/core/index.js';
-import {
-  countByName,
-  monitorCommands,
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-} from '../support/redis-server.js';
+import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 // Polling so slow that a waiter served within the test's time can only have been woken by the
 // release's pub/sub announcement.
 const NO_POLLING = { minDelay: 60_000, maxDelay: 60_000 };
 
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 describe('waiting for a held lock', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const db = useRedisServer();
   let holderManager: LockManager;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    holderManager = new LockManager(redis);
-  });
-  afterAll(async () => {
-    await holderManager.close();
-    redis.disconnect();
-    await stopAllRedis();
+  beforeAll(() => {
+    holderManager = db.manager();
   });
 
   async function subscribers(key: string): Promise<number> {
-    const reply = (await redis.pubsub('NUMSUB', `lock:${key}`)) as [string, number];
+    const reply = (await db.redis.pubsub('NUMSUB', `lock:${key}`)) as [string, number];
     return Number(reply[1]);
   }
 
   it('wakes the waiter through the release announcement, not by polling', async () => {
-    const waiterClient = server.client();
+    const waiterClient = db.server.client();
     const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
     const holder = await holderManager.acquire('wake');
     const acquired: LockAcquiredEvent[] = [];
@@ -58,7 +36,7 @@ describe('waiting for a held lock', () => {
     const waiting = waiter.acquire('wake', { waitTimeout: 30_000 });
     await until(async () => (await subscribers('wake')) === 1, 'the waiter to subscribe');
     // The waiter has made its attempts and sleeps on the channel; only the release can wake it.
-    const commands = await monitorCommands(server, async () => {
+    const commands = await monitorCommands(db.server, async () => {
       await holder.release();
       await waiting;
     });
@@ -77,7 +55,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('finds the lock free when the release happened before its subscription was active', async () => {
-    const waiterClient = server.client();
+    const waiterClient = db.server.client();
     const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
     const holder = await holderManager.acquire('early-release');
     // Release as soon as the waiter decides to wait, before its SUBSCRIBE is confirmed: the
@@ -91,7 +69,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('takes a lock whose holder vanished as soon as its key expires, not after a poll interval', async () => {
-    const waiter = new LockManager(redis, { retry: NO_POLLING });
+    const waiter = new LockManager(db.redis, { retry: NO_POLLING });
     // A holder that crashed: nobody releases, nothing is announced.
     await holderManager.acquire('crashed-holder', { ttl: 300 });
     const lock = await waiter.acquire('crashed-holder', { waitTimeout: 20_000 });
@@ -101,7 +79,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('uses one subscriber connection per manager, whatever the number of waiters', async () => {
-    const waiterClient = server.client();
+    const waiterClient = db.server.client();
     const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
     const keys = ['m:1', 'm:2', 'm:3', 'm:4'];
     const holders = await Promise.all(keys.map((key) => holderManager.acquire(key)));
@@ -112,7 +90,7 @@ describe('waiting for a held lock', () => {
       const counts = await Promise.all(keys.map(subscribers));
       return counts.every((count) => count === 1);
     }, 'all channels to be subscribed');
-    const clients = String(await redis.client('LIST'));
+    const clients = String(await db.redis.client('LIST'));
     const subscribed = clients.split('\n').filter((line) => /\bsub=[1-9]/.test(line));
     expect(subscribed).toHaveLength(1);
 
@@ -134,7 +112,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('ends a wait at waitTimeout and on abort, leaving no listener, timer or lock behind', async () => {
-    const waiter = new LockManager(redis);
+    const waiter = new LockManager(db.redis);
     const holder = await holderManager.acquire('cancel');
     const timeoutsBefore = process
       .getActiveResourcesInfo()
@@ -166,13 +144,13 @@ describe('waiting for a held lock', () => {
       .filter((kind) => kind === 'Timeout').length;
     // At most the idle timer that unsubscribes the channel later.
     expect(timeoutsAfter - timeoutsBefore).toBeLessThanOrEqual(1);
-    expect(await redis.hget('lock:cancel', 't')).toBe(holder.token);
+    expect(await db.redis.hget('lock:cancel', 't')).toBe(holder.token);
     await holder.release();
     await waiter.close();
   });
 
   it('unsubscribes a channel nobody waits on any more and closes the idle connection', async () => {
-    const waiterClient = server.client();
+    const waiterClient = db.server.client();
     const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
     const holder = await holderManager.acquire('idle');
     const waiting = waiter.acquire('idle', { waitTimeout: 20_000 });
@@ -182,7 +160,7 @@ describe('waiting for a held lock', () => {
     await until(async () => (await subscribers('idle')) === 0, 'the unsubscription');
     await until(
       async () =>
-        !String(await redis.client('LIST'))
+        !String(await db.redis.client('LIST'))
           .split('\n')
           .some((l) => /\bsub=[1-9]/.test(l)),
       'the subscriber connection to close',
@@ -192,7 +170,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('serves many waiters of one process one at a time, each once', async () => {
-    const waiter = new LockManager(redis);
+    const waiter = new LockManager(db.redis);
     const order: number[] = [];
     let inside = 0;
     await Promise.all(

@@ -1,3 +1,4 @@
+import { mostAtOnce } from './intervals.js';
 import { runWorker } from './processes.js';
 
 /** One hold of a read-write lock as a worker recorded it (times in ns, monotonic). */
@@ -96,18 +97,7 @@ export function overlapsWithWriters(holds: readonly Hold[]): number {
 
 /** The most readers holding at one time. */
 export function maxReaders(holds: readonly Hold[]): number {
-  const points: Array<[bigint, number]> = [];
-  for (const hold of holds) {
-    if (hold.role === 'read') points.push([hold.start, 1], [hold.end, -1]);
-  }
-  points.sort(([a, da], [b, db]) => (a < b ? -1 : a > b ? 1 : da - db));
-  let current = 0;
-  let max = 0;
-  for (const [, delta] of points) {
-    current += delta;
-    max = Math.max(max, current);
-  }
-  return max;
+  return mostAtOnce(holds.filter((h) => h.role === 'read').map((h) => [h.start, h.end] as const));
 }
 
 /**

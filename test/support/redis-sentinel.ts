@@ -1,6 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { startRedis, type RedisServer } from './redis-server.js';
+import { until } from './until.js';
+
+// Replication and failover take seconds, and a server may refuse checks while they run.
+const FAILOVER = { timeoutMs: 30_000, everyMs: 50, retryErrors: true };
 
 export const MASTER_NAME = 'locks';
 
@@ -21,14 +24,6 @@ export interface SentinelGroup {
   stop(): Promise<void>;
 }
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 function field(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
@@ -40,6 +35,7 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     async () =>
       field(String(await replica.command('INFO', 'replication')), 'master_link_status') === 'up',
     'the replica to sync',
+    FAILOVER,
   );
   const config = [
     `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${master.port} 2`,
@@ -52,16 +48,20 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     Array.from({ length: 3 }, () => startRedis({ config, args: ['--sentinel'] })),
   );
   // A failover needs a majority of Sentinels that know each other and the replica.
-  await until(async () => {
-    const views = await Promise.all(
-      sentinels.map(async (s) => {
-        const reply = (await s.command('SENTINEL', 'MASTER', MASTER_NAME)) as string[];
-        const get = (name: string): string => reply[reply.indexOf(name) + 1]!;
-        return Number(get('num-other-sentinels')) === 2 && Number(get('num-slaves')) === 1;
-      }),
-    );
-    return views.every(Boolean);
-  }, 'the Sentinels to discover each other and the replica');
+  await until(
+    async () => {
+      const views = await Promise.all(
+        sentinels.map(async (s) => {
+          const reply = (await s.command('SENTINEL', 'MASTER', MASTER_NAME)) as string[];
+          const get = (name: string): string => reply[reply.indexOf(name) + 1]!;
+          return Number(get('num-other-sentinels')) === 2 && Number(get('num-slaves')) === 1;
+        }),
+      );
+      return views.every(Boolean);
+    },
+    'the Sentinels to discover each other and the replica',
+    FAILOVER,
+  );
 
   const clients = new Set<Redis>();
   const servers = [master, replica];
@@ -92,10 +92,15 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
       const next = servers.find((s) => s !== killed)!;
       const started = Date.now();
       await killed.kill();
-      await until(async () => (await group.currentMaster()) === next, 'the Sentinels to promote');
+      await until(
+        async () => (await group.currentMaster()) === next,
+        'the Sentinels to promote',
+        FAILOVER,
+      );
       await until(
         async () => field(String(await next.command('INFO', 'replication')), 'role') === 'master',
         'the promoted replica to accept writes',
+        FAILOVER,
       );
       return { killed, promoted: next, tookMs: Date.now() - started };
     },

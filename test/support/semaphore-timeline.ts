@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { mostAtOnce } from './intervals.js';
 
 /** What one semaphore worker process did, from its output (times in ns, monotonic). */
 export interface HolderLog {
@@ -137,19 +138,7 @@ export async function raceForPermits(options: {
 
 /** The most holders at any one time. */
 export function maxConcurrency(logs: readonly HolderLog[]): number {
-  const points: Array<[bigint, number]> = [];
-  for (const log of logs) {
-    for (const [from, to] of log.holds) points.push([from, 1], [to, -1]);
-  }
-  // At equal times count the ends first: a hand-off is not an overlap.
-  points.sort(([a, da], [b, db]) => (a < b ? -1 : a > b ? 1 : da - db));
-  let current = 0;
-  let max = 0;
-  for (const [, delta] of points) {
-    current += delta;
-    max = Math.max(max, current);
-  }
-  return max;
+  return mostAtOnce(logs.flatMap((log) => log.holds));
 }
 
 /**

@@ -4,7 +4,8 @@
 // timer, listener or socket was left behind.
 // Usage: node primitive-cycle-worker.cjs <port> <cycles>
 const { Redis } = require('ioredis');
-const { LockManager, LockTimeoutError, LockAbortedError } = require('../../../dist/cjs/index.js');
+const { LockManager } = require('../../../dist/cjs/index.js');
+const { finish, waitCycle } = require('./wait-cycle.cjs');
 
 const [port, cycles] = process.argv.slice(2);
 
@@ -13,41 +14,26 @@ async function main() {
   const manager = new LockManager(redis, { waiterTtl: 1_000 });
   const counts = { timedOut: 0, aborted: 0, woken: 0 };
 
-  // One holder, then a caller that times out, one that is aborted, one that is woken.
-  async function cycle(hold, wait) {
-    const held = await hold();
-    const timeout = wait({ waitTimeout: 1 }).catch((e) => e);
-    const controller = new AbortController();
-    const aborted = wait({ signal: controller.signal }).catch((e) => e);
-    const woken = wait({ waitTimeout: 5_000 });
-    controller.abort();
-    if ((await timeout) instanceof LockTimeoutError) counts.timedOut++;
-    if ((await aborted) instanceof LockAbortedError) counts.aborted++;
-    await held.release();
-    await (await woken).release();
-    counts.woken++;
-  }
-
   for (let i = 0; i < Number(cycles); i++) {
     const semaphore = manager.semaphore(`sem:${i % 5}`, { permits: 2 });
-    await cycle(
+    await waitCycle(
+      counts,
       () => semaphore.acquire({ weight: 2, autoExtend: i % 2 === 0 }),
       (options) => semaphore.acquire(options),
     );
     const rw = manager.readWriteLock(`rw:${i % 5}`);
-    await cycle(
+    await waitCycle(
+      counts,
       () => rw.write({ autoExtend: i % 2 === 0 }),
       (options) => (i % 2 === 0 ? rw.read(options) : rw.write(options)),
     );
-    await cycle(
+    await waitCycle(
+      counts,
       () => manager.acquire(`fair:${i % 5}`, { fair: true, autoExtend: i % 2 === 0 }),
       (options) => manager.acquire(`fair:${i % 5}`, { fair: true, ...options }),
     );
   }
-  const resources = process.getActiveResourcesInfo();
-  await manager.close();
-  await redis.quit();
-  process.stdout.write(JSON.stringify({ counts, resources }));
+  await finish(manager, redis, counts);
 }
 
 main().catch((error) => {
