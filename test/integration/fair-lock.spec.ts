@@ -7,7 +7,12 @@ import {
   LockTimeoutError,
 } from '../../lib/core/index.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
-import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import {
+  commandCalls,
+  countByName,
+  monitorCommands,
+  useRedisServer,
+} from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
 // Polling so slow, places kept so long and waits so long that a waiter served within jest's 30 s
@@ -27,6 +32,10 @@ describe('fair lock', () => {
   });
 
   const queued = (key: string): Promise<number> => db.redis.zcard(`lock:#queue:${key}`);
+  const scriptCalls = async (): Promise<number> => {
+    const calls = await commandCalls(db.server);
+    return (calls.evalsha ?? 0) + (calls.eval ?? 0);
+  };
 
   it('hands the lock to the waiters of one process in arrival order, each woken by name', async () => {
     const holder = await manager.acquire('line', { fair: true });
@@ -116,8 +125,16 @@ describe('fair lock', () => {
       const holder = await manager.acquire(key, { fair: true, ttl: 60_000 });
       // Fair and plain callers of one key exclude each other.
       expect(await manager.tryAcquire(key, caller)).toBeNull();
+      const scriptsBefore = await scriptCalls();
       const waiting = waiter.acquire(key, FAIR);
-      await until(async () => (await queued(key)) === 1, 'the waiter to queue');
+      // Its first attempt queues it; once subscribed it looks once more, and only then is it idle
+      // until a release names it (it never polls). Deleting the lock before that second look
+      // would let the waiter itself take it.
+      await until(
+        async () => (await scriptCalls()) - scriptsBefore >= 2,
+        'the waiter to queue, subscribe and look again',
+      );
+      expect(await queued(key)).toBe(1);
       // The lock vanishes silently: free, but someone is first in line and does not know yet.
       await db.redis.del(`lock:${key}`);
       const tried = await manager.tryAcquire(key, caller);

@@ -279,8 +279,10 @@ describe('read-write lock across OS processes', () => {
     const granted = process.hrtime.bigint();
     if (process.env.REPORT) console.log({ writerWaitedMs: Number(granted - requested) / 1e6 });
     await sleep(50);
+    // Taken before the release is sent: the writer surely held the lock from `granted` to here.
+    // (After release() returns is too late: readers woken by it may already be in by then.)
+    const releasing = process.hrtime.bigint();
     await write.release();
-    const released = process.hrtime.bigint();
     const holds = await stream;
     await manager.close();
 
@@ -290,9 +292,9 @@ describe('read-write lock across OS processes', () => {
     expect(requested - warmUp).toBeGreaterThan(300_000_000n);
     expect(readerGaps(holds, warmUp, requested)).toEqual([]);
     // The writer got in while the readers kept coming, and no reader held it meanwhile.
-    const during = holds.filter((h) => h.start < released && granted < h.end);
+    const during = holds.filter((h) => h.start < releasing && granted < h.end);
     expect(during).toEqual([]);
     // The stream went on after it.
-    expect(holds.some((h) => h.start > released)).toBe(true);
+    expect(holds.some((h) => h.start > releasing)).toBe(true);
   }, 60_000);
 });

@@ -27,7 +27,8 @@ export function runWorker(
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': at 'exit' the last of the output may still be unread.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, durationMs: Date.now() - started });
     });

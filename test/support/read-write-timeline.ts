@@ -1,5 +1,7 @@
+import { Redis } from 'ioredis';
 import { mostAtOnce } from './intervals.js';
 import { runWorker } from './processes.js';
+import { until } from './until.js';
 
 /** One hold of a read-write lock as a worker recorded it (times in ns, monotonic). */
 export interface Hold {
@@ -30,7 +32,6 @@ export async function raceForReadWriteLock(options: {
   writePauseMs?: number;
   entry?: string;
 }): Promise<Hold[]> {
-  const endAt = Date.now() + options.durationMs;
   const spawnRole = (role: 'read' | 'write'): Promise<string>[] => {
     const [processes, workers] = role === 'read' ? options.readers : options.writers;
     const [min, max] = role === 'read' ? options.readHoldMs : options.writeHoldMs;
@@ -42,7 +43,6 @@ export async function raceForReadWriteLock(options: {
           options.key,
           role,
           String(workers),
-          String(endAt),
           String(min),
           String(max),
           String(role === 'write' ? (options.writePauseMs ?? 0) : 0),
@@ -58,9 +58,16 @@ export async function raceForReadWriteLock(options: {
       return result.stdout;
     });
   };
-  const outputs = await Promise.all([...spawnRole('read'), ...spawnRole('write')]);
+  const running = [...spawnRole('read'), ...spawnRole('write')];
+  const outputs = Promise.all(running);
+  // A worker that fails before it reports in fails the run with its own error, not a timeout.
+  await Promise.race([
+    startTogether(options.port, options.key, running.length, options.durationMs),
+    outputs,
+  ]);
+  const results = await outputs;
   const holds: Hold[] = [];
-  for (const output of outputs) {
+  for (const output of results) {
     for (const [role, start, end, before, after, fencingToken, pid] of JSON.parse(output) as [
       'read' | 'write',
       string,
@@ -82,6 +89,32 @@ export async function raceForReadWriteLock(options: {
     }
   }
   return holds.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+/**
+ * The start barrier of the worker processes: each one reports in once connected, then waits
+ * for the end of the run. Only when all have reported is the run's end set, `durationMs` from
+ * then, so that a process slow to start (a busy machine) still races with all the others for the
+ * whole run, instead of finding it over.
+ */
+async function startTogether(
+  port: number,
+  key: string,
+  processes: number,
+  durationMs: number,
+): Promise<void> {
+  const redis = new Redis({ host: '127.0.0.1', port });
+  try {
+    await until(
+      async () => Number(await redis.get(`${key}:ready`)) >= processes,
+      'the worker processes to start',
+      { timeoutMs: 30_000 },
+    );
+    const endAt = Date.now() + durationMs;
+    await redis.rpush(`${key}:go`, ...Array.from({ length: processes }, () => String(endAt)));
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Holds that overlap a write hold (another writer, or a reader). */

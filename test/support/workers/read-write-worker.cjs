@@ -1,13 +1,15 @@
 // One OS process of the read-write lock tests: `workers` async readers or writers looping on one
-// read-write lock until `endAt`, pausing up to `pauseMs` between two holds. A writer does a
+// read-write lock until the end of the run, pausing up to `pauseMs` between two holds. A writer does a
 // deliberately non-atomic read-modify-write of a counter; a reader reads the counter at the start
 // and at the end of its hold, which differ only if a writer got in meanwhile. Prints the holds as
 // JSON at the end: [role, start ns, end ns, value at start, value at end, fencing token, pid].
-// Usage: node read-write-worker.cjs <port> <key> <read|write> <workers> <endAt epoch ms>
+// All processes start together: each counts itself in `<key>:ready`, then waits on `<key>:go` for
+// the end of the run (epoch ms), which the test pushes once every process is there.
+// Usage: node read-write-worker.cjs <port> <key> <read|write> <workers>
 //        <minHoldMs> <maxHoldMs> <pauseMs> [library entry]
 const { Redis } = require('ioredis');
 
-const [port, key, role, workers, endAt, minHold, maxHold, pause, entry] = process.argv.slice(2);
+const [port, key, role, workers, minHold, maxHold, pause, entry] = process.argv.slice(2);
 const { LockManager } = require(entry || '../../../dist/cjs/index.js');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,6 +21,8 @@ async function main() {
   const lock = manager.readWriteLock(key);
   const counter = `${key}:counter`;
   const records = [];
+  await redis.incr(`${key}:ready`);
+  const [, endAt] = await redis.blpop(`${key}:go`, 0);
 
   const read = () =>
     lock.withRead(
