@@ -25,7 +25,8 @@ import {
   RedisLockModule,
   RedisLockService,
 } from '../../lib/index.js';
-import { freePort, useRedisServer } from '../support/redis-server.js';
+import { freePort } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 @Injectable()
 class Jobs {

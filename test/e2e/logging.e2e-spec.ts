@@ -11,7 +11,8 @@ import {
   RedisLockService,
 } from '../../lib/index.js';
 import { resolveRedisLockModuleOptions } from '../../lib/options/resolve-module-options.js';
-import { startRedis, useRedisServer } from '../support/redis-server.js';
+import { startRedis } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 interface Line {
   readonly level: string;

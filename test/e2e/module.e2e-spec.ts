@@ -23,7 +23,7 @@ import {
   type RedisLockOptionsFactory,
   RedisLockService,
 } from '../../lib/index.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 @Injectable()
 class InventoryService {

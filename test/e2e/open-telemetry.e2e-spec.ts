@@ -33,7 +33,7 @@ import { createLockTelemetry } from '../../lib/telemetry/lock-telemetry.js';
 import type { OpenTelemetryApi } from '../../lib/telemetry/open-telemetry-api.interface.js';
 import { resolveOpenTelemetry } from '../../lib/telemetry/resolve-open-telemetry-options.js';
 import { createApp } from './fixtures/create-app.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 // The library describes the API it uses structurally: the real one must fit that description.
 const realApi: OpenTelemetryApi = { metrics, trace, context };

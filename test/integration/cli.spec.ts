@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { LockLostError, LockManager } from '../../lib/core/index.js';
-import { freePort, startRedis, useRedisServer } from '../support/redis-server.js';
+import { freePort, startRedis } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 // The compiled command, as the package's "bin" runs it (built by the jest global setup).
 const cli = join(__dirname, '..', '..', 'dist', 'cjs', 'cli', 'main.js');

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Lock, LockLostError, LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
-import { type RedisCluster, useRedisCluster } from '../support/redis-cluster.js';
+import { type RedisCluster } from '../support/redis-cluster.js';
 import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
+import { useRedisCluster } from '../support/suites.js';
 
 // Each check asks a cluster node, and slots move slowly: patiently, and not too often.
 const PATIENTLY = { timeoutMs: 15_000, everyMs: 20 };

@@ -5,7 +5,8 @@ import {
   type LockManagerEvents,
   LockTimeoutError,
 } from '../../lib/core/index.js';
-import { startRedis, useRedisServer } from '../support/redis-server.js';
+import { startRedis } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 type Recorded = {
   [E in keyof LockManagerEvents]: [E, LockManagerEvents[E][0]];

@@ -7,13 +7,9 @@ import {
   LockTimeoutError,
 } from '../../lib/core/index.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
-import {
-  commandCalls,
-  countByName,
-  monitorCommands,
-  useRedisServer,
-} from '../support/redis-server.js';
+import { commandCalls, countByName, monitorCommands } from '../support/redis-server.js';
 import { until } from '../support/until.js';
+import { useRedisServer } from '../support/suites.js';
 
 // Polling so slow, places kept so long and waits so long that a waiter served within jest's 30 s
 // can only have been woken by the announcement that named it.

@@ -11,13 +11,9 @@ import {
 } from '../../lib/core/index.js';
 import { ACQUIRE_SCRIPT } from '../../lib/core/scripts/acquire.script.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
-import {
-  startRedis,
-  stopAllRedis,
-  type RedisServer,
-  useRedisServer,
-} from '../support/redis-server.js';
+import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
 import { until } from '../support/until.js';
+import { useRedisServer } from '../support/suites.js';
 
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 

@@ -1,6 +1,6 @@
 import { LockManager } from '../../lib/core/index.js';
 import { runWorker } from '../support/processes.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 describe('no leaks', () => {
   const db = useRedisServer();

@@ -8,7 +8,8 @@ import {
   LockReleasedError,
   LockTimeoutError,
 } from '../../lib/core/index.js';
-import { callsBetween, commandCalls, useRedisServer } from '../support/redis-server.js';
+import { callsBetween, commandCalls } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 describe('LockManager on a single Redis', () => {
   const db = useRedisServer();

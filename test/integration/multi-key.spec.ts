@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidLockOptionsError, LockLostError, LockManager } from '../../lib/core/index.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 describe('multi-key locks on a single Redis', () => {
   const db = useRedisServer();

@@ -1,5 +1,5 @@
 import { fencingRegressions, overlaps, raceForLock } from '../support/exclusion.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 describe('mutual exclusion across OS processes', () => {
   const db = useRedisServer();

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockManager } from '../../lib/core/index.js';
 import { keySlot } from '../../lib/core/util/key-slot.util.js';
-import { type RedisCluster, useRedisCluster } from '../support/redis-cluster.js';
+import { type RedisCluster } from '../support/redis-cluster.js';
 import { recordUnhandledRejections } from '../support/unhandled-rejections.js';
 import { until } from '../support/until.js';
+import { useRedisCluster } from '../support/suites.js';
 
 // Checks ask the cluster's nodes, some all of its masters: not as often as on one server.
 const CHECK_EVERY = { everyMs: 10 };

@@ -1,5 +1,5 @@
 import { runWorker } from '../support/processes.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 describe('no leaks from semaphores, read-write locks and fair locks', () => {
   const db = useRedisServer();

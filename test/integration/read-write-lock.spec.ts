@@ -14,8 +14,9 @@ import {
   raceForReadWriteLock,
   readerGaps,
 } from '../support/read-write-timeline.js';
-import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { countByName, monitorCommands } from '../support/redis-server.js';
 import { until } from '../support/until.js';
+import { useRedisServer } from '../support/suites.js';
 
 // Polling so slow (and waits so long) that a waiter served within jest's 30 s can only have been
 // woken by an announcement.

@@ -5,7 +5,8 @@ import {
   LockLostError,
   LockManager,
 } from '../../lib/core/index.js';
-import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { countByName, monitorCommands } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 describe('renewal', () => {
   const db = useRedisServer();

@@ -1,5 +1,6 @@
 import { LockManager } from '../../lib/core/index.js';
-import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { countByName, monitorCommands } from '../support/redis-server.js';
+import { useRedisServer } from '../support/suites.js';
 
 describe('round trips per operation (MONITOR, without the commands scripts run inside Redis)', () => {
   const db = useRedisServer();

@@ -7,9 +7,10 @@ import {
   type Permit,
   SemaphoreLimitMismatchError,
 } from '../../lib/core/index.js';
-import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { countByName, monitorCommands } from '../support/redis-server.js';
 import { idleWhileWaiting, maxConcurrency, raceForPermits } from '../support/semaphore-timeline.js';
 import { until } from '../support/until.js';
+import { useRedisServer } from '../support/suites.js';
 
 // Polling so slow that a waiter served within the test's time can only have been woken by a
 // release announcement.

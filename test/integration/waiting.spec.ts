@@ -6,8 +6,9 @@ import {
   LockManager,
   LockTimeoutError,
 } from '../../lib/core/index.js';
-import { countByName, monitorCommands, useRedisServer } from '../support/redis-server.js';
+import { countByName, monitorCommands } from '../support/redis-server.js';
 import { until } from '../support/until.js';
+import { useRedisServer } from '../support/suites.js';
 
 // Polling so slow that a waiter served within the test's time can only have been woken by the
 // release's pub/sub announcement.

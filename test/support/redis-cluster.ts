@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Cluster, type ClusterOptions } from 'ioredis';
-import { freePort, startRedis, stopAllRedis, type RedisServer } from './redis-server.js';
+import { freePort, startRedis, type RedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -232,42 +232,4 @@ export async function startCluster(
     }
   }
   return cluster;
-}
-
-/** What `useRedisCluster()` gives a describe block; read it inside hooks and tests only. */
-export interface ClusterSuite {
-  readonly cluster: RedisCluster;
-  /** A Cluster client of it, made before the suite's own beforeAll hooks run. */
-  readonly client: Cluster;
-}
-
-/**
- * Gives the calling describe block a cluster of its own and a client of it, through a beforeAll
- * that may take a minute (six servers, slots assigned, replicas in sync) and an afterAll that
- * stops it, then whatever else the tests started (`stopAllRedis()`). Call it first in the block,
- * as `useRedisServer()`, so that the block's own hooks run inside that span.
- */
-export function useRedisCluster(): ClusterSuite {
-  let cluster: RedisCluster | undefined;
-  let client: Cluster | undefined;
-  beforeAll(async () => {
-    cluster = await startCluster();
-    client = cluster.client();
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await stopAllRedis();
-  });
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('useRedisCluster(): read it in a hook or a test');
-    return value;
-  };
-  return {
-    get cluster() {
-      return started(cluster);
-    },
-    get client() {
-      return started(client);
-    },
-  };
 }

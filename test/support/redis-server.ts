@@ -4,7 +4,6 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
-import { LockManager, type LockManagerOptions } from '../../lib/core/index.js';
 
 /**
  * The one way tests get a Redis: a private `redis-server` process on a free loopback port,
@@ -240,75 +239,6 @@ export async function stopAllRedis(): Promise<void> {
       return waitForExit(child);
     }),
   );
-}
-
-/** What `useRedisServer()` gives a describe block; read it inside hooks and tests only. */
-export interface RedisSuite {
-  readonly server: RedisServer;
-  /** A client of `server`, made before the suite's own beforeAll hooks run. */
-  readonly redis: Redis;
-  /**
-   * A LockManager on `redis` that the suite need not close: made in a test or a beforeEach, it
-   * is closed after that test; made in a beforeAll, after the suite. Either way before `redis`
-   * disconnects, as closing a manager may still talk to Redis.
-   */
-  manager(options?: LockManagerOptions): LockManager;
-}
-
-/**
- * Gives the calling describe block a private redis-server and a client of it, with the
- * beforeAll/afterAll hooks nearly every suite wrote by hand, teardown order included: managers
- * from `manager()`, then the client, then the servers.
- *
- * Call it first in the describe block: jest runs hooks of one block in the order they were
- * registered, so the block's own beforeAll hooks then find the server started, and its own
- * afterAll hooks run after it is stopped. The teardown ends with `stopAllRedis()`, which also
- * stops the servers and clients the tests started and did not stop; that is why two describe
- * blocks of one file may each call it (the first block's teardown runs before the second block
- * starts), but a block nested in one that called it must not (it would stop the outer server).
- */
-export function useRedisServer(options?: StartRedisOptions): RedisSuite {
-  let server: RedisServer | undefined;
-  let redis: Redis | undefined;
-  const suiteManagers: LockManager[] = [];
-  const testManagers: LockManager[] = [];
-  let inTest = false;
-
-  beforeAll(async () => {
-    server = await startRedis(options);
-    redis = server.client();
-  });
-  beforeEach(() => {
-    inTest = true;
-  });
-  afterEach(async () => {
-    inTest = false;
-    for (const manager of testManagers.splice(0)) await manager.close();
-  });
-  afterAll(async () => {
-    for (const manager of suiteManagers.splice(0)) await manager.close();
-    redis?.disconnect();
-    await server?.stop();
-    await stopAllRedis();
-  });
-
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('useRedisServer(): read it in a hook or a test');
-    return value;
-  };
-  return {
-    get server() {
-      return started(server);
-    },
-    get redis() {
-      return started(redis);
-    },
-    manager(managerOptions) {
-      const manager = new LockManager(started(redis), managerOptions);
-      (inTest ? testManagers : suiteManagers).push(manager);
-      return manager;
-    },
-  };
 }
 
 // A crashed test file must not leave servers behind.
