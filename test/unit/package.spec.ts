@@ -1,6 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { minVersion, satisfies } from 'semver';
+import { pinnedVersions } from '../smoke/consumer-harness.js';
+import { smokeConsumers } from '../smoke/consumers.js';
 
 const root = join(__dirname, '..', '..');
 
@@ -48,7 +51,14 @@ describe('the published package', () => {
       (path) =>
         !/^dist\/(cjs|esm)\/.+\.(js|d\.ts)$/.test(path) &&
         !/^dist\/(cjs|esm)\/package\.json$/.test(path) &&
-        !['package.json', 'README.md', 'LICENSE'].includes(path),
+        // Subpath stubs for resolvers without "exports" (TypeScript's node10, old bundlers).
+        ![
+          'package.json',
+          'core/package.json',
+          'health/package.json',
+          'README.md',
+          'LICENSE',
+        ].includes(path),
     );
     expect(unexpected).toEqual([]);
     expect(files).toEqual(
@@ -210,5 +220,43 @@ describe('the published declarations', () => {
     );
     expect(result.stdout).toBe('');
     expect(result.status).toBe(0);
+  });
+});
+
+describe('the peer ranges', () => {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    peerDependencies: Record<string, string>;
+  };
+  const pinned = smokeConsumers.map((consumer) => ({
+    consumer,
+    versions: pinnedVersions(consumer),
+  }));
+
+  it('are each proven at their lowest end by a smoke consumer that pins that version', () => {
+    const unproven: string[] = [];
+    for (const [name, range] of Object.entries(manifest.peerDependencies)) {
+      for (const alternative of range.split('||')) {
+        const lowest = minVersion(alternative.trim())!.version;
+        if (!pinned.some(({ versions }) => versions[name] === lowest)) {
+          unproven.push(`${name}@${lowest}`);
+        }
+      }
+    }
+    expect(unproven).toEqual([]);
+  });
+
+  it('hold every version a smoke consumer pins, and so do the ranges smoke:latest draws from', () => {
+    const outside: string[] = [];
+    for (const { consumer, versions } of pinned) {
+      for (const [name, version] of Object.entries(versions)) {
+        const peer = manifest.peerDependencies[name];
+        if (peer !== undefined && !satisfies(version, peer)) outside.push(`${name}@${version}`);
+        const range = consumer.ranges[name];
+        if (range === undefined || !satisfies(version, range)) {
+          outside.push(`${consumer.name}: ${name}@${version} (${range ?? 'no range'})`);
+        }
+      }
+    }
+    expect(outside).toEqual([]);
   });
 });
