@@ -45,6 +45,11 @@ export interface ExtendRequest {
   readonly ttl: number;
   /** The lock's fencing token: a quorum restores it on a master that lost the lock. */
   readonly fencingToken: number;
+  /**
+   * Asked right before a quorum restores the lock on a master that lost it: false once the
+   * lease is being released (or is lost), so no write of it follows its release.
+   */
+  readonly mayRestore?: () => boolean;
 }
 
 /** @internal */
@@ -100,4 +105,9 @@ export interface LockBackend extends LeaseDriver {
   createWakeupTransport(): WakeupTransport;
   /** Whether the client can never send a command again (quit by its owner). */
   isClosed(): boolean;
+  /**
+   * Whether the master may move under the client (Sentinel, Cluster): READONLY is then a
+   * failover in progress, worth retrying, not a misconfiguration.
+   */
+  readonly followsFailover: boolean;
 }

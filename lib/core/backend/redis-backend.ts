@@ -512,4 +512,8 @@ export class RedisBackend implements LockBackend {
   isClosed(): boolean {
     return this.client.status === 'end';
   }
+
+  get followsFailover(): boolean {
+    return this.cluster || ((this.client as Redis).options.sentinels?.length ?? 0) > 0;
+  }
 }

@@ -134,6 +134,8 @@ export class InMemoryBackend implements LockBackend {
     return false;
   }
 
+  readonly followsFailover = false;
+
   primitives(): PrimitiveDriverSet {
     return (this.drivers ??= this.createDrivers());
   }

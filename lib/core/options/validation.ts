@@ -13,6 +13,11 @@ export const RESERVED_KEY_START = '#';
 // one lock, so they are refused instead.
 const SUSPICIOUS_SEGMENT = /(?:^|[^A-Za-z0-9_$])(undefined|NaN)(?:$|[^A-Za-z0-9_$])/;
 
+// A UTF-16 surrogate without its partner. Redis receives keys as UTF-8, where a lone surrogate
+// becomes U+FFFD: two different JavaScript keys would lock one Redis key, and the key's wakeup
+// channel would never match the name a waiter listens on.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Checks one lock key (without the prefix) and returns it unchanged.
  * @internal
@@ -36,6 +41,14 @@ export function validateKey(key: unknown, maxKeyLength: number): string {
       'key',
       `Lock key "${key.slice(0, 40)}..." is ${key.length} characters long; the limit is ${maxKeyLength}. ` +
         'Use a short id or a hash of the long part, or raise maxKeyLength.',
+    );
+  }
+  const lone = LONE_SURROGATE.exec(key);
+  if (lone) {
+    throw new InvalidLockOptionsError(
+      'key',
+      `Lock key ${JSON.stringify(key)} is not well-formed Unicode: it has a lone UTF-16 surrogate (\\u${lone[0].charCodeAt(0).toString(16)}) at index ${lone.index}, ` +
+        'which Redis would store as U+FFFD, so different keys would share one lock. The key was probably cut in the middle of an emoji or other character: build it from whole characters (String.prototype.isWellFormed() tells).',
     );
   }
   if (key.startsWith(RESERVED_KEY_START)) {
