@@ -6,6 +6,7 @@ import {
   LockManager,
   LockTimeoutError,
 } from '../../lib/core/index.js';
+import { auxKey, keysLeft } from '../support/key-names.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
 import { commandCalls, countByName, monitorCommands } from '../support/redis-server.js';
 import { until } from '../support/until.js';
@@ -27,7 +28,7 @@ describe('fair lock', () => {
     waiter = db.manager(NO_POLLING);
   });
 
-  const queued = (key: string): Promise<number> => db.redis.zcard(`lock:#queue:${key}`);
+  const queued = (key: string): Promise<number> => db.redis.zcard(auxKey('queue', key));
   const scriptCalls = async (): Promise<number> => {
     const calls = await commandCalls(db.server);
     return (calls.evalsha ?? 0) + (calls.eval ?? 0);
@@ -51,7 +52,7 @@ describe('fair lock', () => {
     await Promise.all(waits);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     // The queue is gone with its last waiter: only the fencing counter stays.
-    expect(await db.redis.keys('*')).toEqual(['lock:#fence']);
+    expect(await keysLeft(db.redis)).toEqual([]);
   });
 
   it('keeps a waiter’s place with the server clock, and takes a free lock in one round trip', async () => {
@@ -59,7 +60,7 @@ describe('fair lock', () => {
     const waiting = waiter.acquire('place', FAIR);
     await until(async () => (await queued('place')) === 1, 'the waiter to queue');
     const [seconds] = (await db.redis.time()) as unknown as [string, string];
-    const [placeUntil] = await db.redis.hvals('lock:#queue-expiry:place');
+    const [placeUntil] = await db.redis.hvals(auxKey('queue-expiry', 'place'));
     expect(Math.abs(Number(placeUntil) - (Number(seconds) * 1000 + 120_000))).toBeLessThan(1_000);
     await holder.release();
     await (await waiting).release();
@@ -191,7 +192,7 @@ describe('fair lock across OS processes', () => {
     for (let id = 0; id < 16; id++) {
       workers[id % 4]!.send({ type: 'acquire', id });
       await until(
-        async () => (await db.redis.zcard(`lock:#queue:${key}`)) === id + 1,
+        async () => (await db.redis.zcard(auxKey('queue', key))) === id + 1,
         `request ${id}`,
       );
     }
@@ -205,7 +206,7 @@ describe('fair lock across OS processes', () => {
         return new Promise((resolve) => child.once('exit', resolve));
       }),
     );
-    expect(await db.redis.keys(`lock:*${key}*`)).toEqual([]);
+    expect(await keysLeft(db.redis, `lock:*${key}*`)).toEqual([]);
   }, 60_000);
 
   it('a waiter killed (SIGKILL) in the queue holds up the next one no longer than its place lasts', async () => {
@@ -216,11 +217,11 @@ describe('fair lock across OS processes', () => {
     const released = collect([alive!], 'released');
     const holder = await manager.acquire(key, { fair: true });
     alive!.send({ type: 'acquire', id: 0 });
-    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 1, 'the first waiter');
+    await until(async () => (await db.redis.zcard(auxKey('queue', key))) === 1, 'the first waiter');
     victim!.send({ type: 'acquire', id: 1 });
-    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 2, 'the victim');
+    await until(async () => (await db.redis.zcard(auxKey('queue', key))) === 2, 'the victim');
     alive!.send({ type: 'acquire', id: 2 });
-    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 3, 'the last waiter');
+    await until(async () => (await db.redis.zcard(auxKey('queue', key))) === 3, 'the last waiter');
     victim!.kill('SIGKILL');
 
     await holder.release();
@@ -232,7 +233,7 @@ describe('fair lock across OS processes', () => {
     if (process.env.REPORT) console.log({ stallMs, waiterTtl });
     expect(stallMs).toBeLessThan(waiterTtl + waiterTtl / 3 + 1_000);
     await until(async () => released.has(2), 'the last release');
-    expect(await db.redis.keys(`lock:*${key}*`)).toEqual([]);
+    expect(await keysLeft(db.redis, `lock:*${key}*`)).toEqual([]);
     alive!.send({ type: 'exit' });
   }, 60_000);
 });

@@ -30,7 +30,7 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
   ) {
     super(backend, {
       acquire: { name: 'FairAcquire', numberOfKeys: 4, lua: fairAcquireScript },
-      release: { name: 'FairRelease', numberOfKeys: 3, lua: fairReleaseScript },
+      release: { name: 'FairRelease', numberOfKeys: 4, lua: fairReleaseScript },
       leave: { name: 'LeaveQueue', lua: leaveQueueScript },
     });
   }
@@ -61,7 +61,14 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const lockKey = redisKeys[0]!;
-    return toOwned(await this.scripts.release(lockKey, ...this.queueKeys(lockKey), token));
+    return toOwned(
+      await this.scripts.release(
+        lockKey,
+        ...this.queueKeys(lockKey),
+        this.backend.markKey(lockKey, token),
+        token,
+      ),
+    );
   }
 
   async abandon(redisKeys: readonly string[], token: string): Promise<void> {

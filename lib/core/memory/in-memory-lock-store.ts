@@ -1,3 +1,4 @@
+import { RELEASE_MARK_MS } from '../scripts/release-mark.script.js';
 import { monotonicNow } from '../util/clock.util.js';
 import { waiterId } from '../util/token.util.js';
 
@@ -77,6 +78,8 @@ export class InMemoryLockStore {
   private readonly fairQueues = new Map<string, Queue>();
   private readonly writerQueues = new Map<string, Queue>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** token → until when its release is recognised (see release-mark.script.ts). */
+  private readonly releaseMarks = new Map<string, number>();
   private fence = 0;
 
   /** Number of keys held (expired ones excluded): lets tests check nothing is left behind. */
@@ -96,6 +99,7 @@ export class InMemoryLockStore {
     this.readerSets.clear();
     this.fairQueues.clear();
     this.writerQueues.clear();
+    this.releaseMarks.clear();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -160,18 +164,22 @@ export class InMemoryLockStore {
   releaseLock(keys: readonly string[], token: string): StoreOwned {
     const now = monotonicNow();
     let result: StoreOwned = 'ok';
+    let released = 0;
     for (const key of keys) {
       const entry = this.live(key, now);
       const held = entry?.held;
       if (held?.type === 'lock' && held.token === token) {
         this.keys.delete(key);
         this.publish(key, waiterId(token));
+        released++;
       } else if (held?.type === 'lock') {
         result = 'taken';
       } else if (result === 'ok') {
         result = 'expired';
       }
     }
+    if (released > 0) this.markReleased(token, now);
+    else if (result !== 'ok' && this.releasedBefore(token, now)) return 'ok';
     return result;
   }
 
@@ -193,6 +201,8 @@ export class InMemoryLockStore {
   ): { held: true; ttl: number; fencingToken: number; owner: string | null } | { held: false } {
     const now = monotonicNow();
     const entry = this.live(key, now);
+    // Redis reads a lock's hash: a semaphore's sorted set is the wrong type of key.
+    if (entry?.held.type === 'semaphore') throw wrongType(key, 'a lock');
     if (entry?.held.type !== 'lock') return { held: false };
     const { fence, owner } = entry.held;
     return {
@@ -206,6 +216,7 @@ export class InMemoryLockStore {
   /** @internal */
   forceReleaseLock(key: string): boolean {
     const entry = this.live(key, monotonicNow());
+    if (entry?.held.type === 'semaphore') throw wrongType(key, 'a lock');
     if (entry?.held.type !== 'lock') return false;
     this.keys.delete(key);
     this.publish(key, 'released');
@@ -261,9 +272,12 @@ export class InMemoryLockStore {
   releaseFair(key: string, token: string): StoreOwned {
     const now = monotonicNow();
     const held = this.live(key, now)?.held;
-    if (held?.type !== 'lock' || held.token !== token)
+    if (held?.type !== 'lock' || held.token !== token) {
+      if (this.releasedBefore(token, now)) return 'ok';
       return held?.type === 'lock' ? 'taken' : 'expired';
+    }
     this.keys.delete(key);
+    this.markReleased(token, now);
     this.handOff(this.fairQueues, key, token, now);
     return 'ok';
   }
@@ -335,15 +349,17 @@ export class InMemoryLockStore {
   releasePermits(key: string, token: string): StoreOwned {
     const now = monotonicNow();
     const entry = this.live(key, now);
-    if (entry?.held.type !== 'semaphore') return 'expired';
-    const permit = entry.held.holders.get(token);
-    if (!permit) return 'expired';
-    entry.held.holders.delete(token);
+    if (entry && entry.held.type !== 'semaphore') throw wrongType(key, 'a semaphore');
+    const permit = entry?.held.type === 'semaphore' ? entry.held.holders.get(token) : undefined;
+    if (!entry || !permit) return this.releasedBefore(token, now) ? 'ok' : 'expired';
+    const held = entry.held as Extract<Held, { type: 'semaphore' }>;
+    held.holders.delete(token);
     let live = 0;
-    for (const other of entry.held.holders.values()) if (other.expiresAt > now) live++;
+    for (const other of held.holders.values()) if (other.expiresAt > now) live++;
     // No holder left: the limit goes with them.
     if (live === 0) this.keys.delete(key);
     if (permit.expiresAt <= now) return 'expired';
+    this.markReleased(token, now);
     this.publish(key, waiterId(token));
     return 'ok';
   }
@@ -406,7 +422,9 @@ export class InMemoryLockStore {
     const now = monotonicNow();
     const readers = this.peekReaders(key);
     const expiresAt = readers.get(token);
+    if (expiresAt === undefined && this.releasedBefore(token, now)) return 'ok';
     readers.delete(token);
+    if (expiresAt !== undefined && expiresAt > now) this.markReleased(token, now);
     if (liveReaders(readers, now) === 0) {
       this.readerSets.delete(key);
       const entry = this.live(key, now);
@@ -469,9 +487,12 @@ export class InMemoryLockStore {
     const now = monotonicNow();
     const entry = this.live(key, now);
     const held = entry?.held;
-    if (held?.type !== 'read-write' || held.writer?.token !== token)
+    if (held?.type !== 'read-write' || held.writer?.token !== token) {
+      if (this.releasedBefore(token, now)) return 'ok';
       return entry ? 'taken' : 'expired';
+    }
     this.keys.delete(key);
+    this.markReleased(token, now);
     this.handOff(this.writerQueues, key, token, now);
     return 'ok';
   }
@@ -496,6 +517,19 @@ export class InMemoryLockStore {
 
   // -------------------------------------------------------------------------------------------
   // Helpers
+
+  private markReleased(token: string, now: number): void {
+    // Marks are added in the order they lapse: the lapsed ones are at the front.
+    for (const [other, until] of this.releaseMarks) {
+      if (until > now) break;
+      this.releaseMarks.delete(other);
+    }
+    this.releaseMarks.set(token, now + RELEASE_MARK_MS);
+  }
+
+  private releasedBefore(token: string, now: number): boolean {
+    return (this.releaseMarks.get(token) ?? 0) > now;
+  }
 
   /** The entry of a key, dropped when its ttl has run out (as Redis expires keys). */
   private live(key: string, now: number): Entry | undefined {

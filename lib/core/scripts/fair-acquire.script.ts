@@ -45,7 +45,7 @@ if holder then
 end
 -- Free, but an earlier waiter goes first. It may have missed the release (its attempt was in
 -- flight): name it, so it looks again now.
-redis.call('${publish}', lock, 'next:' .. waiterId(head))
+redis.pcall('${publish}', lock, 'next:' .. waiterId(head))
 return {0, math.min(headUntil - now, renewEvery), 1}
 `;
 }

@@ -22,11 +22,11 @@ if redis.call('HGET', KEYS[1], ARGV[2]) then return 1 end
 if not head then
   -- Nobody queues any more: whoever waited behind the queue (the readers of a read-write lock,
   -- plain callers) may go now.
-  redis.call('${publish}', KEYS[1], waiterId(ARGV[1]))
+  redis.pcall('${publish}', KEYS[1], waiterId(ARGV[1]))
   return 1
 end
 if KEYS[4] and redis.call('ZCOUNT', KEYS[4], '(' .. now, '+inf') > 0 then return 1 end
-redis.call('${publish}', KEYS[1], 'next:' .. waiterId(head))
+redis.pcall('${publish}', KEYS[1], 'next:' .. waiterId(head))
 return 1
 `;
 }

@@ -1,4 +1,5 @@
 import { FENCING_TOKEN_LUA } from './fencing-token.script.js';
+import { RELEASE_MARK_LUA } from './release-mark.script.js';
 import { WAIT_QUEUE_LUA } from './wait-queue.script.js';
 
 /**
@@ -61,7 +62,7 @@ if head then
   if count == 0 then
     -- Nobody holds the lock, so the writer can go now; it may have missed the release.
     redis.call('DEL', state)
-    redis.call('${publish}', state, 'next:' .. waiterId(head))
+    redis.pcall('${publish}', state, 'next:' .. waiterId(head))
   end
   return {0, headUntil - now, 1}
 end
@@ -100,24 +101,29 @@ return results
 `;
 
 /**
- * Owner-checked release of a read lock. The last reader to leave hands the lock to the first
- * waiting writer, by name.
+ * Owner-checked release of a read lock, idempotent for its own token (see
+ * release-mark.script.ts). The last reader to leave hands the lock to the first waiting writer,
+ * by name.
  * @internal
  */
 export function readReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${READ_WRITE_LUA}
--- KEYS[1] state (also the wakeup channel), KEYS[2] readers, KEYS[3] queue, KEYS[4] expiry
+  return `${READ_WRITE_LUA}${RELEASE_MARK_LUA}
+-- KEYS[1] state (also the wakeup channel), KEYS[2] readers, KEYS[3] queue, KEYS[4] expiry,
+-- KEYS[5] the release mark of this token
 -- ARGV[1] the reader's token
--- Returns 1 when released, 0 when the read lock had expired.
+-- Returns 1 when released (now or by an earlier delivery of this release), 0 when the read lock
+-- had expired.
 local state, readers = KEYS[1], KEYS[2]
 local now = serverMs()
 local expiresAt = tonumber(redis.call('ZSCORE', readers, ARGV[1]))
+if not expiresAt and releasedBefore(KEYS[5]) then return 1 end
 redis.call('ZREM', readers, ARGV[1])
+if expiresAt and expiresAt > now then markReleased(KEYS[5]) end
 if liveReaders(readers, now) == 0 then
   redis.call('DEL', readers)
   if redis.call('HGET', state, 'm') == 'r' then redis.call('DEL', state) end
   local head = queueHead(KEYS[3], KEYS[4], now)
-  if head then redis.call('${publish}', state, 'next:' .. waiterId(head)) end
+  if head then redis.pcall('${publish}', state, 'next:' .. waiterId(head)) end
 end
 if expiresAt and expiresAt > now then return 1 end
 return 0
@@ -166,7 +172,7 @@ if count > 0 then
   return {0, math.min(lastExpiry - now, renewEvery), 1}
 end
 -- Free, but an earlier writer goes first. It may have missed the release: name it.
-redis.call('${publish}', state, 'next:' .. waiterId(head))
+redis.pcall('${publish}', state, 'next:' .. waiterId(head))
 return {0, math.min(headUntil - now, renewEvery), 1}
 `;
 }
@@ -197,22 +203,28 @@ return results
 `;
 
 /**
- * Owner-checked release of a write lock: the next waiting writer is named; when none waits, the
- * waiting readers are woken.
+ * Owner-checked release of a write lock, idempotent for its own token (see
+ * release-mark.script.ts): the next waiting writer is named; when none waits, the waiting readers
+ * are woken.
  * @internal
  */
 export function writeReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${READ_WRITE_LUA}
--- KEYS[1] state (also the wakeup channel), KEYS[2] queue, KEYS[3] expiry
+  return `${READ_WRITE_LUA}${RELEASE_MARK_LUA}
+-- KEYS[1] state (also the wakeup channel), KEYS[2] queue, KEYS[3] expiry,
+-- KEYS[4] the release mark of this token
 -- ARGV[1] the writer's token
--- Returns 1 when released, 0 when it had expired, -1 when others hold the lock now.
+-- Returns 1 when released (now or by an earlier delivery of this release), 0 when it had
+-- expired, -1 when others hold the lock now.
 local state = KEYS[1]
 if redis.call('HGET', state, 'w') ~= ARGV[1] then
+  if releasedBefore(KEYS[4]) then return 1 end
   if redis.call('EXISTS', state) == 1 then return -1 end
   return 0
 end
 redis.call('DEL', state)
-redis.call('${publish}', state, nextToWake(KEYS[2], KEYS[3], ARGV[1], serverMs()))
+markReleased(KEYS[4])
+-- After every write; never fails the script (no pub/sub permission: waiters poll).
+redis.pcall('${publish}', state, nextToWake(KEYS[2], KEYS[3], ARGV[1], serverMs()))
 return 1
 `;
 }
