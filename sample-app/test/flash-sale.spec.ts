@@ -29,8 +29,8 @@ describe('the flash-sale sample app, 3 instances on one Redis', () => {
       Array.from({ length: buyers }, (_, i) => post(`${shop[i % shop.length]!.url}${path}`)),
     );
     const sold = replies.filter((r) => r.body?.sold === true).length;
-    const left = Number(await redis.get(`shop:stock:${productId}`));
-    const orders = await redis.lrange(`shop:orders:${productId}`, 0, -1);
+    const left = Number(await redis.hget(`shop:stock:{${productId}}`, 'stock'));
+    const orders = await redis.lrange(`shop:orders:{${productId}}`, 0, -1);
     return { replies, sold, left, orders };
   }
 
