@@ -39,6 +39,8 @@ export interface FaultRun {
   readonly timeline: TimelineRun;
   /** The paused holder's write after it woke up. */
   readonly staleWrite: StaleWriteMark;
+  /** Buyers told that the fence refused their sale (HTTP 409, `stale-lock`). */
+  readonly refusedAnswers: number;
 }
 
 type Read = Extract<Entry, { type: 'read' }>;
@@ -309,7 +311,10 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
       staleWrites: [staleWrite],
       stock: stockLine(journal.entries, productId, start, stock),
     };
-    return { report, timeline, staleWrite };
+    const refusedAnswers = outcomes.filter(
+      (o) => o.status === 409 && o.reason === 'stale-lock',
+    ).length;
+    return { report, timeline, staleWrite, refusedAnswers };
   } finally {
     await stopInstances(instances);
   }
