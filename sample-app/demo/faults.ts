@@ -140,7 +140,7 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
     //    instance go and wait for the next sale.
     await waitForSales(Math.round(stock / 5));
     let pause: { instance: Instance; read: Read; at: number } | undefined;
-    for (let attempt = 0; attempt < 5 && !pause; attempt++) {
+    for (let attempt = 0; attempt < 10 && !pause; attempt++) {
       const read = (await journal.wait(
         'a sale by the lock holder',
         saleRead(() => true),
