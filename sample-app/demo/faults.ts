@@ -231,6 +231,12 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
       (e) => e.type === 'write' && e.instance === paused.name && e.token === pause.read.token,
       { timeoutMs: 15_000, past: true },
     )) as Write;
+    if (write.sentAt < pause.at) {
+      // The SIGSTOP landed in the instant between sending the write and reporting it.
+      throw new Error(
+        `${paused.name} had sent its write before the SIGSTOP landed, so nothing stale was written; run it again`,
+      );
+    }
     // What the stock was when the stale write landed: the last accepted write before it.
     const stockBefore = stockLine(
       journal.entries.slice(0, journal.entries.indexOf(write)),
