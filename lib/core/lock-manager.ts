@@ -9,6 +9,7 @@ import type { PrimitiveDriverSet } from './backend/primitive-drivers.js';
 import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
 import { LockManagerClosedError } from './errors/lock-manager-closed.error.js';
 import { RedisFailure } from './errors/redis-failure.js';
+import { emitSafely } from './events/emit-safely.util.js';
 import { UnsupportedPrimitiveError } from './errors/unsupported-primitive.error.js';
 import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
 import type { CheckHealthOptions } from './interfaces/check-health-options.interface.js';
@@ -116,7 +117,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     this.options = resolveLockManagerOptions(options);
     const backend = createBackend(client, this.options);
     this.backend = backend;
-    this.hub = new WakeupHub(() => backend.createWakeupTransport());
+    this.hub = new WakeupHub(
+      () => backend.createWakeupTransport(),
+      undefined,
+      (error) => this.warnPubSubDenied(error),
+    );
     this.failures = new RedisFailure({
       keyPrefix: this.options.keyPrefix,
       isClosed: () => backend.isClosed(),
@@ -439,6 +444,20 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       return await call.run();
     } finally {
       this.calls.delete(call);
+    }
+  }
+
+  /** Once per manager: Redis refused the subscriptions, so waiters poll. */
+  private warnPubSubDenied(error: Error): void {
+    const pattern = this.backend.channelPattern();
+    const message =
+      `Redis refused to subscribe to lock release announcements (${error.message}): waiters fall back to polling, which is slower and sends more commands. ` +
+      `Grant the connection's ACL user the lock channels and the pub/sub commands, for example \`ACL SETUSER <user> &${pattern} +subscribe +publish\` ` +
+      '(+ssubscribe +spublish on a Cluster), or &* for every channel.';
+    if (this.listenerCount('warning') > 0) {
+      emitSafely(this, 'warning', { code: 'pubsub-denied', message, error });
+    } else {
+      process.emitWarning(message, { code: 'REDIS_LOCK_PUBSUB_DENIED' });
     }
   }
 

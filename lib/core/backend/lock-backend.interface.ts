@@ -103,6 +103,11 @@ export interface LockBackend extends LeaseDriver {
    */
   primitives(): PrimitiveDriverSet | undefined;
   createWakeupTransport(): WakeupTransport;
+  /**
+   * The ACL channel pattern that covers every wakeup channel of these locks, for operators:
+   * `lock:*`, or with the client's own ioredis `keyPrefix`, `app:lock:*`.
+   */
+  channelPattern(): string;
   /** Whether the client can never send a command again (quit by its owner). */
   isClosed(): boolean;
   /**

@@ -327,6 +327,10 @@ export class QuorumBackend implements LockBackend {
     return this.nodes[0]!.channelFor(redisKey);
   }
 
+  channelPattern(): string {
+    return this.nodes[0]!.channelPattern();
+  }
+
   createWakeupTransport(): WakeupTransport {
     return new QuorumWakeupTransport(this.nodes.map((node) => node.createWakeupTransport()));
   }

@@ -560,12 +560,19 @@ export class RedisBackend implements LockBackend {
   }
 
   probe(timeout: number): Promise<LockHealth> {
-    return probeClient(this.client, timeout);
+    return probeClient(this.client, timeout, {
+      keyPrefix: this.keyPrefix,
+      clientPrefix: this.clientPrefix,
+    });
   }
 
   channelFor(redisKey: string): string {
     // Scripts publish on KEYS[1], which ioredis prefixed; SUBSCRIBE arguments are not prefixed.
     return this.clientPrefix + redisKey;
+  }
+
+  channelPattern(): string {
+    return `${escapeGlob(this.clientPrefix + this.keyPrefix)}*`;
   }
 
   createWakeupTransport(): WakeupTransport {

@@ -126,6 +126,10 @@ export class InMemoryBackend implements LockBackend {
     return redisKey;
   }
 
+  channelPattern(): string {
+    return `${this.keyPrefix}*`;
+  }
+
   createWakeupTransport(): WakeupTransport {
     return new InMemoryWakeupTransport(this.store);
   }

@@ -39,11 +39,20 @@ export class WakeupHub {
   private readonly channels = new Map<string, ChannelState>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set once Redis refused a subscription for want of permission: waiters poll from then on. */
+  private denied: Error | undefined;
 
   constructor(
     private readonly createTransport: () => WakeupTransport,
     private readonly idleMs = 2_000,
+    /** Told once when Redis refuses the subscriptions (ACL): the caller warns the operator. */
+    private readonly onDenied: (error: Error) => void = () => undefined,
   ) {}
+
+  /** Why announcements are not listened to (Redis refused them), if they are not. */
+  get deniedBy(): Error | undefined {
+    return this.denied;
+  }
 
   /** Starts listening on `channel` for as long as the membership is kept. */
   join(channel: string): Membership {
@@ -61,7 +70,7 @@ export class WakeupHub {
       this.channels.set(channel, state);
     }
     state.members++;
-    if (state.subscription === 'none') this.subscribe(channel, state);
+    if (state.subscription === 'none' && !this.denied) this.subscribe(channel, state);
     return new Membership(this, channel, state);
   }
 
@@ -181,11 +190,24 @@ export class WakeupHub {
         () => {
           if (state.subscription === 'pending') state.subscription = 'active';
         },
-        () => {
-          // Waiters keep polling; the next join tries to subscribe again.
+        (error: unknown) => {
+          // Waiters keep polling; the next join tries to subscribe again, unless Redis refused
+          // for want of permission, which no retry mends.
           if (state.subscription === 'pending') state.subscription = 'none';
+          if (isPermissionError(error)) this.deny(error);
         },
       );
+  }
+
+  /** No subscription from now on: every waiter polls. The connection is closed. */
+  private deny(error: Error): void {
+    if (this.denied || this.closed) return;
+    this.denied = error;
+    const transport = this.transport;
+    this.transport = undefined;
+    for (const state of this.channels.values()) state.subscription = 'none';
+    if (transport) void transport.close().catch(() => undefined);
+    this.onDenied(error);
   }
 
   private onMessage(channel: string, message: string): void {
@@ -240,6 +262,11 @@ export class WakeupHub {
     if (stale.length > 0 && transport) transport.unsubscribe(stale).catch(() => undefined);
     if (stillIdle) this.scheduleSweep();
   }
+}
+
+/** NOPERM: an ACL user without the channels (`&...`) or without the pub/sub commands. */
+function isPermissionError(error: unknown): error is Error {
+  return error instanceof Error && error.message.startsWith('NOPERM');
 }
 
 /**
