@@ -13,7 +13,7 @@ import { monotonicNow } from '../util/clock.util.js';
 import type { DeadlineWatch } from '../util/deadline-watch.js';
 import { jittered } from '../util/delay.util.js';
 import type { InFlight } from '../util/in-flight.js';
-import { createLockToken, waiterId } from '../util/token.util.js';
+import { createLockToken, createWaiterId } from '../util/token.util.js';
 import type { Membership, WakeupHub } from '../wakeup/wakeup-hub.js';
 import type { AcquireRequest } from './acquire-request.js';
 
@@ -69,6 +69,8 @@ export class AcquireCall {
   state: AcquireCallState = 'attempting';
 
   private readonly token = createLockToken();
+  /** How announcements name this call while it holds a place in a queue. */
+  private readonly address: string | undefined;
   private readonly startedAt = monotonicNow();
   private readonly deadline: number;
   private delay: number;
@@ -95,6 +97,13 @@ export class AcquireCall {
   private sent = { channel: '', active: false, generation: 0 };
   private holderTtl = -1;
   private blockedBy = 0;
+  /**
+   * When the last attempt that Redis answered with a place in the queue was sent: a lock handed
+   * to this call by a release was granted after it (see takeGrant).
+   */
+  private queuedAt = 0;
+  /** The fencing token of a lock a release handed to this call while it waited. */
+  private grantedFence: number | undefined;
 
   constructor(
     private readonly context: AcquireContext,
@@ -103,6 +112,7 @@ export class AcquireCall {
   ) {
     this.deadline = this.startedAt + request.waitTimeout;
     this.delay = context.options.retry.minDelay;
+    this.address = request.driver.addressed ? createWaiterId() : undefined;
   }
 
   /** The manager is closing: the call ends with `LockManagerClosedError`, holding nothing. */
@@ -121,7 +131,8 @@ export class AcquireCall {
         const next = await this.attemptAndDecide();
         if (next !== 'wait') return next;
         if (await this.listen()) continue;
-        await this.pause();
+        const granted = await this.pause();
+        if (granted) return granted;
         if (this.state === 'failed') return this.giveUp();
       }
     } finally {
@@ -164,6 +175,7 @@ export class AcquireCall {
       this.holderTtl = reply.holderTtl;
       this.blockedBy = reply.blockedBy;
       this.lastError = undefined;
+      this.queuedAt = sentAt;
     } else {
       this.uncertain = true;
       if (reply.failure === 'aborted') throw this.aborted();
@@ -230,8 +242,11 @@ export class AcquireCall {
     );
   }
 
-  /** Waits for an announcement, the holder's expiry, the next poll or the deadline. */
-  private async pause(): Promise<void> {
+  /**
+   * Waits for an announcement, the holder's expiry, the next poll or the deadline. Returns the
+   * lease when a release handed the lock straight to this call.
+   */
+  private async pause(): Promise<Lease | undefined> {
     this.state = 'waiting';
     const { maxDelay, factor } = this.context.options.retry;
     const untilDeadline = this.deadline - monotonicNow();
@@ -249,12 +264,15 @@ export class AcquireCall {
     const waited = await this.membership!.wait(
       ms,
       this.request.signal,
-      this.request.driver.addressed ? waiterId(this.token) : undefined,
+      this.address,
       this.woken,
+      this.request.driver.grantTtl === undefined ? undefined : this.onGrant,
     );
     this.woken = waited === 'woken';
-    if (waited === 'aborted') throw this.aborted();
     if (waited === 'closed' || this.cancelled) throw new LockManagerClosedError();
+    // Handed over while it waited: it holds the lock, whatever the signal or the deadline say.
+    if (waited === 'granted') return this.takeGrant();
+    if (waited === 'aborted') throw this.aborted();
     if (monotonicNow() >= this.deadline) {
       if (this.woken) {
         // This waiter gives up: let the next one use the wakeup.
@@ -264,13 +282,53 @@ export class AcquireCall {
         this.lastLook = true;
       }
     }
+    return undefined;
+  }
+
+  private readonly onGrant = (fencingToken: number): void => {
+    this.grantedFence = fencingToken;
+  };
+
+  /**
+   * A release handed the lock to this call, for the driver's short grant ttl: it holds it from
+   * a moment it knows came before the grant (the last attempt Redis answered with a place), and
+   * confirms it at once with an extension to the full ttl. When that moment is too long ago to
+   * leave any validity, one more attempt takes the lock for its full ttl instead.
+   */
+  private takeGrant(): Lease | undefined {
+    const { request } = this;
+    const grantTtl = request.driver.grantTtl!;
+    const fencingToken = this.grantedFence!;
+    if (this.context.keeper.validUntil(this.queuedAt, grantTtl) <= monotonicNow() + 1) {
+      return undefined;
+    }
+    this.state = 'granted';
+    this.outcome = 'acquired';
+    return this.context.keeper.grant(
+      {
+        key: request.key,
+        keys: request.keys,
+        redisKeys: request.redisKeys,
+        token: this.token,
+        fencingToken,
+        ttl: grantTtl,
+        sentAt: this.queuedAt,
+        autoExtend: request.autoExtend,
+        driver: request.driver,
+        kind: request.kind,
+        params: request.params,
+      },
+      monotonicNow() - this.startedAt,
+      this.attempts,
+      request.ttl,
+    );
   }
 
   /** One acquire attempt, bounded by the deadline (and a floor), the signal and close(). */
   private attempt(): Promise<AttemptOutcome> {
     const { redisKeys, signal, driver, ttl, params } = this.request;
     const pending = this.context.inFlight.track(
-      driver.acquire(redisKeys, this.token, ttl, this.context.options.owner, params),
+      driver.acquire(redisKeys, this.token, ttl, this.context.options.owner, params, this.address),
     );
     const budget = Math.max(this.deadline - monotonicNow(), ATTEMPT_TIMEOUT_FLOOR_MS);
     return new Promise<AttemptOutcome>((resolve) => {

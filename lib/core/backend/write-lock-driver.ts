@@ -43,6 +43,8 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
     token: string,
     ttl: number,
     owner: string,
+    _params?: unknown,
+    waiter = '',
   ): Promise<AcquireReply> {
     const { state, readers, queue, expiry } = readWriteKeys(this.backend, redisKeys[0]!);
     const [acquired, value] = await this.scripts.acquire(
@@ -55,6 +57,7 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
       ttl,
       owner,
       this.placeTtl,
+      waiter,
     );
     if (acquired === 1) return { acquired: true, fencingToken: Number(value) };
     return this.denied(value);

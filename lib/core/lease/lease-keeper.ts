@@ -60,13 +60,23 @@ export class LeaseKeeper implements LeaseHost {
   readonly validUntil = (sentAt: number, ttl: number): number =>
     sentAt + ttl - driftFor(ttl, this.context.driftFactor);
 
-  /** Makes a granted lease held: watched, renewed, and handed to the caller as its handle. */
-  grant(grant: Omit<LeaseGrant, 'validUntil'>, waitedMs: number, attempts: number): Lease {
+  /**
+   * Makes a granted lease held: watched, renewed, and handed to the caller as its handle. With
+   * `confirmTtl`, the grant was a short one (a lock handed to a waiter): an extension to
+   * `confirmTtl` is sent at once, as the lease's first renewal.
+   */
+  grant(
+    grant: Omit<LeaseGrant, 'validUntil'>,
+    waitedMs: number,
+    attempts: number,
+    confirmTtl?: number,
+  ): Lease {
     const lease = new LeaseLifecycle({
       ...grant,
       validUntil: this.validUntil(grant.sentAt, grant.ttl),
     });
     this.scheduler.add(lease);
+    if (confirmTtl !== undefined) this.confirm(lease, confirmTtl);
     this.emit('acquired', () => ({
       key: lease.key,
       token: lease.token.slice(0, 8),
@@ -128,6 +138,17 @@ export class LeaseKeeper implements LeaseHost {
     const held = this.scheduler.held();
     this.scheduler.close();
     for (const lease of held) this.lose(lease, 'closed');
+  }
+
+  /** The extension that confirms a short grant, sent at once (settled like a renewal). */
+  private confirm(lease: LeaseLifecycle, ttl: number): void {
+    const ticket = lease.sendExtension(ttl, monotonicNow(), this.validUntil, true)!;
+    void this.context.inFlight.track(
+      lease.driver.extend(this.extendRequest(lease, ticket)).then(
+        (result) => this.settleRenewals([lease], [ticket], [result]),
+        () => this.settleRenewals([lease], [ticket], undefined),
+      ),
+    );
   }
 
   /** Renews leases of one driver in one batch (asked for by the scheduler). */

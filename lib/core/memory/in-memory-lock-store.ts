@@ -1,6 +1,5 @@
 import { RELEASE_MARK_MS } from '../scripts/release-mark.script.js';
 import { monotonicNow } from '../util/clock.util.js';
-import { waiterId } from '../util/token.util.js';
 
 /** What a held key records, by primitive. */
 type Held =
@@ -31,8 +30,19 @@ interface Entry {
 /** A first-come-first-served line of waiters, each keeping its place until `placeUntil`. */
 interface Queue {
   next: number;
-  readonly places: Map<string, { order: number; placeUntil: number }>;
+  readonly places: Map<string, Place>;
 }
+
+/** A waiter's place: its turn, until when it keeps it, its name in announcements, its owner. */
+interface Place {
+  readonly order: number;
+  placeUntil: number;
+  id: string;
+  owner: string;
+}
+
+/** The first live waiter of a queue. */
+type Head = Place & { readonly token: string };
 
 type Listener = (channel: string, message: string) => void;
 
@@ -170,7 +180,7 @@ export class InMemoryLockStore {
       const held = entry?.held;
       if (held?.type === 'lock' && held.token === token) {
         this.keys.delete(key);
-        this.publish(key, waiterId(token));
+        this.publish(key, String(held.fence));
         released++;
       } else if (held?.type === 'lock') {
         result = 'taken';
@@ -249,45 +259,75 @@ export class InMemoryLockStore {
     ttl: number,
     owner: string,
     placeTtl: number,
+    waiter: string,
   ): StoreAcquireReply {
     const now = monotonicNow();
     const entry = this.live(key, now);
     const held = entry && this.asLock(key, entry);
     if (held?.token === token) {
+      // Granted by a release, or the same acquisition again: taken for the full ttl.
       entry!.expiresAt = now + ttl;
       return { acquired: true, fencingToken: held.fence };
     }
-    const head = this.head(this.fairQueues, key, now);
-    if (!held && (!head || head.token === token)) {
-      this.leaveQueue(this.fairQueues, key, token);
-      const fence = ++this.fence;
-      this.keys.set(key, { held: { type: 'lock', token, fence, owner }, expiresAt: now + ttl });
-      return { acquired: true, fencingToken: fence };
+    if (!held) {
+      const head = this.head(this.fairQueues, key, now);
+      if (!head || head.token === token) {
+        this.leaveQueue(this.fairQueues, key, token);
+        const fence = ++this.fence;
+        this.keys.set(key, { held: { type: 'lock', token, fence, owner }, expiresAt: now + ttl });
+        return { acquired: true, fencingToken: fence };
+      }
+      // Free while others queue: the first of them gets it now, as a release would give it.
+      this.grantToHead(key, now, placeTtl);
     }
-    const busyUntil = held ? entry!.expiresAt : undefined;
-    return this.refuseQueued(this.fairQueues, key, token, now, placeTtl, busyUntil, head);
+    keepPlace(this.queue(this.fairQueues, key), token, now, placeTtl, waiter, owner);
+    const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
+    const holderTtl = this.keys.get(key)!.expiresAt - now;
+    return { acquired: false, holderTtl: Math.min(holderTtl, renewEvery), blockedBy: 0 };
   }
 
   /** @internal */
-  releaseFair(key: string, token: string): StoreOwned {
+  releaseFair(key: string, token: string, grantTtl: number): StoreOwned {
     const now = monotonicNow();
     const held = this.live(key, now)?.held;
     if (held?.type !== 'lock' || held.token !== token) {
       if (this.releasedBefore(token, now)) return 'ok';
       return held?.type === 'lock' ? 'taken' : 'expired';
     }
-    this.keys.delete(key);
     this.markReleased(token, now);
-    this.handOff(this.fairQueues, key, token, now);
+    if (!this.grantToHead(key, now, grantTtl)) this.keys.delete(key);
     return 'ok';
   }
 
   /** @internal */
-  leaveFair(key: string, token: string): void {
+  leaveFair(key: string, token: string, grantTtl: number): void {
     const now = monotonicNow();
     this.leaveQueue(this.fairQueues, key, token);
-    if (this.live(key, now)?.held.type === 'lock') return;
-    this.handOff(this.fairQueues, key, token, now);
+    const held = this.live(key, now)?.held;
+    if (held?.type === 'lock' && held.token !== token) return;
+    if (held?.type === 'lock') {
+      // Granted a moment before giving up: passed on to the next waiter.
+      if (!this.grantToHead(key, now, grantTtl)) this.keys.delete(key);
+      return;
+    }
+    this.grantToHead(key, now, grantTtl);
+  }
+
+  /**
+   * Hands the lock on `key` to the first live waiter of its queue, with a fencing token, for
+   * `grantTtl`, and announces the grant to it by name. Returns false when nobody waits.
+   */
+  private grantToHead(key: string, now: number, grantTtl: number): boolean {
+    const head = this.head(this.fairQueues, key, now);
+    if (!head) return false;
+    this.leaveQueue(this.fairQueues, key, head.token);
+    const fence = ++this.fence;
+    this.keys.set(key, {
+      held: { type: 'lock', token: head.token, fence, owner: head.owner },
+      expiresAt: now + grantTtl,
+    });
+    this.publish(key, `grant:${head.id}:${fence}`);
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -360,7 +400,7 @@ export class InMemoryLockStore {
     if (live === 0) this.keys.delete(key);
     if (permit.expiresAt <= now) return 'expired';
     this.markReleased(token, now);
-    this.publish(key, waiterId(token));
+    this.publish(key, 'free');
     return 'ok';
   }
 
@@ -397,7 +437,7 @@ export class InMemoryLockStore {
       // A writer waits: it goes first. With nobody inside, it can go now.
       if (count === 0) {
         this.keys.delete(key);
-        this.publish(key, `next:${waiterId(head.token)}`);
+        this.publish(key, `next:${head.id}`);
       }
       return { acquired: false, holderTtl: head.placeUntil - now, blockedBy: 0 };
     }
@@ -430,7 +470,7 @@ export class InMemoryLockStore {
       const entry = this.live(key, now);
       if (entry?.held.type === 'read-write' && entry.held.mode === 'r') this.keys.delete(key);
       const head = this.head(this.writerQueues, key, now);
-      if (head) this.publish(key, `next:${waiterId(head.token)}`);
+      if (head) this.publish(key, `next:${head.id}`);
     }
     return expiresAt !== undefined && expiresAt > now ? 'ok' : 'expired';
   }
@@ -442,6 +482,7 @@ export class InMemoryLockStore {
     ttl: number,
     owner: string,
     placeTtl: number,
+    waiter: string,
   ): StoreAcquireReply {
     const now = monotonicNow();
     const entry = this.live(key, now);
@@ -466,7 +507,7 @@ export class InMemoryLockStore {
     let busyUntil: number | undefined;
     if (state?.mode === 'w') busyUntil = entry!.expiresAt;
     else if (count > 0) busyUntil = Math.max(...readers.values());
-    return this.refuseQueued(this.writerQueues, key, token, now, placeTtl, busyUntil, head);
+    return this.refuseQueued(key, token, now, placeTtl, busyUntil, head, waiter, owner);
   }
 
   /** @internal */
@@ -493,7 +534,7 @@ export class InMemoryLockStore {
     }
     this.keys.delete(key);
     this.markReleased(token, now);
-    this.handOff(this.writerQueues, key, token, now);
+    this.handOff(this.writerQueues, key, now);
     return 'ok';
   }
 
@@ -504,9 +545,9 @@ export class InMemoryLockStore {
     const head = this.head(this.writerQueues, key, now);
     const held = this.live(key, now)?.held;
     if (held?.type === 'read-write' && held.mode === 'w') return;
-    if (!head) return this.publish(key, waiterId(token));
+    if (!head) return this.publish(key, 'free');
     if (liveReaders(this.peekReaders(key), now) > 0) return;
-    this.publish(key, `next:${waiterId(head.token)}`);
+    this.publish(key, `next:${head.id}`);
   }
 
   private keepReadState(key: string, readers: Map<string, number>): void {
@@ -568,18 +609,19 @@ export class InMemoryLockStore {
    * it may have missed the release. Never later than a place renewal (a third of `placeTtl`).
    */
   private refuseQueued(
-    queues: Map<string, Queue>,
     key: string,
     token: string,
     now: number,
     placeTtl: number,
     busyUntil: number | undefined,
-    head: { token: string; placeUntil: number } | undefined,
+    head: Head | undefined,
+    waiter: string,
+    owner: string,
   ): StoreAcquireReply {
-    keepPlace(this.queue(queues, key), token, now, placeTtl);
+    keepPlace(this.queue(this.writerQueues, key), token, now, placeTtl, waiter, owner);
     let until = busyUntil;
     if (until === undefined) {
-      this.publish(key, `next:${waiterId(head!.token)}`);
+      this.publish(key, `next:${head!.id}`);
       until = head!.placeUntil;
     }
     const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
@@ -590,17 +632,13 @@ export class InMemoryLockStore {
    * After a holder (or a waiter) left: names the first waiter of the queue, or, with nobody
    * queued, wakes whoever waits without a place.
    */
-  private handOff(queues: Map<string, Queue>, key: string, token: string, now: number): void {
+  private handOff(queues: Map<string, Queue>, key: string, now: number): void {
     const head = this.head(queues, key, now);
-    this.publish(key, head ? `next:${waiterId(head.token)}` : waiterId(token));
+    this.publish(key, head ? `next:${head.id}` : 'free');
   }
 
   /** The head of a key's queue; a queue left with no live place is forgotten. */
-  private head(
-    queues: Map<string, Queue>,
-    key: string,
-    now: number,
-  ): { token: string; placeUntil: number } | undefined {
+  private head(queues: Map<string, Queue>, key: string, now: number): Head | undefined {
     const queue = queues.get(key);
     if (!queue) return undefined;
     const head = queueHead(queue, now);
@@ -627,8 +665,8 @@ function wrongType(key: string, what: string): StoreReplyError {
 }
 
 /** The first waiter whose place has not expired; expired ones before it are dropped. */
-function queueHead(queue: Queue, now: number): { token: string; placeUntil: number } | undefined {
-  let head: { token: string; order: number; placeUntil: number } | undefined;
+function queueHead(queue: Queue, now: number): Head | undefined {
+  let head: Head | undefined;
   for (const [token, place] of queue.places) {
     if (place.placeUntil <= now) continue;
     if (!head || place.order < head.order) head = { token, ...place };
@@ -640,10 +678,22 @@ function queueHead(queue: Queue, now: number): { token: string; placeUntil: numb
   return head;
 }
 
-function keepPlace(queue: Queue, token: string, now: number, placeTtl: number): void {
+function keepPlace(
+  queue: Queue,
+  token: string,
+  now: number,
+  placeTtl: number,
+  id: string,
+  owner: string,
+): void {
   const place = queue.places.get(token);
-  if (place) place.placeUntil = now + placeTtl;
-  else queue.places.set(token, { order: queue.next++, placeUntil: now + placeTtl });
+  if (place) {
+    place.placeUntil = now + placeTtl;
+    place.id = id;
+    place.owner = owner;
+  } else {
+    queue.places.set(token, { order: queue.next++, placeUntil: now + placeTtl, id, owner });
+  }
 }
 
 function liveReaders(readers: Map<string, number>, now: number): number {

@@ -56,13 +56,13 @@ if mine and mine > now then
   return {1, 0, 1}
 end
 local count = liveReaders(readers, now)
-local head, headUntil = queueHead(KEYS[3], KEYS[4], now)
+local head, headUntil, headId = queueHead(KEYS[3], KEYS[4], now)
 if head then
   -- A writer waits: it goes first.
   if count == 0 then
     -- Nobody holds the lock, so the writer can go now; it may have missed the release.
     redis.call('DEL', state)
-    redis.pcall('${publish}', state, 'next:' .. waiterId(head))
+    redis.pcall('${publish}', state, 'next:' .. headId)
   end
   return {0, headUntil - now, 1}
 end
@@ -122,8 +122,8 @@ if expiresAt and expiresAt > now then markReleased(KEYS[5]) end
 if liveReaders(readers, now) == 0 then
   redis.call('DEL', readers)
   if redis.call('HGET', state, 'm') == 'r' then redis.call('DEL', state) end
-  local head = queueHead(KEYS[3], KEYS[4], now)
-  if head then redis.pcall('${publish}', state, 'next:' .. waiterId(head)) end
+  local head, headUntil, headId = queueHead(KEYS[3], KEYS[4], now)
+  if head then redis.pcall('${publish}', state, 'next:' .. headId) end
 end
 if expiresAt and expiresAt > now then return 1 end
 return 0
@@ -141,6 +141,7 @@ export function writeAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[5] the fencing counter of the slot
 -- ARGV[1] token of this acquisition, ARGV[2] ttl in milliseconds, ARGV[3] owner label,
 -- ARGV[4] how long a waiting writer keeps its place without renewing it, in milliseconds
+-- ARGV[5] the writer's id in announcements (a digest of its token)
 -- Returns {1, fencing token} when taken,
 --         {0, milliseconds until the caller should look again, 1} when it must wait.
 local state, readers, token, placeTtl = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[4])
@@ -154,7 +155,7 @@ end
 local now = serverMs()
 local renewEvery = math.max(1, math.floor(placeTtl / 3))
 local count = liveReaders(readers, now)
-local head, headUntil = queueHead(KEYS[3], KEYS[4], now)
+local head, headUntil, headId = queueHead(KEYS[3], KEYS[4], now)
 if mode ~= 'w' and count == 0 and (not head or head == token) then
   queueLeave(KEYS[3], KEYS[4], token)
   local fence, fenceText = issueFencingToken(KEYS[5])
@@ -163,7 +164,7 @@ if mode ~= 'w' and count == 0 and (not head or head == token) then
   redis.call('PEXPIRE', state, ARGV[2])
   return {1, fence}
 end
-queueKeep(KEYS[3], KEYS[4], token, now, placeTtl)
+queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3])
 if mode == 'w' then return {0, math.min(redis.call('PTTL', state), renewEvery), 1} end
 if count > 0 then
   -- The last reader to leave names the first writer. Look again by the time the last reader's
@@ -172,7 +173,7 @@ if count > 0 then
   return {0, math.min(lastExpiry - now, renewEvery), 1}
 end
 -- Free, but an earlier writer goes first. It may have missed the release: name it.
-redis.pcall('${publish}', state, 'next:' .. waiterId(head))
+redis.pcall('${publish}', state, 'next:' .. headId)
 return {0, math.min(headUntil - now, renewEvery), 1}
 `;
 }
@@ -224,7 +225,7 @@ end
 redis.call('DEL', state)
 markReleased(KEYS[4])
 -- After every write; never fails the script (no pub/sub permission: waiters poll).
-redis.pcall('${publish}', state, nextToWake(KEYS[2], KEYS[3], ARGV[1], serverMs()))
+redis.pcall('${publish}', state, nextToWake(KEYS[2], KEYS[3], serverMs()))
 return 1
 `;
 }

@@ -15,12 +15,14 @@ export function releaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- a key was gone (expired), -1 when another holder had a key. The keys that were still ours are
 -- released either way.
 local n = #KEYS - 1
-local result, released = 1, {}
+local result, released, fence = 1, {}, nil
 for i = 1, n do
-  local holder = redis.call('HGET', KEYS[i], 't')
+  local lock = redis.call('HMGET', KEYS[i], 't', 'f')
+  local holder = lock[1]
   if holder == ARGV[1] then
     redis.call('DEL', KEYS[i])
     released[#released + 1] = KEYS[i]
+    fence = lock[2]
   elseif holder then
     result = -1
   elseif result == 1 then
@@ -34,11 +36,10 @@ end
 markReleased(KEYS[n + 1])
 -- Announced after every write, and never allowed to fail the script (Lua is not rolled back):
 -- without pub/sub permission (ACL) waiters fall back to polling. The channel has the key's
--- name, so it lives in the key's slot (sharded pub/sub on Cluster). The message identifies this
--- release without revealing the token: with several masters a waiter hears the same release
--- from each of them and wakes once.
-local message = string.sub(redis.sha1hex(ARGV[1]), 1, 16)
-for i = 1, #released do redis.pcall('${publish}', released[i], message) end
+-- name, so it lives in the key's slot (sharded pub/sub on Cluster). The message, the released
+-- lock's fencing token, identifies this release without revealing the token: with several
+-- masters a waiter hears the same release from each of them and wakes once.
+for i = 1, #released do redis.pcall('${publish}', released[i], fence) end
 return result
 `;
 }

@@ -121,7 +121,7 @@ end
 if expiresAt <= serverMs() then return 0 end
 markReleased(KEYS[2])
 -- After every write; never fails the script (no pub/sub permission: waiters poll).
-redis.pcall('${publish}', key, string.sub(redis.sha1hex(token), 1, 16))
+redis.pcall('${publish}', key, 'free')
 return 1
 `;
 }

@@ -1,16 +1,23 @@
 import type { WakeupTransport } from '../backend/lock-backend.interface.js';
 
-/** How a wait for a release announcement ended. @internal */
-export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'closed';
+/**
+ * How a wait for a release announcement ended. `granted`: a release handed the lock straight
+ * to this waiter (its fencing token went to the wait's `onGrant`).
+ * @internal
+ */
+export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'closed' | 'granted';
 
 interface Waiter {
   /** Set for waiters that are woken by name (fair queues): see `wait()`. */
   readonly address: string | undefined;
+  readonly onGrant: ((fencingToken: number) => void) | undefined;
   settle(outcome: WaitOutcome): void;
 }
 
 /** An announcement that names the waiter whose turn it is: `next:<waiter id>`. */
 const ADDRESSED = 'next:';
+/** An announcement that the lock was handed to a waiter: `grant:<waiter id>:<fencing token>`. */
+const GRANTED = 'grant:';
 
 interface ChannelState {
   members: number;
@@ -111,6 +118,7 @@ export class WakeupHub {
     signal: AbortSignal | undefined,
     address: string | undefined,
     first = false,
+    onGrant?: (fencingToken: number) => void,
   ): Promise<WaitOutcome> {
     if (this.closed) return Promise.resolve('closed');
     if (signal?.aborted) return Promise.resolve('aborted');
@@ -119,6 +127,7 @@ export class WakeupHub {
       const timer = setTimeout(() => waiter.settle('timeout'), ms);
       const waiter: Waiter = {
         address,
+        onGrant,
         settle: (outcome) => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
@@ -214,6 +223,16 @@ export class WakeupHub {
     const state = this.channels.get(channel);
     if (!state) return;
     state.generation++;
+    if (message.startsWith(GRANTED)) {
+      // Only the waiter named takes it; one mid-attempt finds its grant with that attempt.
+      const [address, fence] = message.slice(GRANTED.length).split(':');
+      for (const waiter of state.waiters) {
+        if (waiter.address !== address) continue;
+        waiter.onGrant?.(Number(fence));
+        return waiter.settle(waiter.onGrant ? 'granted' : 'woken');
+      }
+      return;
+    }
     if (!message.startsWith(ADDRESSED)) return this.wakeOne(state);
     const address = message.slice(ADDRESSED.length);
     for (const waiter of state.waiters) {
@@ -299,15 +318,17 @@ export class Membership {
 
   /**
    * Waits for an announcement, at most `ms`. A waiter with an `address` is also woken by the
-   * announcements that name it; `first` puts the caller at the head of the line.
+   * announcements that name it, and told through `onGrant` of a lock handed straight to it;
+   * `first` puts the caller at the head of the line.
    */
   wait(
     ms: number,
     signal: AbortSignal | undefined,
     address?: string,
     first = false,
+    onGrant?: (fencingToken: number) => void,
   ): Promise<WaitOutcome> {
-    return this.hub.wait(this.state, ms, signal, address, first);
+    return this.hub.wait(this.state, ms, signal, address, first, onGrant);
   }
 
   /** Hands a wakeup this caller will not use to the next waiter. */
