@@ -9,20 +9,22 @@ const DRIFT = 2;
 const validUntil = (sentAt: number, ttl: number): number => sentAt + ttl - DRIFT;
 
 function lease(ttl = 1_000, autoExtend = true): LeaseLifecycle {
-  return new LeaseLifecycle({
-    key: 'k',
-    keys: ['k'],
-    redisKeys: ['lock:k'],
-    token: 'token',
-    fencingToken: 7,
-    ttl,
-    sentAt: 0,
-    validUntil: validUntil(0, ttl),
-    autoExtend,
-    driver: {} as LeaseDriver,
-    kind: 'lock',
-    params: undefined,
-  });
+  return new LeaseLifecycle(
+    {
+      key: 'k',
+      keys: ['k'],
+      redisKeys: ['lock:k'],
+      token: 'token',
+      fencingToken: 7,
+      ttl,
+      sentAt: 0,
+      autoExtend,
+      driver: {} as LeaseDriver,
+      kind: 'lock',
+      params: undefined,
+    },
+    validUntil(0, ttl),
+  );
 }
 
 describe('LeaseLifecycle', () => {

@@ -39,20 +39,22 @@ describe('LeaseScheduler (fake timers)', () => {
     options: { autoExtend?: boolean; driver?: LeaseDriver } = {},
   ) {
     const sentAt = start + at;
-    return new LeaseLifecycle({
-      key: `k${at}`,
-      keys: [`k${at}`],
-      redisKeys: [`lock:k${at}`],
-      token: `t${at}`,
-      fencingToken: 1,
-      ttl,
-      sentAt,
-      validUntil: sentAt + ttl - 2,
-      autoExtend: options.autoExtend ?? true,
-      driver: options.driver ?? plain,
-      kind: 'lock',
-      params: undefined,
-    });
+    return new LeaseLifecycle(
+      {
+        key: `k${at}`,
+        keys: [`k${at}`],
+        redisKeys: [`lock:k${at}`],
+        token: `t${at}`,
+        fencingToken: 1,
+        ttl,
+        sentAt,
+        autoExtend: options.autoExtend ?? true,
+        driver: options.driver ?? plain,
+        kind: 'lock',
+        params: undefined,
+      },
+      sentAt + ttl - 2,
+    );
   }
 
   it('asks for a renewal a third of a ttl after the grant, with one timer for every lease', () => {

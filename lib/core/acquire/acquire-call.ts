@@ -45,6 +45,10 @@ type AttemptOutcome =
   | { readonly acquired: false; readonly failure: 'error'; readonly error: unknown }
   | { readonly acquired: false; readonly failure: 'deadline' | 'aborted' | 'closed' };
 
+const ABORTED: AttemptOutcome = Object.freeze({ acquired: false, failure: 'aborted' });
+const DEADLINE: AttemptOutcome = Object.freeze({ acquired: false, failure: 'deadline' });
+const CLOSED: AttemptOutcome = Object.freeze({ acquired: false, failure: 'closed' });
+
 /**
  * Where a call is:
  * - `attempting`: an acquire attempt is in flight;
@@ -91,10 +95,13 @@ export class AcquireCall {
    */
   private uncertain = false;
   private cancelled = false;
-  private readonly onCancel = new Set<() => void>();
+  /** Ends what the call awaits right now (an attempt, a subscription) when close() cancels it. */
+  private interrupt: (() => void) | undefined;
   // What the last attempt saw, for the decisions after it: the channel it could be woken on and
   // whether that was listened to when it was sent, and how the holder answered.
-  private sent = { channel: '', active: false, generation: 0 };
+  private sentChannel = '';
+  private sentActive = false;
+  private sentGeneration = 0;
   private holderTtl = -1;
   private blockedBy = 0;
   /**
@@ -119,7 +126,7 @@ export class AcquireCall {
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    for (const stop of [...this.onCancel]) stop();
+    this.interrupt?.();
   }
 
   async run(): Promise<Lease | null> {
@@ -146,13 +153,17 @@ export class AcquireCall {
     const { redisKeys, ttl } = this.request;
     // Before the call joins a channel, other waiters of this process may already listen to it:
     // then a release during this attempt cannot go unnoticed.
-    const firstChannel = this.context.channelFor(redisKeys[0]!);
-    const listening = this.membership ?? this.context.hub.peek(firstChannel);
-    this.sent = {
-      channel: this.membership?.channel ?? firstChannel,
-      active: listening?.active === true,
-      generation: listening?.generation ?? 0,
-    };
+    const { membership } = this;
+    if (membership) {
+      this.sentChannel = membership.channel;
+      this.sentActive = membership.active;
+      this.sentGeneration = membership.generation;
+    } else {
+      const { hub } = this.context;
+      this.sentChannel = this.context.channelFor(redisKeys[0]!);
+      this.sentActive = hub.isListening(this.sentChannel);
+      this.sentGeneration = hub.generationOf(this.sentChannel);
+    }
     const sentAt = monotonicNow();
     this.attempts++;
     const reply = await this.attempt();
@@ -220,10 +231,10 @@ export class AcquireCall {
       const membership = this.context.hub.join(channel);
       this.membership = membership;
       const noticed =
-        this.sent.active &&
-        this.sent.channel === channel &&
+        this.sentActive &&
+        this.sentChannel === channel &&
         membership.active &&
-        membership.generation === this.sent.generation;
+        membership.generation === this.sentGeneration;
       if (!answered || noticed) return false;
       // A release announced before the subscription was active would be missed: once
       // listening, look again before waiting.
@@ -237,8 +248,8 @@ export class AcquireCall {
     // after it was sent: look again at once.
     return (
       answered &&
-      ((!this.sent.active && this.membership.active) ||
-        this.membership.generation !== this.sent.generation)
+      ((!this.sentActive && this.membership.active) ||
+        this.membership.generation !== this.sentGeneration)
     );
   }
 
@@ -327,9 +338,9 @@ export class AcquireCall {
   /** One acquire attempt, bounded by the deadline (and a floor), the signal and close(). */
   private attempt(): Promise<AttemptOutcome> {
     const { redisKeys, signal, driver, ttl, params } = this.request;
-    const pending = this.context.inFlight.track(
-      driver.acquire(redisKeys, this.token, ttl, this.context.options.owner, params, this.address),
-    );
+    const { inFlight, deadlines, options } = this.context;
+    inFlight.begin();
+    const pending = driver.acquire(redisKeys, this.token, ttl, options.owner, params, this.address);
     const budget = Math.max(this.deadline - monotonicNow(), ATTEMPT_TIMEOUT_FLOOR_MS);
     return new Promise<AttemptOutcome>((resolve) => {
       let settled = false;
@@ -337,27 +348,28 @@ export class AcquireCall {
         if (settled) return;
         settled = true;
         watched?.cancel();
-        signal?.removeEventListener('abort', onAbort);
-        this.onCancel.delete(onClose);
+        if (signal) signal.removeEventListener('abort', onAbort);
+        this.interrupt = undefined;
         resolve(outcome);
       };
-      const onAbort = (): void => finish({ acquired: false, failure: 'aborted' });
-      const onClose = (): void => finish({ acquired: false, failure: 'closed' });
+      const onAbort = (): void => finish(ABORTED);
       const watched =
         budget === Number.POSITIVE_INFINITY
           ? undefined
-          : this.context.deadlines.watch(monotonicNow() + budget, () =>
-              finish({ acquired: false, failure: 'deadline' }),
-            );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.onCancel.add(onClose);
+          : deadlines.watch(monotonicNow() + budget, () => finish(DEADLINE));
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
+      this.interrupt = () => finish(CLOSED);
       pending.then(
         (reply) => {
+          inFlight.end();
           // Given up on before the reply came: a lock taken now must not linger until its ttl.
           if (settled && reply.acquired) this.giveBack();
           finish(reply);
         },
-        (error: unknown) => finish({ acquired: false, failure: 'error', error }),
+        (error: unknown) => {
+          inFlight.end();
+          finish({ acquired: false, failure: 'error', error });
+        },
       );
     });
   }
@@ -465,17 +477,16 @@ export class AcquireCall {
       const finish = (outcome: 'done' | 'deadline' | 'aborted' | 'closed'): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        this.onCancel.delete(onClose);
+        this.interrupt = undefined;
         resolve(outcome);
       };
       const onAbort = (): void => finish('aborted');
-      const onClose = (): void => finish('closed');
       const timer = setTimeout(
         () => finish('deadline'),
         Math.min(Math.max(0, this.deadline - monotonicNow()), 2_147_483_647),
       );
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.onCancel.add(onClose);
+      this.interrupt = () => finish('closed');
       void promise.then(() => finish('done'));
     });
   }
@@ -483,7 +494,7 @@ export class AcquireCall {
   /** Owner-checked, so harmless when the key is someone else's or nobody's. */
   private giveBack(): void {
     const { driver, redisKeys } = this.request;
-    void this.context.inFlight.track(driver.release(redisKeys, this.token).catch(() => undefined));
+    this.context.inFlight.track(driver.release(redisKeys, this.token));
   }
 
   private finish(): void {
@@ -495,9 +506,7 @@ export class AcquireCall {
       // A waiter that gives up leaves its place in a queue at once (sent after its last attempt
       // on the same connection, so Redis sees them in that order).
       if (driver.abandon) {
-        void this.context.inFlight.track(
-          driver.abandon(redisKeys, this.token).catch(() => undefined),
-        );
+        this.context.inFlight.track(driver.abandon(redisKeys, this.token));
       }
     }
     if (this.waitStarted) {

@@ -80,6 +80,9 @@ function registerScripts(client: Redis | Cluster): void {
 
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 
+/** Slot tags remembered per backend: the lock keys in use, at most this many. */
+const SLOT_TAG_CACHE = 4_096;
+
 /** Locks per EVALSHA when renewing: big enough to batch, small enough not to stall Redis. */
 const EXTEND_BATCH = 128;
 
@@ -124,6 +127,7 @@ export class RedisBackend implements LockBackend {
   private readonly waiterTtl: number;
   private drivers: PrimitiveDrivers | undefined;
   private slotRules = false;
+  private readonly slotTags = new Map<string, string>();
 
   constructor(
     /** @internal */
@@ -187,12 +191,24 @@ export class RedisBackend implements LockBackend {
     }
   }
 
+  /**
+   * `{tag}` that pins a bookkeeping key to the slot of `redisKey`. Remembered for the keys in
+   * use: every operation of a lock names a bookkeeping key or two (fencing counter, queue,
+   * release mark), and a CRC per name adds up.
+   */
+  private slotTag(redisKey: string): string {
+    let tag = this.slotTags.get(redisKey);
+    if (tag === undefined) {
+      if (this.slotTags.size >= SLOT_TAG_CACHE) this.slotTags.clear();
+      tag = `{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`;
+      this.slotTags.set(redisKey, tag);
+    }
+    return tag;
+  }
+
   /** The fencing counter of the slot `redisKey` lives in. */
   fenceKeyFor(redisKey: string): string {
-    return (
-      this.sharedFenceKey ??
-      `${this.keyPrefix}#fence:{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`
-    );
+    return this.sharedFenceKey ?? `${this.keyPrefix}#fence:${this.slotTag(redisKey)}`;
   }
 
   /**
@@ -204,7 +220,7 @@ export class RedisBackend implements LockBackend {
   auxKey(redisKey: string, role: string): string {
     const key = redisKey.slice(this.keyPrefix.length);
     if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#${role}:${key}`;
-    return `${this.keyPrefix}#${role}:{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}:${key}`;
+    return `${this.keyPrefix}#${role}:${this.slotTag(redisKey)}:${key}`;
   }
 
   /**
@@ -213,7 +229,7 @@ export class RedisBackend implements LockBackend {
    */
   markKey(redisKey: string, token: string): string {
     if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#released:${token}`;
-    return `${this.keyPrefix}#released:{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}:${token}`;
+    return `${this.keyPrefix}#released:${this.slotTag(redisKey)}:${token}`;
   }
 
   /** The key as the caller named it, without the manager's prefix (for error messages). */

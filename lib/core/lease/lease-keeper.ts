@@ -65,16 +65,8 @@ export class LeaseKeeper implements LeaseHost {
    * `confirmTtl`, the grant was a short one (a lock handed to a waiter): an extension to
    * `confirmTtl` is sent at once, as the lease's first renewal.
    */
-  grant(
-    grant: Omit<LeaseGrant, 'validUntil'>,
-    waitedMs: number,
-    attempts: number,
-    confirmTtl?: number,
-  ): Lease {
-    const lease = new LeaseLifecycle({
-      ...grant,
-      validUntil: this.validUntil(grant.sentAt, grant.ttl),
-    });
+  grant(grant: LeaseGrant, waitedMs: number, attempts: number, confirmTtl?: number): Lease {
+    const lease = new LeaseLifecycle(grant, this.validUntil(grant.sentAt, grant.ttl));
     this.scheduler.add(lease);
     if (confirmTtl !== undefined) this.confirm(lease, confirmTtl);
     this.emit('acquired', () => ({
@@ -98,7 +90,7 @@ export class LeaseKeeper implements LeaseHost {
     lease.beginRelease();
     // Renewal stops now, before the release is even sent.
     this.scheduler.delete(lease);
-    lease.releasing = this.context.inFlight.track(this.sendRelease(lease));
+    lease.releasing = this.sendRelease(lease);
     return lease.releasing;
   }
 
@@ -112,12 +104,9 @@ export class LeaseKeeper implements LeaseHost {
     let result: OwnedResult;
     try {
       const budget = Math.max(ANSWER_FLOOR_MS, lease.expiresAt - sentAt);
-      result = await this.context.inFlight.track(
-        this.context.deadlines.bound(
-          lease.driver.extend(this.extendRequest(lease, ticket)),
-          budget,
-        ),
-      );
+      const sent = lease.driver.extend(this.extendRequest(lease, ticket));
+      this.context.inFlight.track(sent);
+      result = await this.context.deadlines.bound(sent, budget);
     } catch (error) {
       lease.extensionUnanswered(ticket, monotonicNow());
       this.scheduler.reschedule(lease);
@@ -143,7 +132,7 @@ export class LeaseKeeper implements LeaseHost {
   /** The extension that confirms a short grant, sent at once (settled like a renewal). */
   private confirm(lease: LeaseLifecycle, ttl: number): void {
     const ticket = lease.sendExtension(ttl, monotonicNow(), this.validUntil, true)!;
-    void this.context.inFlight.track(
+    this.context.inFlight.track(
       lease.driver.extend(this.extendRequest(lease, ticket)).then(
         (result) => this.settleRenewals([lease], [ticket], [result]),
         () => this.settleRenewals([lease], [ticket], undefined),
@@ -166,7 +155,7 @@ export class LeaseKeeper implements LeaseHost {
     }
     if (sending.length === 0) return;
     const requests = sending.map((lease, i) => this.extendRequest(lease, tickets[i]!));
-    void this.context.inFlight.track(
+    this.context.inFlight.track(
       driver.extendMany(requests).then(
         (results) => this.settleRenewals(sending, tickets, results),
         () => this.settleRenewals(sending, tickets, undefined),
@@ -207,42 +196,68 @@ export class LeaseKeeper implements LeaseHost {
     };
   }
 
-  private async sendRelease(lease: LeaseLifecycle): Promise<void> {
-    const { key, redisKeys, token } = lease;
-    let result: OwnedResult;
-    try {
-      // Past the validity window the key is gone anyway: do not hang on an unreachable Redis.
-      const budget = Math.max(ANSWER_FLOOR_MS, lease.expiresAt - monotonicNow() + 1_000);
-      result = await this.context.deadlines.bound(lease.driver.release(redisKeys, token), budget);
-    } catch (error) {
-      lease.released();
-      const failure =
-        error instanceof QuorumShortfall
-          ? this.context.failures.backendError(key, 'release', error)
-          : new LockBackendError(
-              key,
-              'release',
-              `Redis did not confirm the release of lock "${key}" (${errorMessage(error)}). ` +
-                `It expires by itself within ${lease.ttl} ms at the latest.`,
-              { cause: error },
-            );
-      this.emit('releaseFailed', () => ({
-        ...this.eventBase(lease),
-        heldMs: monotonicNow() - lease.acquiredAt,
-        error: failure,
-      }));
-      throw failure;
-    }
-    if (result === 'ok') {
-      lease.released();
-      this.emit('released', () => ({
-        ...this.eventBase(lease),
-        heldMs: monotonicNow() - lease.acquiredAt,
-      }));
-      return;
-    }
-    this.lose(lease, result);
-    throw lease.lostError;
+  /**
+   * Sends the release, bounded: past the validity window the key is gone anyway, so an
+   * unreachable Redis does not hold the caller up. One promise for the caller, none of its own
+   * besides the command's: releases are half of every lock's traffic.
+   */
+  private sendRelease(lease: LeaseLifecycle): Promise<void> {
+    const { inFlight, deadlines } = this.context;
+    const budget = Math.max(ANSWER_FLOOR_MS, lease.expiresAt - monotonicNow() + 1_000);
+    inFlight.begin();
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const watched = deadlines.watch(monotonicNow() + budget, () => {
+        settled = true;
+        reject(this.releaseFailed(lease, new Error(`Redis did not answer within ${budget} ms`)));
+      });
+      lease.driver.release(lease.redisKeys, lease.token).then(
+        (result) => {
+          inFlight.end();
+          if (settled) return;
+          watched.cancel();
+          if (result === 'ok') {
+            lease.released();
+            this.emit('released', () => ({
+              ...this.eventBase(lease),
+              heldMs: monotonicNow() - lease.acquiredAt,
+            }));
+            resolve();
+            return;
+          }
+          this.lose(lease, result);
+          reject(lease.lostError);
+        },
+        (error: unknown) => {
+          inFlight.end();
+          if (settled) return;
+          watched.cancel();
+          reject(this.releaseFailed(lease, error));
+        },
+      );
+    });
+  }
+
+  /** Redis did not confirm a release: the lease is over for its holder, and expires by itself. */
+  private releaseFailed(lease: LeaseLifecycle, error: unknown): LockBackendError {
+    const { key } = lease;
+    lease.released();
+    const failure =
+      error instanceof QuorumShortfall
+        ? this.context.failures.backendError(key, 'release', error)
+        : new LockBackendError(
+            key,
+            'release',
+            `Redis did not confirm the release of lock "${key}" (${errorMessage(error)}). ` +
+              `It expires by itself within ${lease.ttl} ms at the latest.`,
+            { cause: error },
+          );
+    this.emit('releaseFailed', () => ({
+      ...this.eventBase(lease),
+      heldMs: monotonicNow() - lease.acquiredAt,
+      error: failure,
+    }));
+    return failure;
   }
 
   /**
@@ -254,9 +269,7 @@ export class LeaseKeeper implements LeaseHost {
   private lose(lease: LeaseLifecycle, reason: LockLostReason): void {
     this.scheduler.delete(lease);
     if (!lease.lose(reason)) return;
-    void this.context.inFlight.track(
-      lease.driver.release(lease.redisKeys, lease.token).catch(() => undefined),
-    );
+    this.context.inFlight.track(lease.driver.release(lease.redisKeys, lease.token));
     this.emit('lost', () => ({
       ...this.eventBase(lease),
       heldMs: monotonicNow() - lease.acquiredAt,

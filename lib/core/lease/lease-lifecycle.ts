@@ -48,8 +48,6 @@ export interface LeaseGrant {
   readonly ttl: number;
   /** Monotonic ms before the acquire that granted it was sent. */
   readonly sentAt: number;
-  /** End of the validity the grant gives. */
-  readonly validUntil: number;
   readonly autoExtend: boolean;
   /** How this lease is renewed and released in Redis. */
   readonly driver: LeaseDriver;
@@ -103,7 +101,8 @@ export class LeaseLifecycle {
   /** The release in flight, shared by every caller of release(). */
   releasing: Promise<void> | undefined;
 
-  constructor(grant: LeaseGrant) {
+  /** @param validUntil end of the validity the grant gives (monotonic ms) */
+  constructor(grant: LeaseGrant, validUntil: number) {
     this.key = grant.key;
     this.keys = grant.keys;
     this.redisKeys = grant.redisKeys;
@@ -115,7 +114,7 @@ export class LeaseLifecycle {
     this.kind = grant.kind;
     this.params = grant.params;
     this.renewTtl = grant.ttl;
-    this.confirmed = { seq: 0, sentAt: grant.sentAt, validUntil: grant.validUntil };
+    this.confirmed = { seq: 0, sentAt: grant.sentAt, validUntil };
     this.nextRenewal = grant.autoExtend ? grant.sentAt + grant.ttl * RENEW_AFTER : Infinity;
   }
 

@@ -18,6 +18,12 @@ const SUSPICIOUS_SEGMENT = /(?:^|[^A-Za-z0-9_$])(undefined|NaN)(?:$|[^A-Za-z0-9_
 // channel would never match the name a waiter listens on.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** String.prototype.isWellFormed (Node 20), natively; the regex where it is missing. */
+function isWellFormed(key: string): boolean {
+  const native = (key as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(key) : !LONE_SURROGATE.test(key);
+}
+
 /**
  * Checks one lock key (without the prefix) and returns it unchanged.
  * @internal
@@ -43,7 +49,7 @@ export function validateKey(key: unknown, maxKeyLength: number): string {
         'Use a short id or a hash of the long part, or raise maxKeyLength.',
     );
   }
-  const lone = LONE_SURROGATE.exec(key);
+  const lone = isWellFormed(key) ? null : LONE_SURROGATE.exec(key);
   if (lone) {
     throw new InvalidLockOptionsError(
       'key',
@@ -57,7 +63,8 @@ export function validateKey(key: unknown, maxKeyLength: number): string {
       `Lock key "${key}" starts with "${RESERVED_KEY_START}", which is reserved for the library's own keys (fencing counters). Start it with a name instead.`,
     );
   }
-  const suspicious = SUSPICIOUS_SEGMENT.exec(key);
+  const suspicious =
+    key.includes('undefined') || key.includes('NaN') ? SUSPICIOUS_SEGMENT.exec(key) : null;
   if (suspicious) {
     throw new InvalidLockOptionsError(
       'key',

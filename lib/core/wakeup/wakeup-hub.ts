@@ -82,13 +82,17 @@ export class WakeupHub {
   }
 
   /**
-   * Whether `channel` is listened to right now, and its announcement count: a caller that sees
-   * it active before sending an attempt, and the count unchanged after a failed one, has missed
-   * no release and need not look again before waiting.
+   * Whether `channel` is listened to right now, and (generationOf) its announcement count: a
+   * caller that sees it listened to before sending an attempt, and the count unchanged after a
+   * failed one, has missed no release and need not look again before waiting.
    */
-  peek(channel: string): { readonly active: boolean; readonly generation: number } | undefined {
+  isListening(channel: string): boolean {
     const state = this.channels.get(channel);
-    return state && { active: this.isActive(state), generation: state.generation };
+    return state !== undefined && this.isActive(state);
+  }
+
+  generationOf(channel: string): number {
+    return this.channels.get(channel)?.generation ?? 0;
   }
 
   /** @internal */
