@@ -8,7 +8,7 @@ import {
 } from '../../lib/core/index.js';
 import { auxKey, keysLeft } from '../support/key-names.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
-import { commandCalls, countByName, monitorCommands } from '../support/redis-server.js';
+import { commandCalls, countByName, monitorCommands, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import { useRedisServer } from '../support/suites.js';
 
@@ -149,6 +149,75 @@ describe('fair lock', () => {
       await (await waiting).release();
       await holder.release().catch(() => undefined);
     }
+  });
+});
+
+describe('fair lock: direct handoff', () => {
+  const db = useRedisServer();
+
+  it('a release hands the lock straight to the next waiter: no acquire round trip, one extension to confirm it', async () => {
+    const manager = db.manager();
+    const waiter = db.manager(NO_POLLING);
+    const holder = await manager.acquire('handoff', { fair: true, ttl: 30_000 });
+    const waiting = waiter.acquire('handoff', FAIR);
+    await until(async () => (await db.redis.zcard(auxKey('queue', 'handoff'))) === 1, 'the waiter');
+    let next: Lock | undefined;
+    const commands = await monitorCommands(db.server, async () => {
+      await holder.release();
+      next = await waiting;
+      // Granted for the waiter's place ttl (120 s here); its confirmation sets its own ttl.
+      await until(async () => (await db.redis.pttl('lock:handoff')) <= 30_000, 'the confirmation');
+    });
+    // The release (which grants), and the waiter's extension to its full ttl; no acquire.
+    // (EVAL on a connection's first use of a script, EVALSHA afterwards.)
+    const { eval: evals = 0, evalsha = 0, pttl, ...others } = countByName(commands);
+    expect({ scripts: evals + evalsha, others }).toEqual({ scripts: 2, others: {} });
+    expect(pttl).toBeGreaterThan(0);
+    expect(next!.fencingToken).toBeGreaterThan(holder.fencingToken);
+    expect(next!.isHeld).toBe(true);
+    expect(await db.redis.hget('lock:handoff', 't')).toBe(next!.token);
+    await next!.release();
+    expect(await keysLeft(db.redis, 'lock:*handoff*')).toEqual([]);
+  });
+
+  it('a waiter that gives up just as the lock is handed to it passes it on at once', async () => {
+    const manager = db.manager({ waiterTtl: 120_000 });
+    const fair = manager.primitiveDrivers('fair lock', 'crossed').fair;
+    const keys = ['lock:crossed'];
+    const holder = await manager.acquire('crossed', { fair: true });
+    // Two waiters queue, as their acquire attempts would: first A, then B.
+    expect(await fair.acquire(keys, 'token-a', 30_000, 'a', undefined, 'id-a')).toMatchObject({
+      acquired: false,
+    });
+    expect(await fair.acquire(keys, 'token-b', 30_000, 'b', undefined, 'id-b')).toMatchObject({
+      acquired: false,
+    });
+    // The release grants A; A gives up before it heard of it (its leave crosses the grant).
+    await holder.release();
+    expect(await db.redis.hget('lock:crossed', 't')).toBe('token-a');
+    await fair.abandon!(keys, 'token-a');
+    // B holds it now, granted by A's leave, not after A's 120 s grant ttl.
+    expect(await db.redis.hget('lock:crossed', 't')).toBe('token-b');
+    expect(await db.redis.pttl('lock:crossed')).toBeLessThanOrEqual(120_000);
+    expect(await db.redis.zcard(auxKey('queue', 'crossed'))).toBe(0);
+    expect(await fair.release(keys, 'token-b')).toBe('ok');
+  });
+
+  it('a waiter that misses the announcement of its grant finds it at its next look', async () => {
+    // A subscriber on another server: this manager never hears an announcement.
+    const elsewhere = await startRedis();
+    const deaf = db.manager({ subscriber: elsewhere.client(), waiterTtl: 900 });
+    const manager = db.manager();
+    const holder = await manager.acquire('deaf', { fair: true });
+    const waiting = deaf.acquire('deaf', { fair: true, waitTimeout: 20_000, ttl: 30_000 });
+    await until(async () => (await db.redis.zcard(auxKey('queue', 'deaf'))) === 1, 'the waiter');
+    await holder.release();
+    const next = await waiting;
+    expect(next.isHeld).toBe(true);
+    // Taken for its full ttl by that look, not left at the short grant.
+    expect(await db.redis.pttl('lock:deaf')).toBeGreaterThan(20_000);
+    await next.release();
+    await elsewhere.stop();
   });
 });
 
