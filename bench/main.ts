@@ -9,6 +9,7 @@ import type { BenchResults } from './report/results.js';
 import { buildTables } from './report/tables.js';
 import { evaluateTargets } from './report/targets.js';
 import { runContention } from './scenarios/contention/coordinator.js';
+import { runDeadWaiter } from './scenarios/dead-waiter/coordinator.js';
 import { runDecoratorOverhead } from './scenarios/decorator-overhead/decorator-overhead.js';
 import { runHeldLocks } from './scenarios/held-locks/coordinator.js';
 import { runParallel } from './scenarios/parallel.js';
@@ -19,9 +20,11 @@ import { currentLoad, describeMachine } from './support/machine.js';
 import { round } from './support/stats.js';
 import { installedVersions, REPO_ROOT } from './support/versions.js';
 
+const SCENARIOS = 7;
+
 const USAGE = `Usage: npm run bench [-- --quick] [-- --only 1,3]
   --quick   every scenario briefly (under a minute); results go to bench/results/quick.tmp.*
-  --only    run only the listed scenarios (1-6); results go to bench/results/partial.tmp.*`;
+  --only    run only the listed scenarios (1-${SCENARIOS}); results go to bench/results/partial.tmp.*`;
 
 interface Args {
   readonly quick: boolean;
@@ -37,7 +40,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const list = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       only = new Set((list ?? '').split(',').map(Number));
-      if ([...only].some((n) => !(n >= 1 && n <= 6))) throw new Error(USAGE);
+      if ([...only].some((n) => !(n >= 1 && n <= SCENARIOS))) throw new Error(USAGE);
     } else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -58,7 +61,7 @@ async function redisVersion(server: RedisServer): Promise<string> {
 
 function newResults(config: BenchConfig): BenchResults {
   return {
-    schema: 1,
+    schema: 2,
     mode: config.mode,
     startedAt: new Date().toISOString(),
     machine: describeMachine(),
@@ -76,6 +79,7 @@ function newResults(config: BenchConfig): BenchResults {
       contention: config.contention,
       decorator: config.decorator,
       heldLocks: config.heldLocks,
+      deadWaiter: config.deadWaiter,
     },
     commandCounting:
       'Commands the clients sent, counted in each process where ioredis writes a command to a socket (every connection, pub/sub included); commands run inside Lua scripts are not counted. Scenario 6 counts with MONITOR and checks that the two agree.',
@@ -124,6 +128,9 @@ async function main(): Promise<number> {
     });
     await scenario(5, 'many held locks', async () => {
       results.heldLocks = await runHeldLocks(server, config.heldLocks);
+    });
+    await scenario(7, 'dead waiter', async () => {
+      results.deadWaiter = await runDeadWaiter(server, CONTENDERS, config.deadWaiter);
     });
     // Last: it flushes the server's script cache.
     await scenario(6, 'round trips', async () => {

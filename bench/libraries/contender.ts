@@ -14,12 +14,23 @@ export interface Contender {
   acquire(key: string): Promise<Held>;
   /** Stops what the adapter started (never the Redis connection, which the caller owns). */
   close(): Promise<void>;
+  /**
+   * How long a queued waiter keeps its place without renewing it, and the ttl of a lock handed
+   * to a waiter until it confirms it, in ms: only for a library whose waiters queue in Redis.
+   */
+  readonly waiterTtlMs?: number;
+}
+
+/** Settings a scenario changes on top of the contender's own (only where the library has them). */
+export interface ContenderTweaks {
+  /** Our engine's `waiterTtl`: the dead-waiter scenario may shorten it to run faster. */
+  readonly waiterTtl?: number;
 }
 
 export type LibraryName = 'floor' | 'ours' | 'redlock' | 'redis-semaphore';
 
 /** `spin` is the floor's only mode: it has no settings to default or tune. */
-export type Tuning = 'default' | 'tuned' | 'fair' | 'spin';
+export type Tuning = 'default' | 'tuned' | 'fair' | 'barging' | 'spin';
 
 export interface ContenderSpec {
   /** Unique and stable: it names the contender in the JSON, the table and worker messages. */
@@ -30,7 +41,7 @@ export interface ContenderSpec {
   readonly options: object;
   /** What those options amount to, defaults spelled out, for the table and the README. */
   readonly description: string;
-  create(redis: Redis): Contender;
+  create(redis: Redis, tweaks?: ContenderTweaks): Contender;
 }
 
 /**

@@ -1,6 +1,17 @@
 import type { Redis } from 'ioredis';
-import { LockManager, LockTimeoutError, type LockManagerOptions } from '../../lib/core/index.js';
-import { AcquireFailure, type Contender, type ContenderSpec, type Held } from './contender.js';
+import {
+  LockManager,
+  LockTimeoutError,
+  type AcquireOptions,
+  type LockManagerOptions,
+} from '../../lib/core/index.js';
+import {
+  AcquireFailure,
+  type Contender,
+  type ContenderSpec,
+  type ContenderTweaks,
+  type Held,
+} from './contender.js';
 
 /** This library's engine: one LockManager per connection, as an application would have. */
 class OursContender implements Contender {
@@ -9,14 +20,18 @@ class OursContender implements Contender {
   constructor(
     redis: Redis,
     options: LockManagerOptions,
-    private readonly fair: boolean,
+    private readonly acquireOptions: AcquireOptions | undefined,
   ) {
     this.manager = new LockManager(redis, options);
   }
 
+  get waiterTtlMs(): number {
+    return this.manager.options.waiterTtl;
+  }
+
   async acquire(key: string): Promise<Held> {
     try {
-      return await this.manager.acquire(key, this.fair ? { fair: true } : undefined);
+      return await this.manager.acquire(key, this.acquireOptions);
     } catch (error) {
       if (error instanceof LockTimeoutError) throw new AcquireFailure(error.message);
       throw error;
@@ -29,24 +44,36 @@ class OursContender implements Contender {
 }
 
 function spec(
-  tuning: 'default' | 'tuned' | 'fair',
+  tuning: 'default' | 'tuned' | 'fair' | 'barging',
   options: LockManagerOptions,
+  acquireOptions: AcquireOptions | undefined,
   description: string,
 ): ContenderSpec {
   return {
     id: `ours/${tuning}`,
     library: 'ours',
     tuning,
-    options,
+    options: acquireOptions ? { ...options, acquire: acquireOptions } : options,
     description,
-    create: (redis) => new OursContender(redis, options, tuning === 'fair'),
+    create: (redis: Redis, tweaks?: ContenderTweaks) =>
+      new OursContender(
+        redis,
+        tweaks?.waiterTtl === undefined ? options : { ...options, waiterTtl: tweaks.waiterTtl },
+        acquireOptions,
+      ),
   };
 }
 
+/**
+ * What a user gets without asking: `acquire(key)` with no options. Whether that is the barging
+ * mutex or the queued one with direct handoff is the engine's choice; the two variants below
+ * name each explicitly, so the figures show both whatever the default is.
+ */
 export const OURS_DEFAULT = spec(
   'default',
   {},
-  'new LockManager(redis): ttl 30000, waitTimeout 10000, woken by pub/sub; safety-net polling 25-50 ms at first, doubling up to 1000 ms',
+  undefined,
+  "new LockManager(redis), acquire(key): the engine's default mutex; ttl 30000, waitTimeout 10000, waiterTtl 5000; safety-net polling 25-50 ms at first, doubling up to 1000 ms",
 );
 
 /**
@@ -57,15 +84,28 @@ export const OURS_DEFAULT = spec(
 export const OURS_TUNED = spec(
   'tuned',
   { retry: { minDelay: 5, maxDelay: 50 } },
-  'retry { minDelay: 5, maxDelay: 50 }: safety-net polling 3-5 ms at first, doubling up to 50 ms; otherwise defaults',
+  undefined,
+  'retry { minDelay: 5, maxDelay: 50 }, acquire(key): the default mutex with safety-net polling 3-5 ms at first, doubling up to 50 ms; otherwise defaults',
 );
 
 /**
- * The fair lock: `acquire(key, { fair: true })`. Waiters queue in Redis and each release wakes
- * the next one by name: first come, first served, one wakeup per release.
+ * The queued lock: `acquire(key, { fair: true })`. Waiters queue in Redis; a release hands the
+ * lock straight to the first of them and announces the grant by name.
  */
 export const OURS_FAIR = spec(
   'fair',
   {},
-  'acquire(key, { fair: true }): a queue in Redis, the release names the next waiter; otherwise defaults',
+  { fair: true },
+  'acquire(key, { fair: true }): waiters queue in Redis, a release hands the lock to the first of them (grant ttl = waiterTtl until it confirms); otherwise defaults',
+);
+
+/**
+ * The mutex without a queue, named explicitly: `acquire(key, { fair: false })`. Waiters wait for
+ * a release's PUBLISH and race for the free lock; whoever asks first after a release wins.
+ */
+export const OURS_BARGING = spec(
+  'barging',
+  {},
+  { fair: false },
+  "acquire(key, { fair: false }): no queue; waiters are woken by the release's PUBLISH and race for the free lock; otherwise defaults",
 );

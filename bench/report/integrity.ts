@@ -6,15 +6,17 @@ import type { BenchResults } from './results.js';
  */
 export function findFaults(results: BenchResults): string[] {
   const faults: string[] = [];
-  for (const f of results.contention ?? []) {
-    if (f.overlaps > 0) {
-      faults.push(
-        `contention: ${f.id} let ${f.overlaps} critical sections overlap (mutual exclusion broken)`,
-      );
+  for (const { label, contenders } of results.contention ?? []) {
+    for (const f of contenders) {
+      const where = `contention (${label}): ${f.id}`;
+      if (f.overlaps > 0) {
+        faults.push(
+          `${where} let ${f.overlaps} critical sections overlap (mutual exclusion broken)`,
+        );
+      }
+      for (const error of f.errors) faults.push(`${where} threw: ${error}`);
+      if (f.criticalSectionsPerSec === 0) faults.push(`${where} completed no critical section`);
     }
-    for (const error of f.errors) faults.push(`contention: ${f.id} threw: ${error}`);
-    if (f.criticalSectionsPerSec === 0)
-      faults.push(`contention: ${f.id} completed no critical section`);
   }
   for (const f of results.roundTrips ?? []) {
     if (!f.counterAgrees) {

@@ -1,5 +1,9 @@
 import type { Mode } from '../config.js';
-import type { ContentionFigures, ContentionParams } from '../scenarios/contention/coordinator.js';
+import type {
+  ContentionParams,
+  ContentionShapeFigures,
+} from '../scenarios/contention/coordinator.js';
+import type { DeadWaiterFigures, DeadWaiterParams } from '../scenarios/dead-waiter/coordinator.js';
 import type {
   DecoratorFigures,
   DecoratorParams,
@@ -23,6 +27,10 @@ export type TargetStatus = 'met' | 'missed' | 'not run';
 
 export interface TargetOutcome {
   readonly scenario: number;
+  /** The contender judged; absent for a target on the library as a whole (scenarios 4 and 5). */
+  readonly contender?: string;
+  /** The shape of scenario 3 it is judged in. */
+  readonly shape?: string;
   readonly target: string;
   readonly status: TargetStatus;
   /** The figure the verdict rests on, in words with its number. */
@@ -31,7 +39,7 @@ export interface TargetOutcome {
 
 /** Everything one run measured: the JSON file is exactly this. */
 export interface BenchResults {
-  readonly schema: 1;
+  readonly schema: 2;
   readonly mode: Mode;
   readonly startedAt: string;
   durationS?: number;
@@ -44,15 +52,18 @@ export interface BenchResults {
     readonly contention: ContentionParams;
     readonly decorator: DecoratorParams;
     readonly heldLocks: HeldLocksParams;
+    readonly deadWaiter: DeadWaiterParams;
   };
   /** How commands are counted, for the reader of the JSON. */
   readonly commandCounting: string;
   uncontended?: UncontendedFigures[];
   parallel?: ParallelFigures[];
-  contention?: ContentionFigures[];
+  /** One entry per shape, each with every contender. */
+  contention?: ContentionShapeFigures[];
   decoratorOverhead?: DecoratorFigures;
   heldLocks?: HeldLocksFigures[];
   roundTrips?: RoundTripFigures[];
+  deadWaiter?: DeadWaiterFigures[];
   targets?: TargetOutcome[];
   /** Faults that make the run invalid (overlaps, library errors): non-empty means exit code 1. */
   broken: string[];

@@ -1,5 +1,5 @@
 import { fixed, thousands, type Table } from './format.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, TargetOutcome } from './results.js';
 
 function commandList(counts: Readonly<Record<string, number>>): string {
   return Object.entries(counts)
@@ -42,47 +42,69 @@ export function buildTables(results: BenchResults): Table[] {
   if (results.parallel) {
     tables.push({
       title: `2. Parallel: ${p.parallel.loops} loops, own key each, one connection (${p.parallel.rounds} rounds × ${p.parallel.windowMs} ms)`,
-      headers: ['contender', 'ops/s', '× floor'],
-      rows: results.parallel.map((f) => [f.id, thousands(f.opsPerSec), fixed(f.ratioToFloor, 3)]),
+      headers: ['contender', 'ops/s', '× floor', 'client CPU µs', '× floor CPU', 'Redis CPU µs'],
+      rows: results.parallel.map((f) => [
+        f.id,
+        thousands(f.opsPerSec),
+        fixed(f.ratioToFloor, 3),
+        fixed(f.clientCpuUsPerOp, 1),
+        fixed(f.clientCpuRatioToFloor, 3),
+        fixed(f.redisCpuUsPerOp, 1),
+      ]),
+      notes: [
+        'CPU µs = CPU time per acquire + release while the loops ran, of the benchmark process (library, ioredis, socket writes) and of redis-server; × floor CPU = median over rounds of the ratio to the floor in the same round',
+      ],
     });
   }
 
   if (results.contention) {
     const c = p.contention;
-    tables.push({
-      title: `3. Contended: ${c.processes * c.workersPerProcess} workers in ${c.processes} processes on one key, hold ${c.holdMs} ms, pause ${c.pauseMs} ms (${c.rounds} rounds × ${c.windowMs} ms)`,
-      headers: [
-        'contender',
-        'CS/s',
-        '× spin floor',
-        'hold ms',
-        'gap mean ms',
-        'gap p50 ms',
-        'gap p99 ms',
-        'wait p99 ms',
-        'cmds/CS',
-        'min/max',
-        'failures',
-        'overlaps',
-      ],
-      rows: results.contention.map((f) => [
-        f.id,
-        fixed(f.criticalSectionsPerSec, 0),
-        fixed(f.ratioToSpinFloor, 3),
-        fixed(f.holdMeanMs, 3),
-        fixed(f.handoffGapMeanMs, 3),
-        fixed(f.handoffGapP50Ms, 3),
-        fixed(f.handoffGapP99Ms, 3),
-        fixed(f.waitP99Ms, 1),
-        fixed(f.commandsPerCriticalSection, 2),
-        fixed(f.fairness, 2),
-        String(f.failures),
-        String(f.overlaps),
-      ]),
-      notes: [
-        'CS = critical section; hold = mean time a holder kept the lock (at least 1 ms); gap = from a release being sent to the next grant anywhere; CS/s ≈ 1000 / (hold + gap mean)',
-        'cmds = commands the clients sent per CS (Lua-internal calls excluded); min/max = fairness: fewest / most CS of any worker; wait = from asking to getting the lock',
-      ],
+    results.contention.forEach(({ shape, label, windowMs, contenders }, n) => {
+      const last = n === results.contention!.length - 1;
+      tables.push({
+        title: `3${String.fromCharCode(97 + n)}. Contended, ${label}: ${c.processes} processes, one key, hold ${c.holdMs} ms (${c.rounds} rounds × ${windowMs} ms)`,
+        headers: [
+          'contender',
+          'CS/s',
+          '× spin floor',
+          'hold ms',
+          'gap mean ms',
+          'gap p99 ms',
+          'wait p50 ms',
+          'wait p99 ms',
+          'cmds/CS',
+          'min/max',
+          'even split',
+          'fewest/most',
+          'starved',
+          'failures',
+          'overlaps',
+        ],
+        rows: contenders.map((f) => [
+          f.id,
+          fixed(f.criticalSectionsPerSec, 0),
+          fixed(f.ratioToSpinFloor, 3),
+          fixed(f.holdMeanMs, 3),
+          fixed(f.handoffGapMeanMs, 3),
+          fixed(f.handoffGapP99Ms, 3),
+          fixed(f.waitP50Ms, 1),
+          fixed(f.waitP99Ms, 1),
+          fixed(f.commandsPerCriticalSection, 2),
+          fixed(f.fairness, 2),
+          fixed(f.evenSplitFairness, 2),
+          `${f.worstRoundMinMax[0]}/${f.worstRoundMinMax[1]}`,
+          f.starvedWorkers > 0 ? `${f.starvedWorkers} of ${shape.workers}` : '0',
+          String(f.failures),
+          String(f.overlaps),
+        ]),
+        notes: last
+          ? [
+              'CS = critical section; hold = mean time a holder kept the lock (at least 1 ms); gap = from a release being sent to the next grant anywhere; CS/s ≈ 1000 / (hold + gap mean); wait = from asking to getting the lock',
+              'cmds = commands the clients of every process sent per CS (Lua-internal calls excluded); min/max = fairness, median over rounds of fewest / most CS of any worker; even split = the best min/max the same number of CS could show, shared as evenly as possible; fewest/most = the counts in the least fair round',
+              'starved = workers with no CS at all in a round (the most of any round); failures = acquires the library gave up on; overlaps = CS that began before the previous one ended (must be 0)',
+            ]
+          : [],
+      });
     });
   }
 
@@ -147,12 +169,89 @@ export function buildTables(results: BenchResults): Table[] {
     });
   }
 
-  if (results.targets) {
+  if (results.deadWaiter) {
+    const ttl = p.deadWaiter.waiterTtlMs;
     tables.push({
-      title: 'Targets (from the issue; a missed target is reported, never tuned away)',
+      title: `7. Dead waiter: a waiter SIGKILLed while queued, right before the release (${p.deadWaiter.trials} trials; waiterTtl ${ttl === undefined ? "the engine's default" : `${ttl} ms`})`,
+      headers: [
+        'contender',
+        'grant ttl ms',
+        'stall median ms',
+        'stall max ms',
+        'max / grant ttl',
+        'handoff without it ms',
+        'keys while waiting',
+      ],
+      align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+      rows: results.deadWaiter.map((f) =>
+        f.measured
+          ? [
+              f.id,
+              String(f.grantTtlMs),
+              fixed(f.stallMedianMs, 1),
+              fixed(f.stallMaxMs, 1),
+              fixed(f.stallMaxMs / f.grantTtlMs, 3),
+              fixed(f.handoffMedianMs, 2),
+              f.keysWhileWaiting.join(' '),
+            ]
+          : [f.id, '-', '-', '-', '-', '-', `not measured: ${f.reason}`],
+      ),
+      notes: [
+        "stall = from the holder sending its release to the next live waiter (another process) getting the lock, past the dead one; grant ttl = how long a lock handed to a waiter lasts until the waiter confirms it (the engine's waiterTtl)",
+        'handoff without it = the same handoff in the same trial with no dead waiter queued in between',
+      ],
+    });
+  }
+
+  if (results.targets) tables.push(...targetTables(results.targets));
+  return tables;
+}
+
+/** The contenders whose verdicts are shown side by side; ours/default's are the ones that count. */
+const JUDGED = ['ours/default', 'ours/fair', 'ours/barging'] as const;
+
+function verdictCell(outcome: TargetOutcome | undefined): string {
+  if (!outcome) return '';
+  if (outcome.status === 'not run') return 'not run';
+  return `${outcome.status === 'missed' ? 'MISSED' : 'met'}: ${outcome.measured}`;
+}
+
+/**
+ * The verdicts: one row per target (per shape, for scenario 3) with a column per variant of
+ * ours, then the targets on the library as a whole.
+ */
+function targetTables(targets: readonly TargetOutcome[]): Table[] {
+  const rows = new Map<
+    string,
+    { scenario: number; target: string; cells: Map<string, TargetOutcome> }
+  >();
+  for (const t of targets.filter((o) => o.contender !== undefined)) {
+    const target = t.shape ? `${t.shape}: ${t.target}` : t.target;
+    const key = `${t.scenario}|${target}`;
+    const row = rows.get(key) ?? { scenario: t.scenario, target, cells: new Map() };
+    row.cells.set(t.contender!, t);
+    rows.set(key, row);
+  }
+  const tables: Table[] = [
+    {
+      title:
+        'Targets (from the issue; judged for ours/default, shown for ours/fair and ours/barging; a missed target is reported, never tuned away)',
+      headers: ['scenario', 'target', ...JUDGED],
+      align: ['right', 'left', ...JUDGED.map(() => 'left' as const)],
+      rows: [...rows.values()].map((row) => [
+        String(row.scenario),
+        row.target,
+        ...JUDGED.map((id) => verdictCell(row.cells.get(id))),
+      ]),
+    },
+  ];
+  const library = targets.filter((o) => o.contender === undefined);
+  if (library.length > 0) {
+    tables.push({
+      title: 'Targets on the library as a whole',
       headers: ['scenario', 'target', 'status', 'measured'],
       align: ['right', 'left', 'left', 'left'],
-      rows: results.targets.map((t) => [
+      rows: library.map((t) => [
         String(t.scenario),
         t.target,
         t.status === 'missed' ? 'MISSED' : t.status,

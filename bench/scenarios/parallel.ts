@@ -5,6 +5,7 @@ import {
   medianRatioToFloor,
   type Participant,
 } from '../support/interleave.js';
+import { redisCpuSeconds } from '../support/redis-cpu.js';
 import { median, round } from '../support/stats.js';
 import type { RedisServer } from '../../test/support/redis-server.js';
 
@@ -20,6 +21,23 @@ export interface ParallelFigures {
   readonly opsPerSec: number;
   readonly opsPerSecByRound: readonly number[];
   readonly ratioToFloor: number;
+  /**
+   * CPU time this process (the library's JavaScript, ioredis, the socket writes) spent per
+   * acquire + release while its loops ran, median over rounds. With 64 loops in flight the
+   * process is busy all the time, so this is the client cost the throughput pays for.
+   */
+  readonly clientCpuUsPerOp: number;
+  readonly clientCpuUsPerOpByRound: readonly number[];
+  /** Median over rounds of this contender's client CPU per op over the floor's in that round. */
+  readonly clientCpuRatioToFloor: number;
+  /** CPU time redis-server spent per acquire + release (its scripts and commands). */
+  readonly redisCpuUsPerOp: number;
+}
+
+interface RoundSample {
+  readonly opsPerSec: number;
+  readonly clientCpuUs: number;
+  readonly redisCpuUs: number;
 }
 
 /**
@@ -45,6 +63,8 @@ export async function runParallel(
       );
     }
     const samples = await interleave(participants, params.rounds, async ({ spec, contender }) => {
+      const redisBefore = await redisCpuSeconds(server);
+      const cpuBefore = process.cpuUsage();
       const started = performance.now();
       const end = started + params.windowMs;
       let completed = 0;
@@ -58,16 +78,31 @@ export async function runParallel(
         }),
       );
       // The loops finish the pair they started at the deadline: count them over the time taken.
-      return completed / ((performance.now() - started) / 1000);
+      const elapsedS = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      const redisUsed = (await redisCpuSeconds(server)) - redisBefore;
+      return {
+        opsPerSec: completed / elapsedS,
+        clientCpuUs: (cpu.user + cpu.system) / completed,
+        redisCpuUs: (redisUsed * 1e6) / completed,
+      } satisfies RoundSample;
     });
-    const floorOps = samples.get(floorId(specs))!;
+    const floorSamples = samples.get(floorId(specs))!;
+    const floorOps = floorSamples.map((s) => s.opsPerSec);
+    const floorCpu = floorSamples.map((s) => s.clientCpuUs);
     return specs.map((spec) => {
-      const ops = samples.get(spec.id)!;
+      const own = samples.get(spec.id)!;
+      const ops = own.map((s) => s.opsPerSec);
+      const cpu = own.map((s) => s.clientCpuUs);
       return {
         id: spec.id,
         opsPerSec: round(median(ops), 0),
         opsPerSecByRound: ops.map((v) => round(v, 0)),
         ratioToFloor: round(medianRatioToFloor(ops, floorOps, median)),
+        clientCpuUsPerOp: round(median(cpu), 1),
+        clientCpuUsPerOpByRound: cpu.map((v) => round(v, 1)),
+        clientCpuRatioToFloor: round(medianRatioToFloor(cpu, floorCpu, median)),
+        redisCpuUsPerOp: round(median(own.map((s) => s.redisCpuUs)), 1),
       };
     });
   } finally {

@@ -4,6 +4,8 @@ import { Command } from 'ioredis';
 export type CommandCounts = Record<string, number>;
 
 const counts: CommandCounts = {};
+/** EVALSHA calls by script digest: which script the commands went to (a diagnosis aid). */
+const scripts: CommandCounts = {};
 let installed = false;
 
 /**
@@ -25,6 +27,10 @@ export function installCommandCounter(): void {
   Command.prototype.toWritable = function countedToWritable(this: Command, socket: object) {
     const name = this.name.toLowerCase();
     counts[name] = (counts[name] ?? 0) + 1;
+    if (name === 'evalsha') {
+      const sha = String(this.args[0]);
+      scripts[sha] = (scripts[sha] ?? 0) + 1;
+    }
     return original.call(this, socket);
   };
 }
@@ -33,6 +39,41 @@ export function installCommandCounter(): void {
 export function commandSnapshot(): CommandCounts {
   if (!installed) throw new Error('installCommandCounter() was not called in this process');
   return { ...counts };
+}
+
+/** A copy of the EVALSHA counts so far, by script digest. */
+export function scriptSnapshot(): CommandCounts {
+  if (!installed) throw new Error('installCommandCounter() was not called in this process');
+  return { ...scripts };
+}
+
+/**
+ * Names for script digests: the names scripts were given with ioredis's `defineCommand` on these
+ * clients (read from its `scriptsSet`, which is not public API: a digest without a name stays a
+ * digest). Only for telling the scripts apart in the results.
+ */
+export function scriptNames(clients: readonly object[]): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const client of clients) {
+    const defined = (client as { scriptsSet?: Record<string, { sha?: unknown }> }).scriptsSet;
+    for (const [name, script] of Object.entries(defined ?? {})) {
+      if (typeof script.sha === 'string') names[script.sha] = name;
+    }
+  }
+  return names;
+}
+
+/** Renames digests to script names where known (the first 8 digits of the digest otherwise). */
+export function nameScripts(
+  counts: CommandCounts,
+  names: Readonly<Record<string, string>>,
+): CommandCounts {
+  const named: CommandCounts = {};
+  for (const [sha, count] of Object.entries(counts)) {
+    const name = names[sha] ?? `sha:${sha.slice(0, 8)}`;
+    named[name] = (named[name] ?? 0) + count;
+  }
+  return named;
 }
 
 /** What was sent between two snapshots. */

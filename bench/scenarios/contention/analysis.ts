@@ -18,7 +18,14 @@ export interface WindowFigures {
   /** Critical sections per worker in the window: the least and the most any worker had. */
   readonly perWorkerMin: number;
   readonly perWorkerMax: number;
+  /** Workers that completed no critical section in the window: starved. */
+  readonly starvedWorkers: number;
   readonly fairness: number;
+  /**
+   * The fairness a perfectly even lock would show with this many critical sections among this
+   * many workers (⌊N/n⌋ / ⌈N/n⌉): min/max cannot do better, so a lower figure is the lock's.
+   */
+  readonly evenSplitFairness: number;
   /** Critical sections that began before the previous one ended (the whole run, not only the window). */
   readonly overlaps: number;
 }
@@ -71,7 +78,13 @@ export function analyzeSections(
     commandsPerCriticalSection: round(totalCommands(commands) / Math.max(1, inWindow), 2),
     perWorkerMin: min,
     perWorkerMax: max,
+    starvedWorkers: perWorker.filter((n) => n === 0).length,
     fairness: round(max === 0 ? 0 : min / max),
+    evenSplitFairness: round(
+      inWindow % workerCount === 0
+        ? 1
+        : Math.floor(inWindow / workerCount) / Math.ceil(inWindow / workerCount),
+    ),
     overlaps,
   };
 }

@@ -5,18 +5,30 @@ import {
   commandSnapshot,
   commandsBetween,
   installCommandCounter,
+  nameScripts,
+  scriptNames,
+  scriptSnapshot,
   type CommandCounts,
 } from '../../support/command-counter.js';
 import { monotonicMs, sleep, sleepUntil } from '../../support/time.js';
 import type { FromWorker, RunMessage, Section, ToWorker } from './protocol.js';
 
 /**
- * One process of the contention scenario: an application instance with one Redis connection,
- * whose async workers compete for one lock with the workers of the other processes.
- * Usage (forked by the coordinator): node worker.js <redis port>
+ * One process of the contention scenario, whose async workers compete for one lock with the
+ * workers of the other processes. Either the process is one application instance (one
+ * connection, one lock manager shared by its workers) or it hosts several (each worker with its
+ * own connection and its own manager), as the run message says.
+ * Usage (forked by the coordinator): node worker.js <redis port> <connections>
  */
 installCommandCounter();
-const redis = new Redis({ host: '127.0.0.1', port: Number(process.argv[2]) });
+const port = Number(process.argv[2]);
+const connectionCount = Number(process.argv[3] ?? 1);
+// Opened once, kept for every run: a connection's start-up is not what is measured. A run with
+// one manager per worker uses one per worker; a run with one manager per process uses the first.
+const connections = Array.from(
+  { length: connectionCount },
+  () => new Redis({ host: '127.0.0.1', port }),
+);
 
 function send(message: FromWorker): void {
   process.send!(message);
@@ -36,27 +48,40 @@ async function hold(since: number, ms: number): Promise<void> {
 }
 
 async function run(message: RunMessage): Promise<void> {
-  // A fresh contender per run, closed after it: what one library does when it starts or stops
+  // Fresh contenders per run, closed after it: what one library does when it starts or stops
   // (a subscriber connecting, or closing when idle) never lands in another library's window.
-  // Its start-up falls in the warm-up, which the figures leave out.
-  const lock = contenderById(message.contenderId).create(redis);
+  // Their start-up falls in the warm-up, which the figures leave out.
+  const spec = contenderById(message.contenderId);
+  if (message.managers === 'worker' && message.workers > connections.length) {
+    throw new Error(
+      `${message.workers} workers with a manager each need as many connections, but this process has ${connections.length}`,
+    );
+  }
+  const locks =
+    message.managers === 'worker'
+      ? connections.slice(0, message.workers).map((connection) => spec.create(connection))
+      : [spec.create(connections[0]!)];
   const sections: Section[] = [];
   const errors: string[] = [];
   let failures = 0;
   let before: CommandCounts = {};
+  let scriptsBefore: CommandCounts = {};
   let commands: CommandCounts = {};
-  const windowStart = setTimeout(
-    () => (before = commandSnapshot()),
-    message.measureFrom - monotonicMs(),
-  );
+  let scripts: CommandCounts = {};
+  const windowStart = setTimeout(() => {
+    before = commandSnapshot();
+    scriptsBefore = scriptSnapshot();
+  }, message.measureFrom - monotonicMs());
   const windowEnd = new Promise<void>((resolve) =>
     setTimeout(() => {
       commands = commandsBetween(before, commandSnapshot());
+      scripts = commandsBetween(scriptsBefore, scriptSnapshot());
       resolve();
     }, message.measureUntil - monotonicMs()),
   );
 
   async function work(worker: number): Promise<void> {
+    const lock = locks[message.managers === 'worker' ? worker : 0]!;
     await sleepUntil(message.startAt);
     while (monotonicMs() < message.measureUntil && errors.length === 0) {
       const askedAt = monotonicMs();
@@ -82,20 +107,22 @@ async function run(message: RunMessage): Promise<void> {
         return;
       }
       sections.push([askedAt, acquiredAt, releasedAt, worker]);
-      // Step back before competing again, so the lock goes to another worker.
-      await sleep(message.pauseMs);
+      // Step back before competing again, so the lock can go to another worker; or, with no
+      // pause, ask again at once, as a consumer loop does (no timer, not even a 0 ms one).
+      if (message.pauseMs > 0) await sleep(message.pauseMs);
     }
   }
 
   await Promise.all(Array.from({ length: message.workers }, (_, i) => work(i)));
   clearTimeout(windowStart);
   await windowEnd;
-  await lock.close();
-  send({ type: 'result', sections, failures, commands, errors });
+  await Promise.all(locks.map((lock) => lock.close()));
+  scripts = nameScripts(scripts, scriptNames(connections));
+  send({ type: 'result', sections, failures, commands, scripts, errors });
 }
 
 async function stop(): Promise<void> {
-  await redis.quit();
+  await Promise.all(connections.map((connection) => connection.quit()));
   process.disconnect();
 }
 
@@ -110,4 +137,18 @@ process.on('message', (message: ToWorker) => {
   }
 });
 
-redis.once('ready', () => send({ type: 'ready' }));
+Promise.all(
+  connections.map(
+    (connection) =>
+      new Promise<void>((resolve, reject) => {
+        connection.once('ready', resolve);
+        connection.once('end', () => reject(new Error('a connection to Redis ended before ready')));
+      }),
+  ),
+).then(
+  () => send({ type: 'ready' }),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
