@@ -134,8 +134,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       inFlight: this.inFlight,
       failures: this.failures,
     });
-    this.requests = new AcquireRequests(this.options, backend, (primitive, key) =>
-      this.primitiveDrivers(primitive, key),
+    this.requests = new AcquireRequests(
+      this.options,
+      backend,
+      (primitive, key) => this.primitiveDrivers(primitive, key),
+      () => (this.drivers ??= backend.primitives()),
     );
     this.acquireContext = {
       options: this.options,

@@ -116,10 +116,10 @@ describe('fair lock', () => {
     await holder.release().catch(() => undefined);
   });
 
-  it('a fair tryAcquire respects the queue; a plain one does not look at it', async () => {
+  it('a fair tryAcquire respects the queue; a barging one does not look at it', async () => {
     for (const [key, caller] of [
       ['fair-try', { fair: true }],
-      ['plain-try', {}],
+      ['plain-try', { fair: false }],
     ] as const) {
       const holder = await manager.acquire(key, { fair: true, ttl: 60_000 });
       // Fair and plain callers of one key exclude each other.
@@ -138,11 +138,11 @@ describe('fair lock', () => {
       await db.redis.del(`lock:${key}`);
       const tried = await manager.tryAcquire(key, caller);
       if (caller.fair) {
-        // Not its turn: no lock, and no place taken in the line (the first one is told).
+        // Not its turn: no lock, and no place taken in the line (the first one gets it).
         expect(tried).toBeNull();
         expect(await queued(key)).toBeLessThanOrEqual(1);
       } else {
-        // A plain caller does not queue, so it can get in ahead (documented).
+        // A barging caller does not queue, so it can get in ahead (documented).
         expect(tried!.isHeld).toBe(true);
         await tried!.release();
       }

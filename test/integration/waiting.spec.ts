@@ -10,6 +10,9 @@ import { countByName, monitorCommands } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import { useRedisServer } from '../support/suites.js';
 
+// The barging lock (fair: false): waiters are woken by the release's pub/sub announcement. (The
+// fair lock, the default, hands the lock to its next waiter by name: see fair-lock.spec.ts.)
+const BARGING = { fair: false } as const;
 // Polling so slow that a waiter served within the test's time can only have been woken by the
 // release's pub/sub announcement.
 const NO_POLLING = { minDelay: 60_000, maxDelay: 60_000 };
@@ -19,7 +22,7 @@ describe('waiting for a held lock', () => {
   let holderManager: LockManager;
 
   beforeAll(() => {
-    holderManager = db.manager();
+    holderManager = db.manager(BARGING);
   });
 
   async function subscribers(key: string): Promise<number> {
@@ -29,7 +32,7 @@ describe('waiting for a held lock', () => {
 
   it('wakes the waiter through the release announcement, not by polling', async () => {
     const waiterClient = db.server.client();
-    const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
+    const waiter = new LockManager(waiterClient, { ...BARGING, retry: NO_POLLING });
     const holder = await holderManager.acquire('wake');
     const acquired: LockAcquiredEvent[] = [];
     waiter.on('acquired', (event) => acquired.push(event));
@@ -57,7 +60,7 @@ describe('waiting for a held lock', () => {
 
   it('finds the lock free when the release happened before its subscription was active', async () => {
     const waiterClient = db.server.client();
-    const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
+    const waiter = new LockManager(waiterClient, { ...BARGING, retry: NO_POLLING });
     const holder = await holderManager.acquire('early-release');
     // Release as soon as the waiter decides to wait, before its SUBSCRIBE is confirmed: the
     // announcement goes to nobody, and only the look after subscribing can find the lock free.
@@ -70,7 +73,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('takes a lock whose holder vanished as soon as its key expires, not after a poll interval', async () => {
-    const waiter = new LockManager(db.redis, { retry: NO_POLLING });
+    const waiter = new LockManager(db.redis, { ...BARGING, retry: NO_POLLING });
     // A holder that crashed: nobody releases, nothing is announced.
     await holderManager.acquire('crashed-holder', { ttl: 300 });
     const lock = await waiter.acquire('crashed-holder', { waitTimeout: 20_000 });
@@ -81,7 +84,7 @@ describe('waiting for a held lock', () => {
 
   it('uses one subscriber connection per manager, whatever the number of waiters', async () => {
     const waiterClient = db.server.client();
-    const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
+    const waiter = new LockManager(waiterClient, { ...BARGING, retry: NO_POLLING });
     const keys = ['m:1', 'm:2', 'm:3', 'm:4'];
     const holders = await Promise.all(keys.map((key) => holderManager.acquire(key)));
     const waits = keys.flatMap((key) =>
@@ -113,7 +116,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('ends a wait at waitTimeout and on abort, leaving no listener, timer or lock behind', async () => {
-    const waiter = new LockManager(db.redis);
+    const waiter = new LockManager(db.redis, BARGING);
     const holder = await holderManager.acquire('cancel');
     const timeoutsBefore = process
       .getActiveResourcesInfo()
@@ -152,7 +155,7 @@ describe('waiting for a held lock', () => {
 
   it('unsubscribes a channel nobody waits on any more and closes the idle connection', async () => {
     const waiterClient = db.server.client();
-    const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
+    const waiter = new LockManager(waiterClient, { ...BARGING, retry: NO_POLLING });
     const holder = await holderManager.acquire('idle');
     const waiting = waiter.acquire('idle', { waitTimeout: 20_000 });
     await until(async () => (await subscribers('idle')) === 1, 'the subscription');
@@ -171,7 +174,7 @@ describe('waiting for a held lock', () => {
   });
 
   it('serves many waiters of one process one at a time, each once', async () => {
-    const waiter = new LockManager(db.redis);
+    const waiter = new LockManager(db.redis, BARGING);
     const order: number[] = [];
     let inside = 0;
     await Promise.all(

@@ -38,19 +38,23 @@ describe('the acquire call and the lease lifecycle (in memory, fake timers)', ()
     expect(store.size).toBe(0);
   });
 
-  it('wakes a waiter on the release, not on a poll', async () => {
-    const lock = await holder.acquire('job', { ttl: 30_000 });
+  it.each([
+    // Fair (the default): the first attempt queues it, one more look once subscribed (a release
+    // before that would be missed), then the release hands it the lock: no attempt for it.
+    ['fair (the default)', {}, 2],
+    // Barging: the same two, then the attempt the release's announcement woke.
+    ['barging', { fair: false }, 3],
+  ] as const)('serves a %s waiter at the release, not on a poll', async (_, mode, attempts) => {
+    const lock = await holder.acquire('job', { ttl: 30_000, ...mode });
     const acquired: LockAcquiredEvent[] = [];
     waiter.on('acquired', (event) => acquired.push(event));
-    const waiting = waiter.acquire('job', { waitTimeout: 120_000 });
+    const waiting = waiter.acquire('job', { waitTimeout: 120_000, ...mode });
     await jest.advanceTimersByTimeAsync(1_000);
     expect(acquired).toEqual([]);
     await lock.release();
     await jest.advanceTimersByTimeAsync(0);
     const next = await waiting;
-    // The first attempt, one more once subscribed (a release before it would be missed), and
-    // the one the release's announcement woke: no poll in between.
-    expect(acquired).toMatchObject([{ key: 'job', attempts: 3 }]);
+    expect(acquired).toMatchObject([{ key: 'job', attempts }]);
     expect(acquired[0]!.waitedMs).toBeGreaterThanOrEqual(1_000);
     expect(acquired[0]!.waitedMs).toBeLessThan(1_100);
     expect(next.fencingToken).toBeGreaterThan(lock.fencingToken);

@@ -109,6 +109,8 @@ export class AcquireCall {
    * to this call by a release was granted after it (see takeGrant).
    */
   private queuedAt = 0;
+  /** Whether Redis gave this call a place in a queue (it must leave it if it gives up). */
+  private queued = false;
   /** The fencing token of a lock a release handed to this call while it waited. */
   private grantedFence: number | undefined;
 
@@ -187,6 +189,7 @@ export class AcquireCall {
       this.blockedBy = reply.blockedBy;
       this.lastError = undefined;
       this.queuedAt = sentAt;
+      if (this.address !== undefined && this.request.waitTimeout !== 0) this.queued = true;
     } else {
       this.uncertain = true;
       if (reply.failure === 'aborted') throw this.aborted();
@@ -262,13 +265,13 @@ export class AcquireCall {
     const { maxDelay, factor } = this.context.options.retry;
     const untilDeadline = this.deadline - monotonicNow();
     const holderTtl = this.holderTtl;
+    // A queued waiter is named by the release that serves it: it looks again only when Redis
+    // said to (to renew its place, or when the holder's lease ends), never on a backoff of its
+    // own, so the commands a queued waiter sends do not grow with the length of its wait.
+    const poll = this.queued && holderTtl >= 0 ? Number.POSITIVE_INFINITY : jittered(this.delay);
     const ms = Math.max(
       1,
-      Math.min(
-        jittered(this.delay),
-        untilDeadline,
-        holderTtl >= 0 ? holderTtl + 1 : Number.POSITIVE_INFINITY,
-      ),
+      Math.min(poll, untilDeadline, holderTtl >= 0 ? holderTtl + 1 : Number.POSITIVE_INFINITY),
     );
     this.delay = Math.min(this.delay * factor, maxDelay);
     // A queued waiter (fair lock, writer) is also woken when a release names it.
@@ -340,8 +343,13 @@ export class AcquireCall {
     const { redisKeys, signal, driver, ttl, params } = this.request;
     const { inFlight, deadlines, options } = this.context;
     inFlight.begin();
-    const pending = driver.acquire(redisKeys, this.token, ttl, options.owner, params, this.address);
-    const budget = Math.max(this.deadline - monotonicNow(), ATTEMPT_TIMEOUT_FLOOR_MS);
+    // A single attempt (a try) never takes a place in a queue: it could not wait for its turn.
+    const waiter = this.request.waitTimeout === 0 ? undefined : this.address;
+    const pending = driver.acquire(redisKeys, this.token, ttl, options.owner, params, waiter);
+    const budget = Math.max(
+      this.deadline - monotonicNow(),
+      ATTEMPT_TIMEOUT_FLOOR_MS + (driver.attemptAllowanceMs ?? 0),
+    );
     return new Promise<AttemptOutcome>((resolve) => {
       let settled = false;
       const finish = (outcome: AttemptOutcome): void => {
@@ -505,7 +513,7 @@ export class AcquireCall {
       if (this.uncertain) this.giveBack();
       // A waiter that gives up leaves its place in a queue at once (sent after its last attempt
       // on the same connection, so Redis sees them in that order).
-      if (driver.abandon) {
+      if (driver.abandon && (this.queued || this.uncertain)) {
         this.context.inFlight.track(driver.abandon(redisKeys, this.token));
       }
     }

@@ -58,6 +58,7 @@ const MAX_KEYS_PER_LOCK = 64;
  */
 export class AcquireRequests {
   private readonly defaults: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
+  private fairDefault: LeaseDriver | undefined;
 
   constructor(
     private readonly options: ResolvedLockManagerOptions,
@@ -67,6 +68,8 @@ export class AcquireRequests {
       primitive: UnsupportedPrimitiveError['primitive'],
       key: string,
     ) => PrimitiveDriverSet,
+    /** The same drivers, or undefined where the topology has none (a Redlock quorum). */
+    private readonly availablePrimitives: () => PrimitiveDriverSet | undefined,
   ) {
     this.defaults = {
       ttl: options.ttl,
@@ -79,15 +82,25 @@ export class AcquireRequests {
     };
   }
 
-  /** A plain (or fair) lock; `waitTimeout` is the default wait of the calling method. */
+  /** A plain (fair or barging) lock; `waitTimeout` is the default wait of the calling method. */
   lock(input: LockKey, options: AcquireOptions | undefined, waitTimeout: number): AcquireRequest {
     const { keys, key } = this.normalizeKeys(input);
-    const redisKeys = keys.map((k) => this.options.keyPrefix + k);
-    if (options === undefined) return { ...this.defaults, waitTimeout, key, keys, redisKeys };
+    const redisKeys =
+      keys.length === 1
+        ? [this.options.keyPrefix + key]
+        : keys.map((k) => this.options.keyPrefix + k);
+    if (options === undefined) {
+      const driver = keys.length === 1 ? this.defaultDriver() : this.defaults.driver;
+      return { ...this.defaults, driver, waitTimeout, key, keys, redisKeys };
+    }
     validateOptionsObject(options, 'acquire');
     assertKnownOptions(options, ACQUIRE_OPTIONS, 'acquire');
     const settings = this.settings(options, waitTimeout);
-    if (options.fair === undefined || !validateBoolean(options.fair, 'fair')) {
+    if (options.fair === undefined) {
+      const driver = keys.length === 1 ? this.defaultDriver() : this.defaults.driver;
+      return { ...this.defaults, ...settings, driver, key, keys, redisKeys };
+    }
+    if (!validateBoolean(options.fair, 'fair')) {
       return { ...this.defaults, ...settings, key, keys, redisKeys };
     }
     if (keys.length > 1) {
@@ -96,8 +109,29 @@ export class AcquireRequests {
         `fair: true takes one key, but received ${keys.length} (${key}). Queue on one parent key, or drop fair for the multi-key lock.`,
       );
     }
+    if (this.options.waitForReplicas) {
+      throw new InvalidLockOptionsError(
+        'fair',
+        "fair: true cannot be combined with the manager's waitForReplicas: a fair lock is handed from holder to waiter inside Redis, where no WAIT can follow it. Drop fair for these locks, or drop waitForReplicas.",
+      );
+    }
     const driver = this.primitives('fair lock', key).fair;
-    return { ...settings, key, keys, redisKeys, driver, kind: 'lock', params: undefined };
+    return { ...this.defaults, ...settings, key, keys, redisKeys, driver };
+  }
+
+  /**
+   * The driver of a single-key lock the caller did not choose: fair (queued, handed off) where
+   * the manager's `fair` default and the topology allow it, barging otherwise (a Redlock quorum,
+   * `waitForReplicas`).
+   */
+  private defaultDriver(): LeaseDriver {
+    if (this.fairDefault === undefined) {
+      this.fairDefault =
+        this.options.fair && !this.options.waitForReplicas
+          ? (this.availablePrimitives()?.fair ?? this.defaults.driver)
+          : this.defaults.driver;
+    }
+    return this.fairDefault;
   }
 
   /**

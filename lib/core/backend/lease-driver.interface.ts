@@ -57,4 +57,10 @@ export interface LeaseDriver {
    * until the waiter confirms the grant by extending it.
    */
   readonly grantTtl?: number;
+  /**
+   * How long one attempt may take besides its round trip, in ms: the `WAIT` of `waitForReplicas`
+   * (twice, when a failover emptied the script cache and the script is sent again). An attempt
+   * is given at least this on top of the usual floor, however short the caller's wait.
+   */
+  readonly attemptAllowanceMs?: number;
 }

@@ -335,6 +335,10 @@ export class QuorumBackend implements LockBackend {
     return new QuorumWakeupTransport(this.nodes.map((node) => node.createWakeupTransport()));
   }
 
+  get attemptAllowanceMs(): number {
+    return Math.max(...this.nodes.map((node) => node.attemptAllowanceMs));
+  }
+
   get followsFailover(): boolean {
     return this.nodes.some((node) => node.followsFailover);
   }

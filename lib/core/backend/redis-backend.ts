@@ -603,6 +603,10 @@ export class RedisBackend implements LockBackend {
     return this.client.status === 'end';
   }
 
+  get attemptAllowanceMs(): number {
+    return this.waitForReplicas ? 2 * this.waitForReplicas.timeout : 0;
+  }
+
   get followsFailover(): boolean {
     return this.cluster || ((this.client as Redis).options.sentinels?.length ?? 0) > 0;
   }

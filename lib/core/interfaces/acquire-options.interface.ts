@@ -28,15 +28,21 @@ export interface AcquireOptions {
    */
   autoExtend?: boolean;
   /**
-   * Hand the lock out in arrival order: a caller that finds the lock held (or others already
-   * waiting) takes a place in a queue in Redis and gets the lock when its turn comes; a release
-   * wakes exactly the next waiter. A waiter that gives up leaves the queue at once; one whose
-   * process dies loses its place after the manager's `waiterTtl` (5 s by default), so it never
-   * blocks the others for longer. One key only. Plain (non-fair) callers of the same key do not
-   * queue and can get in ahead of the queue: use `fair: true` everywhere on a key whose order
-   * matters. Costs: waiters renew their place about every `waiterTtl`/3 (one round trip each).
-   * Not available on a Redlock quorum (`UnsupportedPrimitiveError`).
-   * @default false
+   * Hand the lock out in arrival order, with a direct handoff: a caller that finds the lock held
+   * (or others already waiting) takes a place in a queue in Redis, and a release gives the lock
+   * straight to the first waiter and tells it by name: no herd, no acquire round trip, no caller
+   * starved by a faster one. A waiter that gives up leaves the queue at once (and passes on a
+   * grant it just got); one whose process dies loses its place after the manager's `waiterTtl`
+   * (5 s by default), and a lock handed to it lasts only that long, so it never blocks the
+   * others for longer.
+   *
+   * `false` asks for the barging lock: waiters are woken by the release's announcement and the
+   * fastest one takes the lock, as most lock libraries do. Fair and barging callers of one key
+   * exclude each other, but a barging one does not look at the queue: use one kind per key.
+   *
+   * Fair locks take one key; a multi-key lock, a lock on a Redlock quorum, and a lock with the
+   * manager's `waitForReplicas` are barging (asking for `fair: true` there is refused).
+   * @default the manager's `fair` (true)
    */
   fair?: boolean;
 }

@@ -65,17 +65,27 @@ export interface LockManagerOptions {
    */
   nodeTimeout?: number;
   /**
-   * For fair locks (`fair: true`) and the writers of read-write locks, which wait in a queue in
-   * Redis: how long a waiter keeps its place without renewing it, in milliseconds (at least
-   * 100). A waiting caller renews its place about every third of this; a waiter whose process
-   * died or froze loses its place after it, so it holds up the callers queued behind it at most
-   * this long.
+   * Whether locks on one key are fair unless a call says otherwise: the default of
+   * {@link AcquireOptions.fair}. Fair locks queue their waiters in Redis and a release hands the
+   * lock straight to the next one; `false` makes the default the barging lock, where every
+   * waiter is woken by a release and the fastest one wins.
+   * @default true
+   */
+  fair?: boolean;
+  /**
+   * For fair locks and the writers of read-write locks, which wait in a queue in Redis: how long
+   * a waiter keeps its place without renewing it, in milliseconds (at least 100). A waiting
+   * caller renews its place about every third of this; a waiter whose process died or froze
+   * loses its place after it, so it holds up the callers queued behind it at most this long. It
+   * is also how long a lock handed to a waiter by a release lasts until the waiter confirms it:
+   * a waiter that died just before its turn costs the others at most this long.
    * @default 5000
    */
   waiterTtl?: number;
   /**
    * Opt-in replication check after each acquisition (`WAIT`), for a master with replicas
-   * (Sentinel, Cluster), of plain locks (not of fair locks, semaphores or read-write locks).
+   * (Sentinel, Cluster), of barging locks (not of fair locks, semaphores or read-write locks:
+   * with it set, locks are barging unless a call asks for `fair: true`, which is refused).
    * Off by default. See {@link WaitForReplicasOptions} for what it does and
    * does not guarantee.
    * @example { replicas: 1, timeout: 100, onShortfall: 'fail' }

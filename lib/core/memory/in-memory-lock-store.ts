@@ -280,7 +280,8 @@ export class InMemoryLockStore {
       // Free while others queue: the first of them gets it now, as a release would give it.
       this.grantToHead(key, now, placeTtl);
     }
-    keepPlace(this.queue(this.fairQueues, key), token, now, placeTtl, waiter, owner);
+    if (waiter !== '')
+      keepPlace(this.queue(this.fairQueues, key), token, now, placeTtl, waiter, owner);
     const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
     const holderTtl = this.keys.get(key)!.expiresAt - now;
     return { acquired: false, holderTtl: Math.min(holderTtl, renewEvery), blockedBy: 0 };
@@ -618,7 +619,8 @@ export class InMemoryLockStore {
     waiter: string,
     owner: string,
   ): StoreAcquireReply {
-    keepPlace(this.queue(this.writerQueues, key), token, now, placeTtl, waiter, owner);
+    if (waiter !== '')
+      keepPlace(this.queue(this.writerQueues, key), token, now, placeTtl, waiter, owner);
     let until = busyUntil;
     if (until === undefined) {
       this.publish(key, `next:${head!.id}`);

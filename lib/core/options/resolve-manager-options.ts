@@ -22,6 +22,7 @@ export interface ResolvedLockManagerOptions {
   readonly ttl: number;
   readonly waitTimeout: number;
   readonly autoExtend: boolean;
+  readonly fair: boolean;
   readonly retry: { readonly minDelay: number; readonly maxDelay: number; readonly factor: number };
   readonly driftFactor: number;
   readonly owner: string;
@@ -44,6 +45,7 @@ export const LOCK_MANAGER_DEFAULTS = Object.freeze({
   ttl: 30_000,
   waitTimeout: 10_000,
   autoExtend: false,
+  fair: true,
   retry: Object.freeze({ minDelay: 50, maxDelay: 1_000, factor: 2 }),
   driftFactor: 0.01,
   maxKeyLength: 1024,
@@ -58,6 +60,7 @@ export const LOCK_MANAGER_OPTION_NAMES = [
   'ttl',
   'waitTimeout',
   'autoExtend',
+  'fair',
   'retry',
   'driftFactor',
   'owner',
@@ -188,6 +191,7 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
       options.autoExtend ?? LOCK_MANAGER_DEFAULTS.autoExtend,
       'autoExtend',
     ),
+    fair: validateBoolean(options.fair ?? LOCK_MANAGER_DEFAULTS.fair, 'fair'),
     retry: Object.freeze({ minDelay, maxDelay, factor }),
     driftFactor,
     owner,

@@ -17,7 +17,8 @@ export function fairAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- ARGV[3]  owner label
 -- ARGV[4]  how long a waiter keeps its place without renewing it, in milliseconds; also the ttl
 --          of a lock granted to a waiter, until the waiter confirms it
--- ARGV[5]  the waiter's id in announcements (a digest of its token)
+-- ARGV[5]  the waiter's id in announcements (random, never its token); '' for a single attempt,
+--          which takes no place in the queue
 -- Returns {1, fencing token} when taken (or already granted to this caller),
 --         {0, milliseconds until the caller should look again, 1} when it must wait.
 local lock, token, placeTtl = KEYS[1], ARGV[1], tonumber(ARGV[4])
@@ -54,7 +55,7 @@ if not holder then
   -- the first of them gets it now, as a release would have given it.
   handOff(lock, KEYS[3], KEYS[4], KEYS[2], now, placeTtl)
 end
-queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3])
+if ARGV[5] ~= '' then queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3]) end
 return {0, math.min(redis.call('PTTL', lock), renewEvery), 1}
 `;
 }

@@ -141,7 +141,8 @@ export function writeAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[5] the fencing counter of the slot
 -- ARGV[1] token of this acquisition, ARGV[2] ttl in milliseconds, ARGV[3] owner label,
 -- ARGV[4] how long a waiting writer keeps its place without renewing it, in milliseconds
--- ARGV[5] the writer's id in announcements (a digest of its token)
+-- ARGV[5] the writer's id in announcements (random, never its token); '' for a single attempt,
+--         which takes no place in the queue
 -- Returns {1, fencing token} when taken,
 --         {0, milliseconds until the caller should look again, 1} when it must wait.
 local state, readers, token, placeTtl = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[4])
@@ -164,7 +165,7 @@ if mode ~= 'w' and count == 0 and (not head or head == token) then
   redis.call('PEXPIRE', state, ARGV[2])
   return {1, fence}
 end
-queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3])
+if ARGV[5] ~= '' then queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3]) end
 if mode == 'w' then return {0, math.min(redis.call('PTTL', state), renewEvery), 1} end
 if count > 0 then
   -- The last reader to leave names the first writer. Look again by the time the last reader's

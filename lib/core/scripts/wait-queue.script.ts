@@ -10,8 +10,8 @@ export const WAIT_QUEUE_LUA = `${SERVER_TIME_LUA}
 -- A queue of waiters in arrival order, in two keys of the lock's slot:
 --   queue   ZSET  member = waiter token, score = arrival number (1, 2, 3, ...)
 --   places  HASH  field = waiter token, value = '<until>|<id>|<owner>': the server ms until which
---                 the waiter keeps its place, the name announcements give it (a digest of its
---                 token the client computed, never the token), and its owner label
+--                 the waiter keeps its place, the name announcements give it (random, drawn by
+--                 the client: never its token), and its owner label
 -- A waiter renews its place at each attempt. Only the head decides who goes next, so a waiter
 -- whose place expired is dropped when it reaches the head: a dead waiter holds up the others at
 -- most until its place expires, and costs nothing before.
