@@ -43,7 +43,7 @@ describe('RESP frames', () => {
     const stream = Buffer.from(Object.values(REPLIES).join(''));
     for (const size of [1, 2, 3, 7, 16, stream.length]) {
       const frames: string[] = [];
-      let rest = Buffer.alloc(0);
+      let rest: Buffer = Buffer.alloc(0);
       for (let at = 0; at < stream.length; at += size) {
         const split = splitFrames(
           Buffer.concat([rest, stream.subarray(at, at + size)]),
