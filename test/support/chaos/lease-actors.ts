@@ -345,7 +345,10 @@ export async function runActors(
       criticalSections++;
       finishWatch(watch, 'released');
     } catch (error) {
-      finishWatch(watch, `release failed: ${failed('release', error)}`);
+      finishWatch(
+        watch,
+        `release failed: ${failed('release', error)} (${String((error as Error).message).slice(0, 160)})`,
+      );
     }
   };
 
@@ -439,8 +442,11 @@ export async function runActors(
   };
 
   const actors = Array.from({ length: config.actors }, async (_, actor) => {
-    const rng = root.fork(`actor-${actor}`);
-    while (machineNow() < deadline) {
+    const program = root.fork(`actor-${actor}`);
+    for (let step = 0; machineNow() < deadline; step++) {
+      // Each operation draws from its own stream: what the n-th operation of an actor does
+      // depends on the seed only, not on how earlier operations turned out.
+      const rng = program.fork(`op-${step}`);
       const operation = rng.weighted(OPERATIONS);
       count(operations, operation);
       try {
