@@ -115,6 +115,13 @@ async function main(): Promise<number> {
   return report.rounds.some((round) => round.violations.length > 0) ? 1 : 0;
 }
 
+// Stopped by hand: no redis-server may outlive the run (workers exit when their parent goes).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAllRedis().finally(() => process.exit(130));
+  });
+}
+
 main().then(
   async (code) => {
     await stopAllRedis();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type FaultProxy, startFaultProxy } from '../fault-proxy.js';
 import { type RedisServer, startRedis } from '../redis-server.js';
+import { disconnectClient } from './disconnect-client.js';
 import { FaultInjector, type FaultKind } from './fault-injector.js';
 import { type LeaseRecord, machineNow, type Violation } from './history.js';
 import {
@@ -136,7 +137,7 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
             // CHAOS_DEBUG: errors carry the stack of the call that sent the command.
             showFriendlyErrorStack: Boolean(process.env.CHAOS_DEBUG),
           });
-          return { clients: client, dispose: () => client.disconnect() };
+          return { clients: client, dispose: () => disconnectClient(client) };
         };
         [results] = await Promise.all([
           runActors({ lib, backend }, { ...config, process: 'main' }).then((result) => [result]),
@@ -308,15 +309,26 @@ async function startWorkers(proxies: readonly FaultProxy[]): Promise<Worker[]> {
         child,
         async run(config: ActorsConfig): Promise<WorkerOutcome> {
           child.send({ type: 'start', config, port: proxy.port });
-          const result = await new Promise<ActorsResult | undefined>((resolve) => {
+          let hungTimer: NodeJS.Timeout | undefined;
+          const result = await new Promise<ActorsResult | 'hung' | undefined>((resolve) => {
             child.once('message', (message: { result: ActorsResult }) => resolve(message.result));
             void exited.then(() => resolve(undefined));
+            // Its own watchdogs report hung operations; this one is for the worker itself.
+            hungTimer = setTimeout(() => resolve('hung'), config.durationMs + 120_000);
           });
+          clearTimeout(hungTimer);
           const violations: Violation[] = [];
-          if (!result) {
+          if (result === 'hung' || !result) {
+            if (result === 'hung') {
+              child.kill('SIGKILL');
+              await exited;
+            }
             violations.push({
-              kind: 'worker-failed',
-              message: `worker ${config.process} (pid ${child.pid}) died: ${await exited}\n${stderr}`,
+              kind: result === 'hung' ? 'hung' : 'worker-failed',
+              message:
+                result === 'hung'
+                  ? `worker ${config.process} (pid ${child.pid}) sent no result within 2 minutes of its end, and was killed\n${stderr}`
+                  : `worker ${config.process} (pid ${child.pid}) died: ${await exited}\n${stderr}`,
             });
             return {
               result: {

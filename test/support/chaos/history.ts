@@ -62,6 +62,7 @@ export interface Violation {
     | 'uncaught-exception'
     | 'unexpected-error'
     | 'after-close'
+    | 'hung'
     | 'worker-failed';
   readonly message: string;
   /** Where in the round it happened (machine clock ms), when known. */

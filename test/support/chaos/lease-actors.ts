@@ -64,6 +64,11 @@ const OPERATIONS = {
 type Operation = keyof typeof OPERATIONS;
 
 const SAMPLE_EVERY_MS = 10;
+/**
+ * No operation may take longer than this (waits are at most 2 s, holds a few ttls): one that
+ * does is reported as hung, and its actor goes on with the next operation.
+ */
+const HUNG_AFTER_MS = 30_000;
 
 /**
  * One lease handed to an actor, watched until its holder no longer believes it holds it.
@@ -441,6 +446,23 @@ export async function runActors(
     }
   };
 
+  /** Settles like `work`, or reports it hung after HUNG_AFTER_MS and gives up waiting. */
+  const unlessHung = async (what: string, work: Promise<void>): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const hung = await Promise.race([
+      work.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), HUNG_AFTER_MS))),
+    ]);
+    clearTimeout(timer);
+    if (hung) {
+      violations.push({
+        kind: 'hung',
+        at: machineNow(),
+        message: `${what} did not settle within ${HUNG_AFTER_MS / 1_000} s`,
+      });
+    }
+  };
+
   const actors = Array.from({ length: config.actors }, async (_, actor) => {
     const program = root.fork(`actor-${actor}`);
     for (let step = 0; machineNow() < deadline; step++) {
@@ -449,18 +471,20 @@ export async function runActors(
       const rng = program.fork(`op-${step}`);
       const operation = rng.weighted(OPERATIONS);
       count(operations, operation);
-      try {
-        await run(operation, actor, rng);
-      } catch (error) {
-        failed(operation, error);
-      }
+      await unlessHung(
+        `operation ${step} of actor ${actor} (${operation})`,
+        run(operation, actor, rng).catch((error: unknown) => void failed(operation, error)),
+      );
     }
   });
   await Promise.all(actors);
 
   for (const entry of slots) {
-    if (entry.replacing) await entry.replacing;
-    await closeInstance(entry.current);
+    const closing = (async () => {
+      if (entry.replacing) await entry.replacing;
+      await closeInstance(entry.current);
+    })();
+    await unlessHung(`closing manager ${entry.current.id} at the end`, closing);
   }
   clearInterval(sampler);
   for (const watch of live) {
