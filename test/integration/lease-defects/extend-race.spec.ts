@@ -67,6 +67,24 @@ describe('validity never outlives the key in Redis when a manual extend races a 
     expect(broken).toEqual([]);
   });
 
+  it('an extend to a shorter ttl bounds the validity from the moment it is sent, before its reply', async () => {
+    // Redis applies the extend at once; its reply takes 400 ms to come back.
+    const lock = await manager.acquire('shorter', { ttl: 5_000 });
+    proxy.setLatency({ toClient: { ms: 400 } });
+    const extending = lock.extend(100).catch(() => undefined);
+    await sleep(250);
+    // The key expired in Redis about 100 ms after the extend arrived.
+    expect(await direct.exists('lock:shorter')).toBe(0);
+    const beyond = await beliefBeyondRedis(lock, direct);
+    expect({ isHeld: lock.isHeld, beyond: Math.max(0, Math.round(beyond)) }).toEqual({
+      isHeld: false,
+      beyond: 0,
+    });
+    await extending;
+    proxy.setLatency({});
+    await lock.release().catch(() => undefined);
+  });
+
   it('another manager never gets the lock while the racing holder believes it holds it', async () => {
     proxy.setLatency({ toClient: { ms: 20 } });
     const doubleHolders: string[] = [];

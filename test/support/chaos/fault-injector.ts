@@ -158,7 +158,11 @@ export class FaultInjector {
         clearTimeout(timer);
         proxies[index]!.cancelDrop();
         if (!command) return undefined;
-        return `proxy ${index}: reply of ${command[0]} ${command.slice(1, 4).join(' ').slice(0, 80)} lost`;
+        const args = command
+          .slice(1, 4)
+          .map((arg) => (arg.length > 48 ? `<${arg.length} bytes>` : arg))
+          .join(' ');
+        return `proxy ${index}: reply of ${command[0]} ${args} lost`;
       }
       case 'reset': {
         const index = rng.int(0, proxies.length - 1);

@@ -124,7 +124,8 @@ export function judgeHistory(
               faults,
               belief.start,
               belief.start,
-            )}\n    story of ${other.lease.id}, ms from the second grant: ${storyOf(other.lease, belief.start)}`,
+            )}\n    story of ${other.lease.id}, ms from the second grant: ${storyOf(other.lease, belief.start)}` +
+            `\n    story of ${belief.lease.id}: ${storyOf(belief.lease, belief.start)}`,
         });
       }
       active.push(belief);
