@@ -14,6 +14,7 @@ import {
   runActors,
 } from './lease-actors.js';
 import { judgeHistory } from './lease-oracle.js';
+import { RedisHistory } from './redis-history.js';
 import { startProcessChecks } from './process-checks.js';
 import { Random } from './random.js';
 
@@ -104,6 +105,7 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
   let injector: FaultInjector;
   const violations: Violation[] = [];
   let server: RedisServer | undefined;
+  let redisHistory: RedisHistory | undefined;
   const proxies: FaultProxy[] = [];
   try {
     if (scenario === 'memory') {
@@ -122,6 +124,8 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
       violations.push(...(await memoryLeftovers(lib, store, results)));
     } else {
       server = await startRedis({ args: debugCommandArgs() });
+      redisHistory = new RedisHistory(KEY_PREFIX);
+      await redisHistory.start(server);
       const count = scenario === 'redis' ? 3 : shape.workers!;
       for (let i = 0; i < count; i++) {
         proxies.push(await startFaultProxy({ targetPort: server.port }));
@@ -170,13 +174,22 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
       violations.push(...(await redisLeftovers(server, results)));
     }
   } finally {
+    await redisHistory?.stop();
     for (const proxy of proxies) await proxy.close();
     await server?.stop();
   }
 
   const leases = results.flatMap((result) => result.leases);
   for (const result of results) violations.push(...result.violations);
-  violations.push(...judgeHistory(leases, injector.restarts, injector.log, origin));
+  violations.push(
+    ...judgeHistory(
+      leases,
+      injector.restarts,
+      injector.log,
+      origin,
+      redisHistory && ((key, from, to) => redisHistory!.around(key, from, to)),
+    ),
+  );
   violations.push(...(await checks.finish()));
 
   const operations: Record<string, number> = {};

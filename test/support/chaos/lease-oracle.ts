@@ -1,4 +1,8 @@
 import type { FaultRecord, LeaseRecord, RestartRecord, Violation } from './history.js';
+import type { RedisCommandRecord } from './redis-history.js';
+
+/** What Redis ran on a key between two machine times (for reports), when it was recorded. */
+export type RedisLog = (key: string, from: number, to: number) => readonly RedisCommandRecord[];
 
 /** A stretch of time during which a lease's holder believed it held the lease. */
 interface Belief {
@@ -67,6 +71,38 @@ function storyOf(lease: LeaseRecord, from: number): string {
     .join('; ');
 }
 
+/** Redis's own record of a key around `at`, tokens named by the leases they belong to. */
+function redisStoryOf(
+  log: RedisLog | undefined,
+  key: string,
+  at: number,
+  pair: readonly [LeaseRecord, LeaseRecord],
+  leases: readonly LeaseRecord[],
+): string {
+  if (!log) return '';
+  // What the two leases sent, and whatever else could change the key (not others' denied
+  // acquire attempts, subscriptions and reads).
+  const records = log(key, at - 800, at + 50).filter(
+    (record) =>
+      pair.some((lease) => record.args.includes(lease.token)) ||
+      !/^(acquire-script|subscribe|unsubscribe|scan|hget|pttl|exists)$/.test(record.name),
+  );
+  if (records.length === 0) return '\n    Redis ran nothing on this key in the 800 ms before';
+  const names = (arg: string): string => {
+    const lease = arg.length >= 16 ? leases.find((record) => record.token === arg) : undefined;
+    return lease ? `<${lease.id}>` : arg.length > 40 ? `<${arg.length} bytes>` : arg;
+  };
+  return (
+    '\n    Redis, ms from the second grant: ' +
+    records
+      .map(
+        (record) =>
+          `${(record.at - at).toFixed(1)}: ${record.name} ${record.args.map(names).join(' ')}`,
+      )
+      .join('; ')
+  );
+}
+
 function faultsAround(faults: readonly FaultRecord[], from: number, to: number): string {
   const near = faults.filter((fault) => fault.at >= from - 1_000 && fault.at <= to + 100);
   if (near.length === 0) return 'no fault within 1 s before';
@@ -85,6 +121,7 @@ export function judgeHistory(
   restarts: readonly RestartRecord[],
   faults: readonly FaultRecord[],
   origin: number,
+  redisLog?: RedisLog,
 ): Violation[] {
   const violations: Violation[] = [];
   const byKey = new Map<string, Belief[]>();
@@ -125,7 +162,8 @@ export function judgeHistory(
               belief.start,
               belief.start,
             )}\n    story of ${other.lease.id}, ms from the second grant: ${storyOf(other.lease, belief.start)}` +
-            `\n    story of ${belief.lease.id}: ${storyOf(belief.lease, belief.start)}`,
+            `\n    story of ${belief.lease.id}: ${storyOf(belief.lease, belief.start)}` +
+            redisStoryOf(redisLog, key, belief.start, [other.lease, belief.lease], leases),
         });
       }
       active.push(belief);
