@@ -45,6 +45,12 @@ module.exports = {
       testMatch: ['<rootDir>/sample-app/test/**/*.spec.ts'],
     },
     {
+      // The model-based fault test's short budget (the long run: npm run test:chaos).
+      ...common,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'],
+    },
+    {
       ...common,
       displayName: 'smoke',
       testMatch: ['<rootDir>/test/smoke/**/*.smoke-spec.ts'],
