@@ -45,6 +45,10 @@ type AttemptOutcome =
   | { readonly acquired: false; readonly failure: 'error'; readonly error: unknown }
   | { readonly acquired: false; readonly failure: 'deadline' | 'aborted' | 'closed' };
 
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
 const ABORTED: AttemptOutcome = Object.freeze({ acquired: false, failure: 'aborted' });
 const DEADLINE: AttemptOutcome = Object.freeze({ acquired: false, failure: 'deadline' });
 const CLOSED: AttemptOutcome = Object.freeze({ acquired: false, failure: 'closed' });
@@ -191,7 +195,9 @@ export class AcquireCall {
       this.queuedAt = sentAt;
       if (this.address !== undefined && this.request.waitTimeout !== 0) this.queued = true;
     } else {
-      this.uncertain = true;
+      // Redis may have run the attempt without the call learning of it, unless Redis itself
+      // refused the command (a reply error: nothing of it ran).
+      if (!(reply.failure === 'error' && isReplyError(reply.error))) this.uncertain = true;
       if (reply.failure === 'aborted') throw this.aborted();
       if (reply.failure === 'closed') throw new LockManagerClosedError();
       if (reply.failure === 'error') {
