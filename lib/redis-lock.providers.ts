@@ -1,7 +1,10 @@
 import type { Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Cluster, Redis } from 'ioredis';
 import { type LockClient, type LockClients, LockManager } from './core/lock-manager.js';
 import { InMemoryLockStore } from './core/memory/in-memory-lock-store.js';
+import { RedisUnreachableError } from './errors/redis-unreachable.error.js';
+import { LockExceptionsInterceptor } from './exceptions/lock-exceptions.interceptor.js';
 import { LockEventLogger } from './logging/lock-event-logger.js';
 import {
   resolveRedisLockModuleOptions,
@@ -11,6 +14,7 @@ import { REDIS_LOCK_CLIENT } from './redis-lock.constants.js';
 import { REDIS_LOCK_MODULE_OPTIONS } from './redis-lock.module-definition.js';
 import {
   REDIS_LOCK_CONNECTION,
+  REDIS_LOCK_READY,
   REDIS_LOCK_RESOLVED_OPTIONS,
   REDIS_LOCK_TELEMETRY,
 } from './redis-lock.internal-constants.js';
@@ -89,7 +93,44 @@ export const redisLockProviders: Provider[] = [
     },
     inject: [LockManager, REDIS_LOCK_RESOLVED_OPTIONS, REDIS_LOCK_CONNECTION],
   },
+  {
+    // failFast: bootstrap waits here, bounded, until Redis answers, or fails naming the cause.
+    provide: REDIS_LOCK_READY,
+    useFactory: async (
+      manager: LockManager,
+      options: ResolvedRedisLockModuleOptions,
+      connection: RedisLockConnection,
+    ): Promise<true> => {
+      if (options.failFast === false) return true;
+      try {
+        await untilReachable(manager, options.failFast);
+      } catch (error) {
+        // As above: bootstrap stops, no shutdown hook will close what was created.
+        await manager.close().catch(() => undefined);
+        if (connection.owned) disconnectAll(connection.client);
+        throw error;
+      }
+      return true;
+    },
+    inject: [LockManager, REDIS_LOCK_RESOLVED_OPTIONS, REDIS_LOCK_CONNECTION],
+  },
+  // Lock errors that reach a handler get their transport's answer: registered for the whole
+  // application, as Nest registers every APP_INTERCEPTOR, whichever module provides it.
+  { provide: APP_INTERCEPTOR, useClass: LockExceptionsInterceptor },
 ];
+
+/** Probes Redis until it answers, or `timeout` ms have passed. */
+async function untilReachable(manager: LockManager, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const left = deadline - Date.now();
+    const health = await manager.checkHealth({ timeout: Math.max(1, Math.min(1_000, left)) });
+    if (health.healthy) return;
+    if (Date.now() >= deadline) throw new RedisUnreachableError(timeout, health);
+    // A server still starting refuses at once: do not spin.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+  }
+}
 
 function disconnectAll(client: LockClients): void {
   for (const c of Array.isArray(client) ? client : [client]) c.disconnect();

@@ -173,14 +173,14 @@ describe('logging through Nest’s Logger (context RedisLock)', () => {
     await sleep(50);
     await app.close();
     app = undefined;
-    await running;
+    await expect(running).rejects.toBeInstanceOf(LockLostError);
     expect(booted.logs.ours()).toEqual([
       expect.stringMatching(
         /^error: Redis connection failed \(.+\); ioredis keeps reconnecting\.$/,
       ),
       expect.stringMatching(/^error: Redis failed to acquire lock "down": .+\(after \d+ ms\)$/),
       'log: Redis connection restored.',
-      'warn: 1 of 1 locked calls were still running after 50 ms; their locks are released now.',
+      'warn: 1 of 1 locked calls were still running after 50 ms; their locks are released now: Worker.run() holding lock "job:slow".',
       // Which lock that was, and that its holder was told.
       expect.stringMatching(
         /^warn: Lock "job:slow" \(fencing token \d+\) lost after \d+ ms \(closed\): /,
