@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   DistributedLock,
@@ -13,36 +13,7 @@ import {
 import { resolveRedisLockModuleOptions } from '../../lib/options/resolve-module-options.js';
 import { startRedis } from '../support/redis-server.js';
 import { useRedisServer } from '../support/suites.js';
-
-interface Line {
-  readonly level: string;
-  readonly message: string;
-  readonly context: unknown;
-}
-
-/** A LoggerService that keeps what the application logged. */
-class CapturingLogger implements LoggerService {
-  readonly lines: Line[] = [];
-  log = this.keep('log');
-  error = this.keep('error');
-  warn = this.keep('warn');
-  debug = this.keep('debug');
-  verbose = this.keep('verbose');
-  fatal = this.keep('fatal');
-
-  /** Lines of the library (context RedisLock), as "level: message". */
-  ours(): string[] {
-    return this.lines
-      .filter((l) => l.context === 'RedisLock')
-      .map((l) => `${l.level}: ${l.message}`);
-  }
-
-  private keep(level: string) {
-    return (message: unknown, ...rest: unknown[]): void => {
-      this.lines.push({ level, message: String(message), context: rest[rest.length - 1] });
-    };
-  }
-}
+import { CapturingLogger } from './fixtures/capturing-logger.js';
 
 @Injectable()
 class Worker {
