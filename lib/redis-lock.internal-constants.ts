@@ -14,3 +14,6 @@ export const REDIS_LOCK_TELEMETRY = Symbol('REDIS_LOCK_TELEMETRY');
 
 /** Resolved once Redis answers, with `failFast`; at once without. @internal */
 export const REDIS_LOCK_READY = Symbol('REDIS_LOCK_READY');
+
+/** Gives the WebSocket gateways of the application the lock error interceptor. @internal */
+export const REDIS_LOCK_GATEWAYS = Symbol('REDIS_LOCK_GATEWAYS');

@@ -1,9 +1,10 @@
 import type { Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import { Cluster, Redis } from 'ioredis';
 import { type LockClient, type LockClients, LockManager } from './core/lock-manager.js';
 import { InMemoryLockStore } from './core/memory/in-memory-lock-store.js';
 import { RedisUnreachableError } from './errors/redis-unreachable.error.js';
+import { attachToGateways } from './exceptions/attach-to-gateways.js';
 import { LockExceptionsInterceptor } from './exceptions/lock-exceptions.interceptor.js';
 import { LockEventLogger } from './logging/lock-event-logger.js';
 import {
@@ -14,6 +15,7 @@ import { REDIS_LOCK_CLIENT } from './redis-lock.constants.js';
 import { REDIS_LOCK_MODULE_OPTIONS } from './redis-lock.module-definition.js';
 import {
   REDIS_LOCK_CONNECTION,
+  REDIS_LOCK_GATEWAYS,
   REDIS_LOCK_READY,
   REDIS_LOCK_RESOLVED_OPTIONS,
   REDIS_LOCK_TELEMETRY,
@@ -115,8 +117,18 @@ export const redisLockProviders: Provider[] = [
     inject: [LockManager, REDIS_LOCK_RESOLVED_OPTIONS, REDIS_LOCK_CONNECTION],
   },
   // Lock errors that reach a handler get their transport's answer: registered for the whole
-  // application, as Nest registers every APP_INTERCEPTOR, whichever module provides it.
-  { provide: APP_INTERCEPTOR, useClass: LockExceptionsInterceptor },
+  // application, as Nest registers every APP_INTERCEPTOR, whichever module provides it...
+  LockExceptionsInterceptor,
+  { provide: APP_INTERCEPTOR, useExisting: LockExceptionsInterceptor },
+  {
+    // ...but for WebSocket gateways, which get no global enhancer: they get it on their class.
+    provide: REDIS_LOCK_GATEWAYS,
+    useFactory: (modules: ModulesContainer, interceptor: LockExceptionsInterceptor): true => {
+      attachToGateways(modules, interceptor);
+      return true;
+    },
+    inject: [ModulesContainer, LockExceptionsInterceptor],
+  },
 ];
 
 /** Probes Redis until it answers, or `timeout` ms have passed. */
