@@ -105,7 +105,7 @@ export const redisLockProviders: Provider[] = [
     ): Promise<true> => {
       if (options.failFast === false) return true;
       try {
-        await untilReachable(manager, options.failFast);
+        await untilReachable(manager, connection.client, options.failFast);
       } catch (error) {
         // As above: bootstrap stops, no shutdown hook will close what was created.
         await manager.close().catch(() => undefined);
@@ -131,16 +131,37 @@ export const redisLockProviders: Provider[] = [
   },
 ];
 
-/** Probes Redis until it answers, or `timeout` ms have passed. */
-async function untilReachable(manager: LockManager, timeout: number): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const left = deadline - Date.now();
-    const health = await manager.checkHealth({ timeout: Math.max(1, Math.min(1_000, left)) });
-    if (health.healthy) return;
-    if (Date.now() >= deadline) throw new RedisUnreachableError(timeout, health);
-    // A server still starting refuses at once: do not spin.
-    await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+/**
+ * Probes Redis until it answers, or `timeout` ms have passed. A client that cannot connect
+ * queues the probe, which then only "does not answer": the connection's own error (refused,
+ * unknown host, TLS, authentication) is the cause worth naming.
+ */
+async function untilReachable(
+  manager: LockManager,
+  client: LockClients,
+  timeout: number,
+): Promise<void> {
+  const clients: LockClient[] =
+    client instanceof InMemoryLockStore
+      ? []
+      : Array.isArray(client)
+        ? [...client]
+        : [client as LockClient];
+  let lastError: Error | undefined;
+  const onError = (error: Error): void => void (lastError = error);
+  for (const c of clients) c.on('error', onError);
+  try {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const left = deadline - Date.now();
+      const health = await manager.checkHealth({ timeout: Math.max(1, Math.min(1_000, left)) });
+      if (health.healthy) return;
+      if (Date.now() >= deadline) throw new RedisUnreachableError(timeout, health, lastError);
+      // A server still starting refuses at once: do not spin.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+    }
+  } finally {
+    for (const c of clients) c.off('error', onError);
   }
 }
 
