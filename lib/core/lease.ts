@@ -1,5 +1,5 @@
 import type { LeaseKind } from './interfaces/lease-kind.interface.js';
-import type { LockLease } from './lock-lease.js';
+import type { LeaseLifecycle } from './lease/lease-lifecycle.js';
 import { monotonicNow } from './util/clock.util.js';
 
 /**
@@ -7,8 +7,8 @@ import { monotonicNow } from './util/clock.util.js';
  * @internal
  */
 export interface LeaseHost {
-  releaseLease(lease: LockLease): Promise<void>;
-  extendLease(lease: LockLease, ttl: number | undefined): Promise<void>;
+  releaseLease(lease: LeaseLifecycle): Promise<void>;
+  extendLease(lease: LeaseLifecycle, ttl: number | undefined): Promise<void>;
 }
 
 /**
@@ -35,11 +35,11 @@ export abstract class Lease implements AsyncDisposable {
   /** What this lease is: `lock`, `read-lock`, `write-lock` or `permit`. */
   abstract readonly kind: LeaseKind;
 
-  readonly #lease: LockLease;
+  readonly #lease: LeaseLifecycle;
   readonly #host: LeaseHost;
 
   /** @internal */
-  constructor(lease: LockLease, host: LeaseHost) {
+  constructor(lease: LeaseLifecycle, host: LeaseHost) {
     this.key = lease.key;
     this.token = lease.token;
     this.#lease = lease;
@@ -57,7 +57,7 @@ export abstract class Lease implements AsyncDisposable {
 
   /** Milliseconds left in the validity window; 0 once released or lost. */
   get remainingTime(): number {
-    if (this.#lease.state !== 'held') return 0;
+    if (this.#lease.phase !== 'held') return 0;
     return Math.max(0, this.#lease.expiresAt - monotonicNow());
   }
 

@@ -1,21 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
+import { AcquireCall, type AcquireContext } from './acquire/acquire-call.js';
+import { type AcquireRequest, AcquireRequests, type LockKey } from './acquire/acquire-request.js';
 import { createBackend } from './backend/create-backend.js';
-import type { LeaseDriver, LeaseParams } from './backend/lease-driver.interface.js';
-import type { AcquireReply, LockBackend } from './backend/lock-backend.interface.js';
+import type { LeaseParams } from './backend/lease-driver.interface.js';
+import type { LockBackend } from './backend/lock-backend.interface.js';
 import type { PrimitiveDriverSet } from './backend/primitive-drivers.js';
-import { QuorumShortfall } from './backend/quorum-shortfall.js';
-import { ReplicaShortfall } from './backend/replica-shortfall.js';
 import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
-import { LockAbortedError } from './errors/lock-aborted.error.js';
-import { LockBackendError } from './errors/lock-backend.error.js';
-import type { LockLostReason } from './errors/lock-lost.error.js';
 import { LockManagerClosedError } from './errors/lock-manager-closed.error.js';
-import { LockQuorumError } from './errors/lock-quorum.error.js';
-import { LockReleasedError } from './errors/lock-released.error.js';
-import { LockReplicationError } from './errors/lock-replication.error.js';
-import { LockTimeoutError } from './errors/lock-timeout.error.js';
-import { RedisLockError } from './errors/redis-lock.error.js';
+import { RedisFailure } from './errors/redis-failure.js';
+import { emitSafely } from './events/emit-safely.util.js';
 import { UnsupportedPrimitiveError } from './errors/unsupported-primitive.error.js';
 import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
 import type { CheckHealthOptions } from './interfaces/check-health-options.interface.js';
@@ -27,8 +21,8 @@ import type { LockManagerEvents } from './interfaces/lock-manager-events.interfa
 import type { LockManagerOptions } from './interfaces/lock-manager-options.interface.js';
 import type { SemaphoreOptions } from './interfaces/semaphore-options.interface.js';
 import type { Lease } from './lease.js';
-import { Lock } from './lock.js';
-import { LockLease } from './lock-lease.js';
+import { LeaseKeeper } from './lease/lease-keeper.js';
+import type { Lock } from './lock.js';
 import { describeValue } from './options/describe-value.util.js';
 import {
   validateCheckHealthOptions,
@@ -39,29 +33,17 @@ import {
   resolveLockManagerOptions,
   type ResolvedLockManagerOptions,
 } from './options/resolve-manager-options.js';
-import {
-  assertKnownOptions,
-  RESERVED_KEY_START,
-  validateBoolean,
-  validateKey,
-  validateOptionsObject,
-  validateSignal,
-  validateTtl,
-  validateWaitTimeout,
-} from './options/validation.js';
-import { Permit } from './permit.js';
+import { RESERVED_KEY_START, validateKey } from './options/validation.js';
 import { ReadWriteLock } from './primitives/read-write-lock.js';
 import { runHolding } from './primitives/run-holding.util.js';
 import { Semaphore } from './primitives/semaphore.js';
-import { ReadLock } from './read-lock.js';
-import { LeaseScheduler } from './renewal/lease-scheduler.js';
-import { driftFor, monotonicNow } from './util/clock.util.js';
-import { jittered } from './util/delay.util.js';
 import { DeadlineWatch } from './util/deadline-watch.js';
 import { escapeGlob } from './util/escape-glob.util.js';
-import { createLockToken, waiterId } from './util/token.util.js';
-import { type Membership, WakeupHub } from './wakeup/wakeup-hub.js';
+import { InFlight } from './util/in-flight.js';
+import { WakeupHub } from './wakeup/wakeup-hub.js';
 import type { InMemoryLockStore } from './memory/in-memory-lock-store.js';
+
+export type { LockKey } from './acquire/acquire-request.js';
 
 /**
  * An ioredis client the manager can take locks on.
@@ -78,51 +60,10 @@ export type LockClient = Redis | Cluster;
 export type LockClients = LockClient | readonly Redis[] | InMemoryLockStore;
 
 /**
- * What a lock is taken on: one key, or several keys taken together, all or none.
- * @publicApi
+ * How long `close()` waits for the commands already sent (an acquire in flight, releases) to be
+ * answered, so a late grant is given back before the manager reports itself closed.
  */
-export type LockKey = string | readonly string[];
-
-const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend', 'fair'] as const;
-/** The options every kind of lease takes (`acquire()` adds `fair`, semaphores `weight`). */
-const LEASE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
-
-/** More keys than this in one lock is a design problem, not a lock. */
-const MAX_KEYS_PER_LOCK = 64;
-
-/**
- * However short the wait, an attempt already sent gets this long to be answered: waitTimeout
- * bounds the waiting for a holder, not the round trip to a healthy Redis.
- */
-const ATTEMPT_TIMEOUT_FLOOR_MS = 1_000;
-
-/**
- * One acquisition, validated, of any kind of lease.
- * @internal
- */
-export interface AcquireRequest {
-  /** The key, or the keys joined with " + " (messages, events). */
-  readonly key: string;
-  readonly keys: readonly string[];
-  readonly redisKeys: readonly string[];
-  readonly ttl: number;
-  readonly waitTimeout: number;
-  readonly signal: AbortSignal | undefined;
-  readonly autoExtend: boolean;
-  /** How the lease is taken, renewed and released in Redis: the backend for plain locks. */
-  readonly driver: LeaseDriver;
-  readonly kind: LeaseKind;
-  /** Set for semaphore permits. */
-  readonly params: LeaseParams | undefined;
-}
-
-/** The validated options common to every kind of lease. */
-type LeaseSettings = Pick<AcquireRequest, 'ttl' | 'waitTimeout' | 'signal' | 'autoExtend'>;
-
-type AttemptOutcome =
-  | AcquireReply
-  | { readonly acquired: false; readonly failure: 'error'; readonly error: unknown }
-  | { readonly acquired: false; readonly failure: 'deadline' | 'aborted' };
+const CLOSE_DRAIN_MS = 2_000;
 
 /**
  * Distributed locks on Redis, framework-free.
@@ -153,9 +94,14 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
 
   private readonly backend: LockBackend;
   private readonly hub: WakeupHub;
-  private readonly scheduler: LeaseScheduler;
+  private readonly keeper: LeaseKeeper;
+  private readonly requests: AcquireRequests;
+  private readonly failures: RedisFailure;
   private readonly deadlines = new DeadlineWatch();
-  private readonly defaultRequest: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
+  private readonly inFlight = new InFlight();
+  /** The acquire calls under way: close() cancels them. */
+  private readonly calls = new Set<AcquireCall>();
+  private readonly acquireContext: AcquireContext;
   private drivers: PrimitiveDriverSet | undefined;
   private closing: Promise<void> | undefined;
 
@@ -169,21 +115,37 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   constructor(client: LockClients, options?: LockManagerOptions) {
     super();
     this.options = resolveLockManagerOptions(options);
-    this.backend = createBackend(client, this.options);
-    this.hub = new WakeupHub(() => this.backend.createWakeupTransport());
-    this.scheduler = new LeaseScheduler({
-      validUntil: (sentAt, ttl) => this.validUntil(sentAt, ttl),
-      onExtended: (lease) => this.emitExtended(lease, true),
-      onLost: (lease, reason) => this.lose(lease, reason),
+    const backend = createBackend(client, this.options);
+    this.backend = backend;
+    this.hub = new WakeupHub(
+      () => backend.createWakeupTransport(),
+      undefined,
+      (error) => this.warnPubSubDenied(error),
+    );
+    this.failures = new RedisFailure({
+      keyPrefix: this.options.keyPrefix,
+      isClosed: () => backend.isClosed(),
+      followsFailover: backend.followsFailover,
     });
-    this.defaultRequest = {
-      ttl: this.options.ttl,
-      waitTimeout: this.options.waitTimeout,
-      signal: undefined,
-      autoExtend: this.options.autoExtend,
-      driver: this.backend,
-      kind: 'lock',
-      params: undefined,
+    this.keeper = new LeaseKeeper({
+      driftFactor: this.options.driftFactor,
+      events: this,
+      deadlines: this.deadlines,
+      inFlight: this.inFlight,
+      failures: this.failures,
+    });
+    this.requests = new AcquireRequests(this.options, backend, (primitive, key) =>
+      this.primitiveDrivers(primitive, key),
+    );
+    this.acquireContext = {
+      options: this.options,
+      hub: this.hub,
+      keeper: this.keeper,
+      deadlines: this.deadlines,
+      inFlight: this.inFlight,
+      failures: this.failures,
+      events: this,
+      channelFor: (redisKey) => backend.channelFor(redisKey),
     };
   }
 
@@ -216,7 +178,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * await using transfer = await manager.acquire([`account:${from}`, `account:${to}`]);
    */
   async acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
-    const request = this.prepare(key, options, this.options.waitTimeout);
+    const request = this.requests.lock(key, options, this.options.waitTimeout);
     return (await this.take(request, 'acquire')) as Lock;
   }
 
@@ -230,7 +192,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * if (!lock) return; // another instance runs it
    */
   async tryAcquire(key: LockKey, options?: AcquireOptions): Promise<Lock | null> {
-    const request = this.prepare(key, options, 0);
+    const request = this.requests.lock(key, options, 0);
     return (await this.take(request, 'try')) as Lock | null;
   }
 
@@ -259,7 +221,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         `withLock() needs the work to run as its second argument, a function, but received ${describeValue(fn)}.`,
       );
     }
-    const request = this.prepare(key, options, this.options.waitTimeout);
+    const request = this.requests.lock(key, options, this.options.waitTimeout);
     const lock = (await this.take(
       options?.autoExtend === undefined ? { ...request, autoExtend: true } : request,
       'acquire',
@@ -317,7 +279,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     try {
       return { key, ...(await this.backend.inspect(this.options.keyPrefix + key)) };
     } catch (error) {
-      throw this.backendError(key, 'inspect', error);
+      throw this.failures.backendError(key, 'inspect', error);
     }
   }
 
@@ -338,7 +300,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     try {
       return await this.backend.forceRelease(this.options.keyPrefix + key, fencingToken);
     } catch (error) {
-      throw this.backendError(key, 'forceRelease', error);
+      throw this.failures.backendError(key, 'forceRelease', error);
     }
   }
 
@@ -390,7 +352,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
 
   /** Number of locks this manager holds right now. */
   get heldCount(): number {
-    return this.scheduler.size;
+    return this.keeper.size;
   }
 
   /**
@@ -430,58 +392,15 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         }
       }
     } catch (error) {
-      throw this.backendError(match, 'list', error);
+      throw this.failures.backendError(match, 'list', error);
     }
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Acquiring
-
-  private prepare(
-    input: LockKey,
-    options: AcquireOptions | undefined,
-    waitTimeout: number,
-  ): AcquireRequest {
-    const { keys, key } = this.normalizeKeys(input);
-    const { keyPrefix } = this.options;
-    const redisKeys = keys.map((k) => keyPrefix + k);
-    if (options === undefined) return { ...this.defaultRequest, waitTimeout, key, keys, redisKeys };
-    validateOptionsObject(options, 'acquire');
-    assertKnownOptions(options, ACQUIRE_OPTIONS, 'acquire');
-    const settings = this.leaseSettings(options, waitTimeout);
-    if (options.fair === undefined || !validateBoolean(options.fair, 'fair')) {
-      return { ...this.defaultRequest, ...settings, key, keys, redisKeys };
-    }
-    if (keys.length > 1) {
-      throw new InvalidLockOptionsError(
-        'fair',
-        `fair: true takes one key, but received ${keys.length} (${key}). Queue on one parent key, or drop fair for the multi-key lock.`,
-      );
-    }
-    const driver = this.primitiveDrivers('fair lock', key).fair;
-    return { ...settings, key, keys, redisKeys, driver, kind: 'lock', params: undefined };
-  }
-
-  /** ttl, waitTimeout, signal and autoExtend of `options`, validated, with the defaults. */
-  private leaseSettings(
-    options: Pick<AcquireOptions, 'ttl' | 'waitTimeout' | 'signal' | 'autoExtend'>,
-    waitTimeout: number,
-  ): LeaseSettings {
-    return {
-      ttl: options.ttl === undefined ? this.options.ttl : validateTtl(options.ttl),
-      waitTimeout:
-        options.waitTimeout === undefined ? waitTimeout : validateWaitTimeout(options.waitTimeout),
-      signal: options.signal === undefined ? undefined : validateSignal(options.signal),
-      autoExtend:
-        options.autoExtend === undefined
-          ? this.options.autoExtend
-          : validateBoolean(options.autoExtend, 'autoExtend'),
-    };
-  }
+  // For the primitives (semaphores, read-write locks)
 
   /**
    * The request of one lease of a semaphore or read-write lock, validated before any Redis call.
-   * `extra` names the options the primitive adds (read by the primitive itself).
    * @internal
    */
   leaseRequest(
@@ -492,23 +411,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     extra: readonly string[] = [],
     params?: LeaseParams,
   ): AcquireRequest {
-    // As for locks: acquire() waits the manager's waitTimeout by default, a try makes one attempt.
-    const defaultWait = mode === 'acquire' ? this.options.waitTimeout : 0;
-    const where =
-      kind === 'permit' ? 'semaphore acquire' : `${kind === 'read-lock' ? 'read' : 'write'}`;
-    const checked = validateOptionsObject(options, where);
-    assertKnownOptions(checked, [...LEASE_OPTIONS, ...extra], where);
-    const drivers = this.primitiveDrivers(kind === 'permit' ? 'semaphore' : 'read-write lock', key);
-    return {
-      ...this.leaseSettings(checked, defaultWait),
-      key,
-      keys: [key],
-      redisKeys: [this.options.keyPrefix + key],
-      driver:
-        kind === 'permit' ? drivers.semaphore : kind === 'read-lock' ? drivers.read : drivers.write,
-      kind,
-      params,
-    };
+    return this.requests.lease(kind, key, options, mode, extra, params);
   }
 
   /**
@@ -533,593 +436,38 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     return this.take(request, mode);
   }
 
-  /** One key, or several in canonical order without duplicates. */
-  private normalizeKeys(input: LockKey): { keys: readonly string[]; key: string } {
-    const { maxKeyLength } = this.options;
-    if (!Array.isArray(input)) {
-      const key = validateKey(input, maxKeyLength);
-      return { keys: [key], key };
-    }
-    if (input.length === 0 || input.length > MAX_KEYS_PER_LOCK) {
-      throw new InvalidLockOptionsError(
-        'key',
-        `A multi-key lock needs 1 to ${MAX_KEYS_PER_LOCK} keys, but received ${input.length}. ` +
-          (input.length === 0
-            ? 'An empty list would lock nothing: check how the keys are built.'
-            : 'Lock a parent resource instead of each item.'),
-      );
-    }
-    // Every caller takes the same set in the same (sorted) order, so none waits for another
-    // while holding a key that one needs. The same key twice is one resource: taken once.
-    const keys = [...new Set(input.map((k) => validateKey(k, maxKeyLength)))].sort();
-    return { keys, key: keys.join(' + ') };
-  }
-
   private async take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
-    const { key, redisKeys, ttl, signal, driver } = request;
     if (this.closing) throw new LockManagerClosedError();
-    if (signal?.aborted) throw new LockAbortedError(key, { cause: signal.reason });
-
-    const token = createLockToken();
-    const startedAt = monotonicNow();
-    const deadline = startedAt + request.waitTimeout;
-    const { minDelay, maxDelay, factor } = this.options.retry;
-    let delay = minDelay;
-    let attempts = 0;
-    let membership: Membership | undefined;
-    let lastError: unknown;
-    let lastAttempt = false;
-    let waitStarted = false;
-    /** Whether the last wait ended with a wakeup (the attempt after it may still lose). */
-    let woken = false;
-    let outcome: 'acquired' | 'timeout' | 'aborted' | 'error' = 'error';
-    const aborted = (): RedisLockError => {
-      outcome = 'aborted';
-      return this.failed(
-        key,
-        startedAt,
-        'aborted',
-        new LockAbortedError(key, { cause: signal?.reason }),
-      );
-    };
-
+    const call = new AcquireCall(this.acquireContext, request, mode);
+    this.calls.add(call);
     try {
-      // The channel this call would wait on, when its first key is the one held.
-      const firstChannel = this.backend.channelFor(redisKeys[0]!);
-      for (;;) {
-        // Before the call joins a channel, other waiters of this process may already listen
-        // to it: then a release during this attempt cannot go unnoticed.
-        const listening = membership ?? this.hub.peek(firstChannel);
-        const channelAtSend = membership?.channel ?? firstChannel;
-        const activeAtSend = listening?.active === true;
-        const generationAtSend = listening?.generation ?? 0;
-        const sentAt = monotonicNow();
-        attempts++;
-        const reply = await this.attempt(request, token, deadline);
-
-        let holderTtl = -1;
-        let blockedBy = 0;
-        if (reply.acquired) {
-          if (this.validUntil(sentAt, ttl) > monotonicNow()) {
-            outcome = 'acquired';
-            if (reply.shortfall)
-              this.emitReplicaShortfall(key, reply.fencingToken, reply.shortfall);
-            // A read lock or a permit with room to spare: the next waiter here may get in too.
-            if (reply.passOn) membership?.passOn();
-            return this.grant(request, token, reply.fencingToken, sentAt, startedAt, attempts);
-          }
-          // The reply arrived after the lock's validity had passed (Redis or this process
-          // stalled): the lock cannot be relied on. Release it and try again.
-          await driver.release(redisKeys, token).catch(() => undefined);
-          lastError = undefined;
-        } else if ('holderTtl' in reply) {
-          holderTtl = reply.holderTtl;
-          blockedBy = reply.blockedBy;
-          lastError = undefined;
-        } else if (reply.failure === 'aborted') {
-          throw aborted();
-        } else if (reply.failure === 'deadline') {
-          lastError ??= new Error(`Redis did not answer within ${ATTEMPT_TIMEOUT_FLOOR_MS} ms`);
-          lastAttempt = true;
-        } else if (reply.failure === 'error') {
-          // The driver's own verdict (a semaphore limit that differs from the stored one).
-          if (reply.error instanceof RedisLockError) {
-            throw this.failed(key, startedAt, 'error', reply.error);
-          }
-          if (this.isFatal(reply.error)) {
-            throw this.failed(
-              key,
-              startedAt,
-              'error',
-              this.backendError(key, 'acquire', reply.error),
-            );
-          }
-          lastError = reply.error;
-        }
-
-        if (this.closing) throw new LockManagerClosedError();
-        const now = monotonicNow();
-        if (lastAttempt || now >= deadline) {
-          outcome = 'timeout';
-          return this.giveUp(request, mode, startedAt, lastError);
-        }
-
-        // Listen for the release of the key that blocked us (for a multi-key lock it may change
-        // from one attempt to the next).
-        const channel = driver.channelFor(redisKeys[blockedBy] ?? redisKeys[0]!);
-        if (membership && lastError === undefined && membership.channel !== channel) {
-          membership.leave();
-          membership = undefined;
-        }
-        if (!membership) {
-          if (!waitStarted) {
-            waitStarted = true;
-            this.emitWaitStarted(key, startedAt);
-          }
-          membership = this.hub.join(channel);
-          const noticed =
-            activeAtSend &&
-            channelAtSend === channel &&
-            membership.active &&
-            membership.generation === generationAtSend;
-          if (lastError === undefined && !noticed) {
-            // A release announced before the subscription was active would be missed: once
-            // listening, look again before waiting.
-            const ready = await this.waitFor(membership.ready(), deadline, signal);
-            if (ready === 'aborted') {
-              throw aborted();
-            }
-            continue;
-          }
-        } else if (
-          lastError === undefined &&
-          ((!activeAtSend && membership.active) || membership.generation !== generationAtSend)
-        ) {
-          // A release was announced while the attempt was in flight, or the subscription came
-          // up after it was sent: look again at once.
-          continue;
-        }
-
-        const untilDeadline = deadline - now;
-        const pause = Math.max(
-          1,
-          Math.min(jittered(delay), untilDeadline, holderTtl >= 0 ? holderTtl + 1 : Infinity),
-        );
-        delay = Math.min(delay * factor, maxDelay);
-        // A queued waiter (fair lock, writer) is also woken when a release names it.
-        const waited = await membership.wait(
-          pause,
-          signal,
-          driver.addressed ? waiterId(token) : undefined,
-          woken,
-        );
-        woken = waited === 'woken';
-        if (waited === 'aborted') {
-          throw aborted();
-        }
-        if (waited === 'closed') throw new LockManagerClosedError();
-        if (monotonicNow() >= deadline) {
-          if (waited === 'woken') {
-            // This waiter gives up: let the next one use the wakeup.
-            membership.passOn();
-            outcome = 'timeout';
-            return this.giveUp(request, mode, startedAt, lastError);
-          }
-          // The pause ended at the deadline: one last look, then give up.
-          lastAttempt = true;
-        }
-      }
+      return await call.run();
     } finally {
-      membership?.leave();
-      // A waiter that gives up leaves its place in a queue at once (sent after its last attempt
-      // on the same connection, so Redis sees them in that order).
-      if (outcome !== 'acquired' && driver.abandon) {
-        driver.abandon(redisKeys, token).catch(() => undefined);
-      }
-      if (waitStarted) this.emitWaitEnded(key, startedAt, outcome);
+      this.calls.delete(call);
     }
   }
 
-  /** One acquire attempt, bounded by the deadline (and a floor) and the caller's signal. */
-  private attempt(
-    request: AcquireRequest,
-    token: string,
-    deadline: number,
-  ): Promise<AttemptOutcome> {
-    const { redisKeys, signal, driver } = request;
-    const pending = driver.acquire(
-      redisKeys,
-      token,
-      request.ttl,
-      this.options.owner,
-      request.params,
-    );
-    const budget = Math.max(deadline - monotonicNow(), ATTEMPT_TIMEOUT_FLOOR_MS);
-    if (budget === Infinity && !signal) {
-      return pending.then(
-        (reply) => reply,
-        (error: unknown) => ({ acquired: false, failure: 'error', error }),
-      );
-    }
-    return new Promise<AttemptOutcome>((resolve) => {
-      let settled = false;
-      const finish = (outcome: AttemptOutcome): void => {
-        if (settled) return;
-        settled = true;
-        watched?.cancel();
-        signal?.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
-      const onAbort = (): void => finish({ acquired: false, failure: 'aborted' });
-      const watched =
-        budget === Infinity
-          ? undefined
-          : this.deadlines.watch(monotonicNow() + budget, () =>
-              finish({ acquired: false, failure: 'deadline' }),
-            );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      pending.then(
-        (reply) => {
-          // Given up on before the reply came: a lock taken now must not linger until its ttl.
-          if (settled && reply.acquired) void this.releaseQuietly(driver, redisKeys, token);
-          finish(reply);
-        },
-        (error: unknown) => finish({ acquired: false, failure: 'error', error }),
-      );
-    });
-  }
-
-  private grant(
-    request: AcquireRequest,
-    token: string,
-    fencingToken: number,
-    sentAt: number,
-    startedAt: number,
-    attempts: number,
-  ): Lease {
-    const { key, keys, redisKeys, ttl, autoExtend, driver, kind, params } = request;
-    const lease = new LockLease(
-      key,
-      keys,
-      redisKeys,
-      token,
-      fencingToken,
-      ttl,
-      this.validUntil(sentAt, ttl),
-      autoExtend ? LeaseScheduler.renewAt(sentAt, ttl) : Infinity,
-      sentAt,
-      autoExtend,
-      driver,
-      kind,
-      params,
-    );
-    this.scheduler.add(lease);
-    if (this.listenerCount('acquired') > 0) {
-      this.emit('acquired', {
-        key,
-        token: token.slice(0, 8),
-        fencingToken,
-        waitedMs: monotonicNow() - startedAt,
-        attempts,
-      });
-    }
-    return kind === 'lock' || kind === 'write-lock'
-      ? new Lock(lease, this)
-      : kind === 'read-lock'
-        ? new ReadLock(lease, this)
-        : new Permit(lease, this);
-  }
-
-  private giveUp(
-    request: AcquireRequest,
-    mode: 'acquire' | 'try',
-    startedAt: number,
-    lastError: unknown,
-  ): null {
-    const { key } = request;
-    const waitedMs = monotonicNow() - startedAt;
-    if (mode === 'try') {
-      if (lastError !== undefined) {
-        throw this.failed(key, startedAt, 'error', this.backendError(key, 'acquire', lastError));
-      }
-      if (this.listenerCount('acquireFailed') > 0) {
-        this.emit('acquireFailed', { key, waitedMs, reason: 'held' });
-      }
-      return null;
-    }
-    throw this.failed(
-      key,
-      startedAt,
-      'timeout',
-      new LockTimeoutError(
-        key,
-        waitedMs,
-        lastError === undefined
-          ? { kind: request.kind }
-          : { cause: this.topologyError(key, lastError), kind: request.kind },
-      ),
-    );
-  }
-
-  /** Waits for `promise`, the deadline or the signal, whichever comes first. */
-  private async waitFor(
-    promise: Promise<void>,
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ): Promise<'done' | 'deadline' | 'aborted'> {
-    if (signal?.aborted) return 'aborted';
-    return new Promise((resolve) => {
-      const finish = (outcome: 'done' | 'deadline' | 'aborted'): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
-      const onAbort = (): void => finish('aborted');
-      const timer = setTimeout(
-        () => finish('deadline'),
-        Math.min(Math.max(0, deadline - monotonicNow()), 2_147_483_647),
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      void promise.then(() => finish('done'));
-    });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Holding (called by Lock)
-
-  /** @internal */
-  releaseLease(lease: LockLease): Promise<void> {
-    if (lease.state === 'released') return Promise.resolve();
-    if (lease.state === 'lost') return Promise.reject(lease.lostError);
-    if (lease.releasing) return lease.releasing;
-    lease.state = 'releasing';
-    // Renewal stops now, before the release is even sent.
-    this.scheduler.delete(lease);
-    lease.releasing = this.sendRelease(lease);
-    return lease.releasing;
-  }
-
-  private async sendRelease(lease: LockLease): Promise<void> {
-    const { key, redisKeys, token } = lease;
-    let result;
-    try {
-      // Past the validity window the key is gone anyway: do not hang on an unreachable Redis.
-      const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - monotonicNow() + 1_000);
-      result = await this.deadlines.bound(lease.driver.release(redisKeys, token), budget);
-    } catch (error) {
-      lease.markReleased();
-      const failure =
-        error instanceof QuorumShortfall
-          ? this.backendError(key, 'release', error)
-          : new LockBackendError(
-              key,
-              'release',
-              `Redis did not confirm the release of lock "${key}" (${errorMessage(error)}). ` +
-                `It expires by itself within ${lease.ttl} ms at the latest.`,
-              { cause: error },
-            );
-      if (this.listenerCount('releaseFailed') > 0) {
-        this.emit('releaseFailed', {
-          key,
-          token: token.slice(0, 8),
-          fencingToken: lease.fencingToken,
-          heldMs: monotonicNow() - lease.acquiredAt,
-          error: failure,
-        });
-      }
-      throw failure;
-    }
-    if (result === 'ok') {
-      lease.markReleased();
-      if (this.listenerCount('released') > 0) {
-        this.emit('released', {
-          key,
-          token: token.slice(0, 8),
-          fencingToken: lease.fencingToken,
-          heldMs: monotonicNow() - lease.acquiredAt,
-        });
-      }
-      return;
-    }
-    this.lose(lease, result);
-    throw lease.lostError;
-  }
-
-  /** @internal */
-  async extendLease(lease: LockLease, ttl: number | undefined): Promise<void> {
-    const newTtl = ttl === undefined ? lease.ttl : validateTtl(ttl);
-    this.assertHeld(lease);
-    const sentAt = monotonicNow();
-    let result;
-    try {
-      const budget = Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, lease.expiresAt - sentAt);
-      result = await this.deadlines.bound(
-        lease.driver.extend({
-          redisKeys: lease.redisKeys,
-          token: lease.token,
-          ttl: newTtl,
-          fencingToken: lease.fencingToken,
-        }),
-        budget,
-      );
-    } catch (error) {
-      throw this.backendError(lease.key, 'extend', error);
-    }
-    if (result !== 'ok') {
-      this.lose(lease, result);
-      throw lease.lostError;
-    }
-    // Released or declared lost while the extension was in flight.
-    this.assertHeld(lease);
-    lease.ttl = newTtl;
-    lease.expiresAt = this.validUntil(sentAt, newTtl);
-    if (lease.autoExtend) lease.renewAt = LeaseScheduler.renewAt(sentAt, newTtl);
-    this.scheduler.reschedule(lease);
-    this.emitExtended(lease, false);
-  }
-
-  private assertHeld(lease: LockLease): void {
-    if (lease.state === 'lost') throw lease.lostError;
-    if (lease.state !== 'held') throw new LockReleasedError(lease.key);
-  }
-
-  /** Declares a lease lost; returns the clean-up release when one is sent. */
-  private lose(lease: LockLease, reason: LockLostReason): Promise<void> | undefined {
-    this.scheduler.delete(lease);
-    if (!lease.markLost(reason)) return undefined;
-    let cleanup: Promise<void> | undefined;
-    if (reason === 'unconfirmed' || reason === 'closed') {
-      // Redis may still hold the key for us: free it for others as soon as Redis answers.
-      cleanup = this.releaseQuietly(lease.driver, lease.redisKeys, lease.token);
-    }
-    if (this.listenerCount('lost') > 0) {
-      this.emit('lost', {
-        key: lease.key,
-        token: lease.token.slice(0, 8),
-        fencingToken: lease.fencingToken,
-        heldMs: monotonicNow() - lease.acquiredAt,
-        error: lease.lostError!,
-      });
-    }
-    return cleanup;
-  }
-
-  private releaseQuietly(
-    driver: LeaseDriver,
-    redisKeys: readonly string[],
-    token: string,
-  ): Promise<void> {
-    // Owner-checked, so harmless if the key already belongs to someone else.
-    return driver.release(redisKeys, token).then(
-      () => undefined,
-      () => undefined,
-    );
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Helpers
-
-  /** End of the validity window of a lock whose request was sent at `sentAt` (monotonic ms). */
-  private validUntil(sentAt: number, ttl: number): number {
-    return sentAt + ttl - driftFor(ttl, this.options.driftFactor);
-  }
-
-  private isFatal(error: unknown): boolean {
-    if (this.backend.isClosed()) return true;
-    // Redis rejected the command itself (wrong type, ACL, script error): retrying cannot help.
-    // Connection trouble and transient states (LOADING, BUSY, TRYAGAIN, READONLY during a
-    // failover, CLUSTERDOWN) are retried until the deadline.
-    return (
-      error instanceof Error &&
-      error.name === 'ReplyError' &&
-      /^(WRONGTYPE|NOPERM|ERR|NOSCRIPT)/.test(error.message)
-    );
-  }
-
-  /** The public error for what a topology reported, or the error itself. */
-  private topologyError(key: string, error: unknown): unknown {
-    return error instanceof QuorumShortfall || error instanceof ReplicaShortfall
-      ? this.backendError(key, 'acquire', error)
-      : error;
-  }
-
-  private backendError(
-    key: string,
-    operation: LockBackendError['operation'],
-    error: unknown,
-  ): LockBackendError {
-    if (error instanceof QuorumShortfall) {
-      return new LockQuorumError(key, operation, error.answered, error.needed, error.masters, {
-        cause: error.failures.length === 1 ? error.failures[0] : new AggregateError(error.failures),
-        confirmed: error.confirmed,
-        outcomes: error.outcomes,
-      });
-    }
-    if (error instanceof ReplicaShortfall) {
-      return new LockReplicationError(key, error.acknowledged, error.required, error.timeout);
-    }
-    const message = errorMessage(error);
-    if (message.startsWith('WRONGTYPE')) {
-      return new LockBackendError(
-        key,
-        operation,
-        `Redis key "${this.options.keyPrefix}${key}" exists and is not a lock of this library (a data key or another primitive uses the name). Use another lock key or keyPrefix.`,
-        { cause: error },
-      );
-    }
-    if (this.backend.isClosed()) {
-      return new LockBackendError(
-        key,
-        operation,
-        `Cannot ${operation} lock "${key}": the Redis client was closed. Close the LockManager before the client, at shutdown.`,
-        { cause: error },
-      );
-    }
-    return new LockBackendError(
-      key,
-      operation,
-      `Redis failed to ${operation} lock "${key}": ${message}. Check that Redis is reachable.`,
-      { cause: error },
-    );
-  }
-
-  private failed(
-    key: string,
-    startedAt: number,
-    reason: 'timeout' | 'aborted' | 'error',
-    error: RedisLockError,
-  ): RedisLockError {
-    if (this.listenerCount('acquireFailed') > 0) {
-      this.emit('acquireFailed', { key, waitedMs: monotonicNow() - startedAt, reason, error });
-    }
-    return error;
-  }
-
-  private emitExtended(lease: LockLease, automatic: boolean): void {
-    if (this.listenerCount('extended') === 0) return;
-    this.emit('extended', {
-      key: lease.key,
-      token: lease.token.slice(0, 8),
-      fencingToken: lease.fencingToken,
-      ttl: lease.ttl,
-      automatic,
-    });
-  }
-
-  private emitReplicaShortfall(
-    key: string,
-    fencingToken: number,
-    shortfall: { acknowledged: number; required: number },
-  ): void {
-    if (this.listenerCount('replicaShortfall') > 0) {
-      this.emit('replicaShortfall', { key, fencingToken, ...shortfall });
-    }
-  }
-
-  private emitWaitStarted(key: string, startedAt: number): void {
-    if (this.listenerCount('waitStarted') > 0) {
-      this.emit('waitStarted', { key, waitedMs: monotonicNow() - startedAt });
-    }
-  }
-
-  private emitWaitEnded(
-    key: string,
-    startedAt: number,
-    outcome: 'acquired' | 'timeout' | 'aborted' | 'error',
-  ): void {
-    if (this.listenerCount('waitEnded') > 0) {
-      this.emit('waitEnded', { key, waitedMs: monotonicNow() - startedAt, outcome });
+  /** Once per manager: Redis refused the subscriptions, so waiters poll. */
+  private warnPubSubDenied(error: Error): void {
+    const pattern = this.backend.channelPattern();
+    const message =
+      `Redis refused to subscribe to lock release announcements (${error.message}): waiters fall back to polling, which is slower and sends more commands. ` +
+      `Grant the connection's ACL user the lock channels and the pub/sub commands, for example \`ACL SETUSER <user> &${pattern} +subscribe +publish\` ` +
+      '(+ssubscribe +spublish on a Cluster), or &* for every channel.';
+    if (this.listenerCount('warning') > 0) {
+      emitSafely(this, 'warning', { code: 'pubsub-denied', message, error });
+    } else {
+      process.emitWarning(message, { code: 'REDIS_LOCK_PUBSUB_DENIED' });
     }
   }
 
   private async shutdown(): Promise<void> {
-    const held = this.scheduler.held();
-    this.scheduler.close();
-    const releases = held.map((lease) => this.lose(lease, 'closed'));
-    await Promise.all([...releases, this.hub.close()]);
+    const calls = [...this.calls];
+    for (const call of calls) call.cancel();
+    this.keeper.closeAll();
+    await this.hub.close();
+    // The calls end at once; what they (and the releases) sent is waited for, bounded.
+    await this.inFlight.drain(CLOSE_DRAIN_MS);
+    this.deadlines.close();
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,5 @@
 import { Lease, type LeaseHost } from './lease.js';
-import type { LockLease } from './lock-lease.js';
+import type { LeaseLifecycle } from './lease/lease-lifecycle.js';
 
 /**
  * What a `Lock` needs from the manager that issued it.
@@ -37,7 +37,7 @@ export class Lock extends Lease {
   readonly fencingToken: number;
 
   /** @internal */
-  constructor(lease: LockLease, host: LockHost) {
+  constructor(lease: LeaseLifecycle, host: LockHost) {
     super(lease, host);
     this.kind = lease.kind === 'write-lock' ? 'write-lock' : 'lock';
     this.keys = lease.keys;

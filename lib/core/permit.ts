@@ -1,5 +1,5 @@
 import { Lease, type LeaseHost } from './lease.js';
-import type { LockLease } from './lock-lease.js';
+import type { LeaseLifecycle } from './lease/lease-lifecycle.js';
 
 /**
  * Permits held on a semaphore, returned by `Semaphore.acquire()` and friends. Each permit has
@@ -27,7 +27,7 @@ export class Permit extends Lease {
   readonly permits: number;
 
   /** @internal */
-  constructor(lease: LockLease, host: LeaseHost) {
+  constructor(lease: LeaseLifecycle, host: LeaseHost) {
     super(lease, host);
     this.weight = lease.params?.weight ?? 1;
     this.permits = lease.params?.limit ?? 0;

@@ -1,5 +1,5 @@
 import { Lease, type LeaseHost } from './lease.js';
-import type { LockLease } from './lock-lease.js';
+import type { LeaseLifecycle } from './lease/lease-lifecycle.js';
 
 /**
  * The read side of a read-write lock, returned by `ReadWriteLock.read()`: any number of readers
@@ -18,7 +18,7 @@ export class ReadLock extends Lease {
   readonly kind = 'read-lock' as const;
 
   /** @internal */
-  constructor(lease: LockLease, host: LeaseHost) {
+  constructor(lease: LeaseLifecycle, host: LeaseHost) {
     super(lease, host);
   }
 }

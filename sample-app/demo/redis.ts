@@ -81,3 +81,30 @@ export async function findRedis(log: (line: string) => void): Promise<DemoRedis>
       }),
   };
 }
+
+/**
+ * Deletes every key under `prefix` (SCAN, never KEYS: it does not block a busy server); returns
+ * how many it deleted. The demo runs the app under a prefix of its own, so this removes all it
+ * wrote, lock keys and fencing counter included, and nothing else.
+ */
+export async function deleteKeys(url: string, prefix: string): Promise<number> {
+  if (prefix.length === 0 || /[*?[\]\\]/.test(prefix)) {
+    throw new Error(
+      `deleteKeys() needs a literal, non-empty prefix; got ${JSON.stringify(prefix)}`,
+    );
+  }
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await client.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    client.disconnect();
+  }
+}

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { AppModule } from './app.module';
-import { readConfig } from './config';
+import { readConfig, type SampleConfig } from './config';
+import { SampleConfigError } from './sample-config.error';
 
 /**
  * Answers whether Redis is there before Nest starts, so a missing Redis is one clear line and
@@ -32,7 +32,15 @@ async function redisAnswers(url: string): Promise<string | undefined> {
 }
 
 async function bootstrap(): Promise<void> {
-  const config = readConfig();
+  let config: SampleConfig;
+  try {
+    config = readConfig();
+  } catch (error) {
+    if (!(error instanceof SampleConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const problem = await redisAnswers(config.redisUrl);
   if (problem !== undefined) {
     process.stderr.write(
@@ -41,6 +49,8 @@ async function bootstrap(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // Loaded once the settings are known to be good: the cron job reads them as it is defined.
+  const { AppModule } = await import('./app.module.js');
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
   await app.listen(config.port, '127.0.0.1');
@@ -50,4 +60,11 @@ async function bootstrap(): Promise<void> {
   process.stdout.write(`READY ${url}\n`);
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // PostgreSQL unreachable, a port taken...: one line, not a stack trace.
+  process.stderr.write(
+    `The flash-sale app could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  // Connections opened before the failure would keep the process alive.
+  process.exit(1);
+});

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, stopAllRedis, type RedisServer } from '../../test/support/redis-server';
 import { CatalogService } from '../src/catalog/catalog.service';
+import { ensureSampleAppBuilt } from './built-app';
 import { post, put, startShop, stopShop, type ShopInstance } from './instances';
 
 describe('the flash-sale sample app, 3 instances on one Redis', () => {
@@ -29,8 +30,8 @@ describe('the flash-sale sample app, 3 instances on one Redis', () => {
       Array.from({ length: buyers }, (_, i) => post(`${shop[i % shop.length]!.url}${path}`)),
     );
     const sold = replies.filter((r) => r.body?.sold === true).length;
-    const left = Number(await redis.get(`shop:stock:${productId}`));
-    const orders = await redis.lrange(`shop:orders:${productId}`, 0, -1);
+    const left = Number(await redis.hget(`shop:stock:{${productId}}`, 'stock'));
+    const orders = await redis.lrange(`shop:orders:{${productId}}`, 0, -1);
     return { replies, sold, left, orders };
   }
 
@@ -50,6 +51,26 @@ describe('the flash-sale sample app, 3 instances on one Redis', () => {
     const { sold, left } = await sell('p-unlocked', 20, 200, 'off');
     expect(sold + left).not.toBe(20);
     expect(sold).toBeGreaterThan(20);
+  });
+
+  it('refuses purchase and stock parameters it cannot use, with a 400 that says why', async () => {
+    expect(await put(`${shop[0]!.url}/products/p-bad/stock`, { stock: 10 })).toBe(204);
+    const maybe = await post(`${shop[0]!.url}/products/p-bad/orders?fencing=maybe`);
+    expect(maybe.status).toBe(400);
+    expect(maybe.body.message).toBe('?fencing= takes on or off, not "maybe".');
+    const unlockedFence = await post(`${shop[1]!.url}/products/p-bad/orders?lock=off&fencing=on`);
+    expect(unlockedFence.status).toBe(400);
+    expect(unlockedFence.body.message).toMatch(/needs the lock/);
+    const response = await fetch(`${shop[2]!.url}/products/p-bad/stock`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stock: -3 }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'stock must be a whole number from 0 to 2147483647; got -3.',
+    );
+    expect(Number(await redis.hget('shop:stock:{p-bad}', 'stock'))).toBe(10);
   });
 
   it('rebuilds a missing cache entry once, however many requests miss it on every instance', async () => {
@@ -92,16 +113,16 @@ describe('the flash-sale sample app, 3 instances on one Redis', () => {
   });
 });
 
-describe('starting the sample app without Redis', () => {
-  it('says so in one line, with the URL it tried and how to start one, and exits 1', async () => {
+describe('starting the sample app when it cannot work', () => {
+  beforeAll(() => ensureSampleAppBuilt());
+
+  function start(
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const main = join(__dirname, '..', 'dist', 'src', 'main.js');
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null;
-      stdout: string;
-      stderr: string;
-    }>((resolve) => {
+    return new Promise((resolve) => {
       const child = execFile(process.execPath, [main], {
-        env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1' },
+        env: { ...process.env, ...env },
         timeout: 20_000,
       });
       let out = '';
@@ -110,6 +131,22 @@ describe('starting the sample app without Redis', () => {
       child.stderr!.on('data', (c) => (err += c));
       child.once('exit', (exitCode) => resolve({ code: exitCode, stdout: out, stderr: err }));
     });
+  }
+
+  it('says in one line that a setting cannot work, and what it takes, and exits 1', async () => {
+    const { code, stdout, stderr } = await start({
+      LOCK_TTL_MS: '10s',
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'LOCK_TTL_MS="10s" cannot work: set it to a whole number of milliseconds, at least 100 (unset, it is 10000).\n',
+    );
+  });
+
+  it('says so in one line when Redis is not there, with the URL it tried and how to start one, and exits 1', async () => {
+    const { code, stdout, stderr } = await start({ REDIS_URL: 'redis://127.0.0.1:1' });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toHaveLength(1);

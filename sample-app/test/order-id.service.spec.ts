@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { ORDER_ID_EPOCH_MS, OrderIdService } from '../src/orders/order-id.service';
+import { ShopKeys } from '../src/shop-keys';
 import { startRedis, stopAllRedis, type RedisServer } from '../../test/support/redis-server';
 
 describe('OrderIdService', () => {
@@ -52,7 +53,7 @@ describe('OrderIdService', () => {
     const generators = Array.from({ length: 3 }, () => {
       const client = new Redis(server.url);
       clients.push(client);
-      return new OrderIdService(client);
+      return new OrderIdService(client, new ShopKeys());
     });
     const ids = (
       await Promise.all(

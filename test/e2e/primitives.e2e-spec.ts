@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Redis } from 'ioredis';
 import { LockUpgradeError, REDIS_LOCK_CLIENT, RedisLockService } from '../../lib/index.js';
+import { auxKey } from '../support/key-names.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
 import { createApp, type RunningApp } from './fixtures/create-app.js';
 import { Gates } from './fixtures/counter.fixture.js';
@@ -89,7 +90,10 @@ describe('@DistributedSemaphore and @DistributedLock with mode and fair (express
     const calls: Promise<void>[] = [];
     for (let n = 0; n < 5; n++) {
       calls.push(reports.ticket(n));
-      await until(async () => (await redis.zcard('e2e:#queue:ticket')) === n + 1, `call ${n}`);
+      await until(
+        async () => (await redis.zcard(auxKey('queue', 'ticket', 'e2e:'))) === n + 1,
+        `call ${n}`,
+      );
     }
     await holder.release();
     await Promise.all(calls);

@@ -6,8 +6,9 @@ import {
   LockManager,
   LockTimeoutError,
 } from '../../lib/core/index.js';
+import { auxKey, keysLeft } from '../support/key-names.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
-import { commandCalls, countByName, monitorCommands } from '../support/redis-server.js';
+import { commandCalls, countByName, monitorCommands, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import { useRedisServer } from '../support/suites.js';
 
@@ -27,7 +28,7 @@ describe('fair lock', () => {
     waiter = db.manager(NO_POLLING);
   });
 
-  const queued = (key: string): Promise<number> => db.redis.zcard(`lock:#queue:${key}`);
+  const queued = (key: string): Promise<number> => db.redis.zcard(auxKey('queue', key));
   const scriptCalls = async (): Promise<number> => {
     const calls = await commandCalls(db.server);
     return (calls.evalsha ?? 0) + (calls.eval ?? 0);
@@ -51,7 +52,7 @@ describe('fair lock', () => {
     await Promise.all(waits);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     // The queue is gone with its last waiter: only the fencing counter stays.
-    expect(await db.redis.keys('*')).toEqual(['lock:#fence']);
+    expect(await keysLeft(db.redis)).toEqual([]);
   });
 
   it('keeps a waiter’s place with the server clock, and takes a free lock in one round trip', async () => {
@@ -59,8 +60,10 @@ describe('fair lock', () => {
     const waiting = waiter.acquire('place', FAIR);
     await until(async () => (await queued('place')) === 1, 'the waiter to queue');
     const [seconds] = (await db.redis.time()) as unknown as [string, string];
-    const [placeUntil] = await db.redis.hvals('lock:#queue-expiry:place');
-    expect(Math.abs(Number(placeUntil) - (Number(seconds) * 1000 + 120_000))).toBeLessThan(1_000);
+    // '<until>|<waiter id>|<owner>'
+    const [place] = await db.redis.hvals(auxKey('queue-expiry', 'place'));
+    const placeUntil = Number(place!.split('|')[0]);
+    expect(Math.abs(placeUntil - (Number(seconds) * 1000 + 120_000))).toBeLessThan(1_000);
     await holder.release();
     await (await waiting).release();
 
@@ -149,6 +152,75 @@ describe('fair lock', () => {
   });
 });
 
+describe('fair lock: direct handoff', () => {
+  const db = useRedisServer();
+
+  it('a release hands the lock straight to the next waiter: no acquire round trip, one extension to confirm it', async () => {
+    const manager = db.manager();
+    const waiter = db.manager(NO_POLLING);
+    const holder = await manager.acquire('handoff', { fair: true, ttl: 30_000 });
+    const waiting = waiter.acquire('handoff', FAIR);
+    await until(async () => (await db.redis.zcard(auxKey('queue', 'handoff'))) === 1, 'the waiter');
+    let next: Lock | undefined;
+    const commands = await monitorCommands(db.server, async () => {
+      await holder.release();
+      next = await waiting;
+      // Granted for the waiter's place ttl (120 s here); its confirmation sets its own ttl.
+      await until(async () => (await db.redis.pttl('lock:handoff')) <= 30_000, 'the confirmation');
+    });
+    // The release (which grants), and the waiter's extension to its full ttl; no acquire.
+    // (EVAL on a connection's first use of a script, EVALSHA afterwards.)
+    const { eval: evals = 0, evalsha = 0, pttl, ...others } = countByName(commands);
+    expect({ scripts: evals + evalsha, others }).toEqual({ scripts: 2, others: {} });
+    expect(pttl).toBeGreaterThan(0);
+    expect(next!.fencingToken).toBeGreaterThan(holder.fencingToken);
+    expect(next!.isHeld).toBe(true);
+    expect(await db.redis.hget('lock:handoff', 't')).toBe(next!.token);
+    await next!.release();
+    expect(await keysLeft(db.redis, 'lock:*handoff*')).toEqual([]);
+  });
+
+  it('a waiter that gives up just as the lock is handed to it passes it on at once', async () => {
+    const manager = db.manager({ waiterTtl: 120_000 });
+    const fair = manager.primitiveDrivers('fair lock', 'crossed').fair;
+    const keys = ['lock:crossed'];
+    const holder = await manager.acquire('crossed', { fair: true });
+    // Two waiters queue, as their acquire attempts would: first A, then B.
+    expect(await fair.acquire(keys, 'token-a', 30_000, 'a', undefined, 'id-a')).toMatchObject({
+      acquired: false,
+    });
+    expect(await fair.acquire(keys, 'token-b', 30_000, 'b', undefined, 'id-b')).toMatchObject({
+      acquired: false,
+    });
+    // The release grants A; A gives up before it heard of it (its leave crosses the grant).
+    await holder.release();
+    expect(await db.redis.hget('lock:crossed', 't')).toBe('token-a');
+    await fair.abandon!(keys, 'token-a');
+    // B holds it now, granted by A's leave, not after A's 120 s grant ttl.
+    expect(await db.redis.hget('lock:crossed', 't')).toBe('token-b');
+    expect(await db.redis.pttl('lock:crossed')).toBeLessThanOrEqual(120_000);
+    expect(await db.redis.zcard(auxKey('queue', 'crossed'))).toBe(0);
+    expect(await fair.release(keys, 'token-b')).toBe('ok');
+  });
+
+  it('a waiter that misses the announcement of its grant finds it at its next look', async () => {
+    // A subscriber on another server: this manager never hears an announcement.
+    const elsewhere = await startRedis();
+    const deaf = db.manager({ subscriber: elsewhere.client(), waiterTtl: 900 });
+    const manager = db.manager();
+    const holder = await manager.acquire('deaf', { fair: true });
+    const waiting = deaf.acquire('deaf', { fair: true, waitTimeout: 20_000, ttl: 30_000 });
+    await until(async () => (await db.redis.zcard(auxKey('queue', 'deaf'))) === 1, 'the waiter');
+    await holder.release();
+    const next = await waiting;
+    expect(next.isHeld).toBe(true);
+    // Taken for its full ttl by that look, not left at the short grant.
+    expect(await db.redis.pttl('lock:deaf')).toBeGreaterThan(20_000);
+    await next.release();
+    await elsewhere.stop();
+  });
+});
+
 describe('fair lock across OS processes', () => {
   const children: ChildProcess[] = [];
   // Registered before the server's teardown, so that the workers are gone before it goes.
@@ -191,7 +263,7 @@ describe('fair lock across OS processes', () => {
     for (let id = 0; id < 16; id++) {
       workers[id % 4]!.send({ type: 'acquire', id });
       await until(
-        async () => (await db.redis.zcard(`lock:#queue:${key}`)) === id + 1,
+        async () => (await db.redis.zcard(auxKey('queue', key))) === id + 1,
         `request ${id}`,
       );
     }
@@ -205,7 +277,7 @@ describe('fair lock across OS processes', () => {
         return new Promise((resolve) => child.once('exit', resolve));
       }),
     );
-    expect(await db.redis.keys(`lock:*${key}*`)).toEqual([]);
+    expect(await keysLeft(db.redis, `lock:*${key}*`)).toEqual([]);
   }, 60_000);
 
   it('a waiter killed (SIGKILL) in the queue holds up the next one no longer than its place lasts', async () => {
@@ -216,11 +288,11 @@ describe('fair lock across OS processes', () => {
     const released = collect([alive!], 'released');
     const holder = await manager.acquire(key, { fair: true });
     alive!.send({ type: 'acquire', id: 0 });
-    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 1, 'the first waiter');
+    await until(async () => (await db.redis.zcard(auxKey('queue', key))) === 1, 'the first waiter');
     victim!.send({ type: 'acquire', id: 1 });
-    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 2, 'the victim');
+    await until(async () => (await db.redis.zcard(auxKey('queue', key))) === 2, 'the victim');
     alive!.send({ type: 'acquire', id: 2 });
-    await until(async () => (await db.redis.zcard(`lock:#queue:${key}`)) === 3, 'the last waiter');
+    await until(async () => (await db.redis.zcard(auxKey('queue', key))) === 3, 'the last waiter');
     victim!.kill('SIGKILL');
 
     await holder.release();
@@ -232,7 +304,7 @@ describe('fair lock across OS processes', () => {
     if (process.env.REPORT) console.log({ stallMs, waiterTtl });
     expect(stallMs).toBeLessThan(waiterTtl + waiterTtl / 3 + 1_000);
     await until(async () => released.has(2), 'the last release');
-    expect(await db.redis.keys(`lock:*${key}*`)).toEqual([]);
+    expect(await keysLeft(db.redis, `lock:*${key}*`)).toEqual([]);
     alive!.send({ type: 'exit' });
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import {
   LockQuorumError,
 } from '../../lib/core/index.js';
 import { ACQUIRE_SCRIPT } from '../../lib/core/scripts/acquire.script.js';
+import { fenceKey } from '../support/key-names.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
 import { until } from '../support/until.js';
@@ -44,7 +45,7 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
     await db.redis.set('lock:data', 'x');
     await db.redis.hset('lock:not-a-lock', 'field', 'value');
     await db.redis.hset('other:order:3', 't', 'token', 'f', '1', 'o', 'x');
-    expect(await db.redis.exists('lock:#fence')).toBe(1);
+    expect(await db.redis.exists(fenceKey('order:1'))).toBe(1);
 
     const locks = await all(manager.list());
     expect(keysOf(locks)).toEqual(['account:1', 'account:2', 'order:1', 'order:2']);

@@ -196,7 +196,7 @@ describe('LockManager on a single Redis', () => {
 
   it('an acquisition resent by ioredis after a reconnect counts as success, not as held', async () => {
     // The acquire script run twice with one token, as a resend would run it.
-    const run = (db.redis as any).redisLockAcquireV1.bind(db.redis);
+    const run = (db.redis as any).redisLockAcquireV2.bind(db.redis);
     const first = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
     const second = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
     expect(first).toEqual([1, expect.any(Number)]);

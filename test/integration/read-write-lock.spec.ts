@@ -14,6 +14,7 @@ import {
   raceForReadWriteLock,
   readerGaps,
 } from '../support/read-write-timeline.js';
+import { auxKey, keysLeft } from '../support/key-names.js';
 import { countByName, monitorCommands } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import { useRedisServer } from '../support/suites.js';
@@ -35,7 +36,7 @@ describe('read-write lock', () => {
   });
 
   const writersQueued = async (key: string): Promise<number> =>
-    db.redis.zcard(`lock:#writers:${key}`);
+    db.redis.zcard(auxKey('writers', key));
 
   it('shares the lock among readers and gives it to one writer at a time, leaving only the fencing counter', async () => {
     const report = manager.readWriteLock('report');
@@ -48,7 +49,7 @@ describe('read-write lock', () => {
     expect(await report.tryRead()).toBeNull();
     expect(await report.tryWrite()).toBeNull();
     await write.release();
-    expect(await db.redis.keys('*')).toEqual(['lock:#fence']);
+    expect(await keysLeft(db.redis)).toEqual([]);
   });
 
   it('keeps new readers out while a writer waits, then lets them in after it (woken, not polled)', async () => {
@@ -105,7 +106,7 @@ describe('read-write lock', () => {
     expect(error).toBeInstanceOf(LockUpgradeError);
     expect((error as Error).message).toMatch(/upgrading a read lock is not supported/);
     // Nothing was sent for the refused write: no writer queued, the read lock is gone.
-    expect(await db.redis.keys('lock:*upgrade*')).toEqual([]);
+    expect(await keysLeft(db.redis, 'lock:*upgrade*')).toEqual([]);
     // A write from another call chain of the same process is no upgrade: it waits its turn.
     let reading: ReadLock | undefined;
     const readDone = lock.withRead(async (read) => {
@@ -150,7 +151,7 @@ describe('read-write lock', () => {
     const aborted = new Promise<unknown>((resolve) =>
       read.signal.addEventListener('abort', () => resolve(read.signal.reason)),
     );
-    await db.redis.del('lock:#readers:renewed');
+    await db.redis.del(auxKey('readers', 'renewed'));
     expect(await aborted).toMatchObject({ kind: 'read-lock', reason: 'expired' });
   });
 
@@ -271,7 +272,7 @@ describe('read-write lock across OS processes', () => {
     });
     // Once the readers run, let them hold the lock a while before the writer asks.
     await until(
-      async () => (await db.redis.zcard('lock:#readers:busy-report')) >= 3,
+      async () => (await db.redis.zcard(auxKey('readers', 'busy-report'))) >= 3,
       'the readers',
     );
     await sleep(700);

@@ -17,6 +17,16 @@ describe('Redis Cluster key slots', () => {
     expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
   });
 
+  it('encodes any string as UTF-8 without a Buffer, as Redis sees it', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (key) => {
+        const expected = crc16(Buffer.from(hashedPart(key), 'utf8')) % CLUSTER_SLOTS;
+        return keySlot(key) === expected;
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('hashes only the first non-empty {tag}', () => {
     expect(hashedPart('lock:{tenant:7}:order:1')).toBe('tenant:7');
     expect(hashedPart('a{}b{c}')).toBe('a{}b{c}');

@@ -1,6 +1,6 @@
 import { fairAcquireScript } from '../scripts/fair-acquire.script.js';
 import { fairReleaseScript } from '../scripts/fair-release.script.js';
-import { leaveQueueScript } from '../scripts/leave-queue.script.js';
+import { fairLeaveScript } from '../scripts/fair-leave.script.js';
 import type { AcquireReply, ExtendRequest, OwnedResult } from './lock-backend.interface.js';
 import { toOwned } from './owned-result.util.js';
 import type { RedisBackend } from './redis-backend.js';
@@ -8,14 +8,15 @@ import { ScriptLeaseDriver } from './script-lease-driver.js';
 
 interface FairScripts {
   acquire(...keysAndArgs: Array<string | number>): Promise<number[]>;
-  release(...keysAndArgs: string[]): Promise<number>;
-  leave(numKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  release(...keysAndArgs: Array<string | number>): Promise<number>;
+  leave(...keysAndArgs: Array<string | number>): Promise<number>;
 }
 
 /**
  * Fair locks: the same lock hash as a plain lock (fair and plain callers of a key exclude each
- * other), plus a queue in the lock's slot that decides who goes next. Renewal is a plain
- * lock's; acquire, release and giving up go through the queue.
+ * other), plus a queue in the lock's slot that decides who goes next. A release hands the lock
+ * straight to the first waiter (see hand-off.script.ts). Renewal is a plain lock's; acquire,
+ * release and giving up go through the queue.
  *
  * A plain caller of the same key does not look at the queue, so it can get in ahead of the
  * queued waiters: use `fair: true` on every acquire of a key whose order matters.
@@ -23,6 +24,8 @@ interface FairScripts {
  */
 export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
   readonly addressed = true;
+  /** A granted lock lasts as long as a place in the queue until the waiter confirms it. */
+  readonly grantTtl: number;
 
   constructor(
     backend: RedisBackend,
@@ -30,9 +33,10 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
   ) {
     super(backend, {
       acquire: { name: 'FairAcquire', numberOfKeys: 4, lua: fairAcquireScript },
-      release: { name: 'FairRelease', numberOfKeys: 3, lua: fairReleaseScript },
-      leave: { name: 'LeaveQueue', lua: leaveQueueScript },
+      release: { name: 'FairRelease', numberOfKeys: 5, lua: fairReleaseScript },
+      leave: { name: 'FairLeave', numberOfKeys: 4, lua: fairLeaveScript },
     });
+    this.grantTtl = placeTtl;
   }
 
   private queueKeys(lockKey: string): [string, string] {
@@ -44,6 +48,8 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
     token: string,
     ttl: number,
     owner: string,
+    _params?: unknown,
+    waiter = '',
   ): Promise<AcquireReply> {
     const lockKey = redisKeys[0]!;
     const [acquired, value] = await this.scripts.acquire(
@@ -54,6 +60,7 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
       ttl,
       owner,
       this.placeTtl,
+      waiter,
     );
     if (acquired === 1) return { acquired: true, fencingToken: Number(value) };
     return this.denied(value);
@@ -61,12 +68,27 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const lockKey = redisKeys[0]!;
-    return toOwned(await this.scripts.release(lockKey, ...this.queueKeys(lockKey), token));
+    return toOwned(
+      await this.scripts.release(
+        lockKey,
+        ...this.queueKeys(lockKey),
+        this.backend.markKey(lockKey, token),
+        this.backend.fenceKeyFor(lockKey),
+        token,
+        this.grantTtl,
+      ),
+    );
   }
 
   async abandon(redisKeys: readonly string[], token: string): Promise<void> {
     const lockKey = redisKeys[0]!;
-    await this.scripts.leave(3, lockKey, ...this.queueKeys(lockKey), token, 't');
+    await this.scripts.leave(
+      lockKey,
+      ...this.queueKeys(lockKey),
+      this.backend.fenceKeyFor(lockKey),
+      token,
+      this.grantTtl,
+    );
   }
 
   // A held fair lock is a plain lock: renewed the same way.

@@ -22,12 +22,17 @@ export interface LeaseParams {
  * @internal
  */
 export interface LeaseDriver {
+  /**
+   * One attempt. `waiter` names the caller in announcements while it holds a place in a queue
+   * (drivers that are `addressed`).
+   */
   acquire(
     redisKeys: readonly string[],
     token: string,
     ttl: number,
     owner: string,
     params?: LeaseParams,
+    waiter?: string,
   ): Promise<AcquireReply>;
   /** Gives the lease back; the result tells whether it was still held. */
   release(redisKeys: readonly string[], token: string): Promise<OwnedResult>;
@@ -46,4 +51,10 @@ export interface LeaseDriver {
    * only that waiter wakes (fair queues).
    */
   readonly addressed?: boolean;
+  /**
+   * Set when a release grants the lease straight to the first waiter (`grant:<waiter>:<fencing
+   * token>`): the ttl in ms of such a grant, counted from a moment the waiter knows precedes it,
+   * until the waiter confirms the grant by extending it.
+   */
+  readonly grantTtl?: number;
 }

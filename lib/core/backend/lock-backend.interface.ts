@@ -45,6 +45,11 @@ export interface ExtendRequest {
   readonly ttl: number;
   /** The lock's fencing token: a quorum restores it on a master that lost the lock. */
   readonly fencingToken: number;
+  /**
+   * Asked right before a quorum restores the lock on a master that lost it: false once the
+   * lease is being released (or is lost), so no write of it follows its release.
+   */
+  readonly mayRestore?: () => boolean;
 }
 
 /** @internal */
@@ -98,6 +103,16 @@ export interface LockBackend extends LeaseDriver {
    */
   primitives(): PrimitiveDriverSet | undefined;
   createWakeupTransport(): WakeupTransport;
+  /**
+   * The ACL channel pattern that covers every wakeup channel of these locks, for operators:
+   * `lock:*`, or with the client's own ioredis `keyPrefix`, `app:lock:*`.
+   */
+  channelPattern(): string;
   /** Whether the client can never send a command again (quit by its owner). */
   isClosed(): boolean;
+  /**
+   * Whether the master may move under the client (Sentinel, Cluster): READONLY is then a
+   * failover in progress, worth retrying, not a misconfiguration.
+   */
+  readonly followsFailover: boolean;
 }

@@ -240,7 +240,7 @@ export class QuorumBackend implements LockBackend {
         // Held by a majority: give the lock back to the masters that lost it (restarted
         // without persistence), before further restarts erode the majority.
         perNode.forEach((o, i) => {
-          if (o.status === 'ok' && o.value === 'expired') {
+          if (o.status === 'ok' && o.value === 'expired' && (request.mayRestore?.() ?? true)) {
             void this.nodes[i]!.heal(request, this.owner).catch(() => undefined);
           }
         });
@@ -327,8 +327,16 @@ export class QuorumBackend implements LockBackend {
     return this.nodes[0]!.channelFor(redisKey);
   }
 
+  channelPattern(): string {
+    return this.nodes[0]!.channelPattern();
+  }
+
   createWakeupTransport(): WakeupTransport {
     return new QuorumWakeupTransport(this.nodes.map((node) => node.createWakeupTransport()));
+  }
+
+  get followsFailover(): boolean {
+    return this.nodes.some((node) => node.followsFailover);
   }
 
   isClosed(): boolean {

@@ -26,7 +26,7 @@ export class ReadLockDriver extends ScriptLeaseDriver<ReadScripts> {
     super(backend, {
       acquire: { name: 'ReadAcquire', numberOfKeys: 4, lua: readAcquireScript },
       extend: { name: 'ReadExtend', lua: READ_EXTEND_SCRIPT },
-      release: { name: 'ReadRelease', numberOfKeys: 4, lua: readReleaseScript },
+      release: { name: 'ReadRelease', numberOfKeys: 5, lua: readReleaseScript },
     });
   }
 
@@ -39,11 +39,12 @@ export class ReadLockDriver extends ScriptLeaseDriver<ReadScripts> {
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const { state, readers, queue, expiry } = readWriteKeys(this.backend, redisKeys[0]!);
-    return toOwned(await this.scripts.release(state, readers, queue, expiry, token));
+    const mark = this.backend.markKey(state, token);
+    return toOwned(await this.scripts.release(state, readers, queue, expiry, mark, token));
   }
 
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    return extendInBatches(requests, this.backend.isCluster, (batch) =>
+    return extendInBatches(requests, this.backend, (batch) =>
       this.scripts.extend(
         batch.length * 2,
         ...batch.flatMap((r) => {

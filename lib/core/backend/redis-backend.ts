@@ -28,16 +28,16 @@ import { ReplicaShortfall } from './replica-shortfall.js';
 
 // Versioned names: two versions of this library on one client never run each other's scripts.
 const CMD = {
-  acquire: 'redisLockAcquireV1',
-  release: 'redisLockReleaseV1',
-  releaseSharded: 'redisLockReleaseShardedV1',
-  extend: 'redisLockExtendV1',
-  extendMany: 'redisLockExtendManyV1',
-  inspect: 'redisLockInspectV1',
-  forceRelease: 'redisLockForceReleaseV1',
-  forceReleaseSharded: 'redisLockForceReleaseShardedV1',
-  raiseFence: 'redisLockRaiseFenceV1',
-  heal: 'redisLockHealV1',
+  acquire: 'redisLockAcquireV2',
+  release: 'redisLockReleaseV2',
+  releaseSharded: 'redisLockReleaseShardedV2',
+  extend: 'redisLockExtendV2',
+  extendMany: 'redisLockExtendManyV2',
+  inspect: 'redisLockInspectV2',
+  forceRelease: 'redisLockForceReleaseV2',
+  forceReleaseSharded: 'redisLockForceReleaseShardedV2',
+  raiseFence: 'redisLockRaiseFenceV2',
+  heal: 'redisLockHealV2',
 } as const;
 
 /** The methods `defineCommand` adds to the client. */
@@ -80,8 +80,15 @@ function registerScripts(client: Redis | Cluster): void {
 
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 
+/** Slot tags remembered per backend: the lock keys in use, at most this many. */
+const SLOT_TAG_CACHE = 4_096;
+
 /** Locks per EVALSHA when renewing: big enough to batch, small enough not to stall Redis. */
 const EXTEND_BATCH = 128;
+
+function isCrossSlot(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('CROSSSLOT');
+}
 
 /** The combined result of one lock's parts (slot groups): lost if any part is. */
 function worst(results: readonly OwnedResult[]): OwnedResult {
@@ -119,6 +126,8 @@ export class RedisBackend implements LockBackend {
   private readonly waitForReplicas: RedisBackendConfig['waitForReplicas'];
   private readonly waiterTtl: number;
   private drivers: PrimitiveDrivers | undefined;
+  private slotRules = false;
+  private readonly slotTags = new Map<string, string>();
 
   constructor(
     /** @internal */
@@ -134,10 +143,11 @@ export class RedisBackend implements LockBackend {
     this.cluster = (client as Cluster).isCluster === true;
     this.clientPrefix = client.options.keyPrefix ?? '';
     const fullPrefix = this.clientPrefix + this.keyPrefix;
-    // One fencing counter serves every lock that lives in the same slot. On a single server
-    // (or with a {hash tag} in the prefix) that is all of them; on a Cluster there is one per
-    // slot, pinned to it with a {tag}.
-    if (!this.cluster || hasHashTag(fullPrefix)) {
+    // One fencing counter serves every lock that lives in the same slot, pinned to it with a
+    // {tag}: a script never touches two slots, which a Cluster, and the proxies and managed
+    // services that enforce its slot rules on a single endpoint, would refuse (CROSSSLOT). With
+    // a {hash tag} in the prefix every key shares one slot, and one counter serves them all.
+    if (hasHashTag(fullPrefix)) {
       this.sharedFenceKey = `${this.keyPrefix}#fence`;
     } else if (fullPrefix.includes('{')) {
       throw new InvalidLockOptionsError(
@@ -157,12 +167,48 @@ export class RedisBackend implements LockBackend {
     return this.cluster;
   }
 
+  /**
+   * Whether every script must keep to one slot: on a Cluster, and on a single endpoint once it
+   * refused a script whose keys span slots (a proxy or managed service enforcing the Cluster's
+   * slot rules, such as Azure Managed Redis with the Enterprise cluster policy). Until then a
+   * multi-key lock takes its keys in one script and renewals batch locks of any slots.
+   */
+  get splitsBySlot(): boolean {
+    return this.cluster || this.slotRules;
+  }
+
+  /**
+   * Runs an operation; if the server refuses it for spanning slots (nothing was run), switches
+   * to one slot per script for good and runs it again.
+   */
+  async keepingSlotRules<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (this.splitsBySlot || !isCrossSlot(error)) throw error;
+      this.slotRules = true;
+      return run();
+    }
+  }
+
+  /**
+   * `{tag}` that pins a bookkeeping key to the slot of `redisKey`. Remembered for the keys in
+   * use: every operation of a lock names a bookkeeping key or two (fencing counter, queue,
+   * release mark), and a CRC per name adds up.
+   */
+  private slotTag(redisKey: string): string {
+    let tag = this.slotTags.get(redisKey);
+    if (tag === undefined) {
+      if (this.slotTags.size >= SLOT_TAG_CACHE) this.slotTags.clear();
+      tag = `{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`;
+      this.slotTags.set(redisKey, tag);
+    }
+    return tag;
+  }
+
   /** The fencing counter of the slot `redisKey` lives in. */
   fenceKeyFor(redisKey: string): string {
-    return (
-      this.sharedFenceKey ??
-      `${this.keyPrefix}#fence:{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`
-    );
+    return this.sharedFenceKey ?? `${this.keyPrefix}#fence:${this.slotTag(redisKey)}`;
   }
 
   /**
@@ -174,7 +220,16 @@ export class RedisBackend implements LockBackend {
   auxKey(redisKey: string, role: string): string {
     const key = redisKey.slice(this.keyPrefix.length);
     if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#${role}:${key}`;
-    return `${this.keyPrefix}#${role}:{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}:${key}`;
+    return `${this.keyPrefix}#${role}:${this.slotTag(redisKey)}:${key}`;
+  }
+
+  /**
+   * The release mark of `token` in the slot of `redisKey` (see release-mark.script.ts):
+   * `lock:#released:{tag}:<token>`. Named by the token, which is dead once released.
+   */
+  markKey(redisKey: string, token: string): string {
+    if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#released:${token}`;
+    return `${this.keyPrefix}#released:${this.slotTag(redisKey)}:${token}`;
   }
 
   /** The key as the caller named it, without the manager's prefix (for error messages). */
@@ -189,7 +244,7 @@ export class RedisBackend implements LockBackend {
 
   /** The lock's keys in the groups one script can take: one group unless a Cluster splits them. */
   private groups(redisKeys: readonly string[]): readonly (readonly string[])[] {
-    if (!this.cluster || this.sharedFenceKey !== undefined || redisKeys.length < 2) {
+    if (!this.splitsBySlot || this.sharedFenceKey !== undefined || redisKeys.length < 2) {
       return [redisKeys];
     }
     return groupKeysBySlot(redisKeys, this.clientPrefix);
@@ -201,9 +256,12 @@ export class RedisBackend implements LockBackend {
     ttl: number,
     owner: string,
   ): Promise<AcquireReply> {
-    const groups = this.groups(redisKeys);
-    if (groups.length === 1) return this.acquireGroup(redisKeys, token, ttl, owner);
-    return this.acquireAcrossSlots(redisKeys, groups, token, ttl, owner);
+    if (redisKeys.length === 1) return this.acquireGroup(redisKeys, token, ttl, owner);
+    return this.keepingSlotRules(() => {
+      const groups = this.groups(redisKeys);
+      if (groups.length === 1) return this.acquireGroup(redisKeys, token, ttl, owner);
+      return this.acquireAcrossSlots(redisKeys, groups, token, ttl, owner);
+    });
   }
 
   /**
@@ -368,15 +426,21 @@ export class RedisBackend implements LockBackend {
     token: string,
     fence: number,
   ): Promise<OwnedResult> {
-    return worst(
-      await Promise.all(
-        this.groups(redisKeys).map((group) => this.raiseGroup(group, token, fence)),
+    return this.keepingSlotRules(async () =>
+      worst(
+        await Promise.all(
+          this.groups(redisKeys).map((group) => this.raiseGroup(group, token, fence)),
+        ),
       ),
     );
   }
 
   /** Recreates the keys of a lock that are missing here (a quorum member restarted empty). */
-  async heal(request: ExtendRequest, owner: string): Promise<number> {
+  heal(request: ExtendRequest, owner: string): Promise<number> {
+    return this.keepingSlotRules(() => this.healGroups(request, owner));
+  }
+
+  private async healGroups(request: ExtendRequest, owner: string): Promise<number> {
     const counts = await Promise.all(
       this.groups(request.redisKeys).map((group) =>
         this.scripts[CMD.heal](
@@ -395,14 +459,26 @@ export class RedisBackend implements LockBackend {
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const command = this.cluster ? CMD.releaseSharded : CMD.release;
-    const groups = this.groups(redisKeys);
-    // The common case, one slot: no intermediate promises on the hot path.
-    if (groups.length === 1) {
-      return toOwned(await this.scripts[command](redisKeys.length, ...redisKeys, token));
+    // The common case, one key: no intermediate promises on the hot path.
+    if (redisKeys.length === 1) {
+      const lock = redisKeys[0]!;
+      return toOwned(await this.scripts[command](2, lock, this.markKey(lock, token), token));
     }
+    return this.keepingSlotRules(() => this.releaseGroups(redisKeys, token));
+  }
+
+  private async releaseGroups(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
+    const command = this.cluster ? CMD.releaseSharded : CMD.release;
     const results = await Promise.all(
-      groups.map(async (group) =>
-        toOwned(await this.scripts[command](group.length, ...group, token)),
+      this.groups(redisKeys).map(async (group) =>
+        toOwned(
+          await this.scripts[command](
+            group.length + 1,
+            ...group,
+            this.markKey(group[0]!, token),
+            token,
+          ),
+        ),
       ),
     );
     return worst(results);
@@ -416,22 +492,29 @@ export class RedisBackend implements LockBackend {
     await Promise.all(groups.map((group) => this.release(group, token).catch(() => undefined)));
   }
 
-  async extend(request: ExtendRequest): Promise<OwnedResult> {
-    const { redisKeys, token, ttl } = request;
-    const results = await Promise.all(
-      this.groups(redisKeys).map(async (group) =>
-        toOwned(await this.scripts[CMD.extend](group.length, ...group, token, ttl)),
-      ),
-    );
-    return worst(results);
+  extend(request: ExtendRequest): Promise<OwnedResult> {
+    return this.keepingSlotRules(async () => {
+      const { redisKeys, token, ttl } = request;
+      const results = await Promise.all(
+        this.groups(redisKeys).map(async (group) =>
+          toOwned(await this.scripts[CMD.extend](group.length, ...group, token, ttl)),
+        ),
+      );
+      return worst(results);
+    });
   }
 
   async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    if (this.cluster) {
+    if (this.splitsBySlot) {
       // A script may only touch keys of one slot; the client routes each extend to its shard
       // and writes them without waiting for each other.
       return Promise.all(requests.map((r) => this.extend(r)));
     }
+    return this.keepingSlotRules(() => this.extendBatches(requests));
+  }
+
+  private async extendBatches(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
+    if (this.splitsBySlot) return Promise.all(requests.map((r) => this.extend(r)));
     const batches: Promise<number[]>[] = [];
     for (let start = 0; start < requests.length; start += EXTEND_BATCH) {
       const batch = requests.slice(start, start + EXTEND_BATCH);
@@ -493,12 +576,19 @@ export class RedisBackend implements LockBackend {
   }
 
   probe(timeout: number): Promise<LockHealth> {
-    return probeClient(this.client, timeout);
+    return probeClient(this.client, timeout, {
+      keyPrefix: this.keyPrefix,
+      clientPrefix: this.clientPrefix,
+    });
   }
 
   channelFor(redisKey: string): string {
     // Scripts publish on KEYS[1], which ioredis prefixed; SUBSCRIBE arguments are not prefixed.
     return this.clientPrefix + redisKey;
+  }
+
+  channelPattern(): string {
+    return `${escapeGlob(this.clientPrefix + this.keyPrefix)}*`;
   }
 
   createWakeupTransport(): WakeupTransport {
@@ -511,5 +601,9 @@ export class RedisBackend implements LockBackend {
 
   isClosed(): boolean {
     return this.client.status === 'end';
+  }
+
+  get followsFailover(): boolean {
+    return this.cluster || ((this.client as Redis).options.sentinels?.length ?? 0) > 0;
   }
 }

@@ -25,7 +25,7 @@ const defined = new WeakMap<object, Set<string>>();
  * Defines the commands of a primitive on a client, once per client (`defineCommand`: EVAL the
  * first time on each connection, EVALSHA afterwards, resent on NOSCRIPT), and returns them as
  * functions. A client is either a Cluster client or not for its whole life, so a script that
- * publishes is defined in the one variant that client needs (`…ShardedV1` on a Cluster).
+ * publishes is defined in the one variant that client needs (`…ShardedV2` on a Cluster).
  * @internal
  */
 export function defineScripts<T extends object>(
@@ -43,7 +43,7 @@ export function defineScripts<T extends object>(
   for (const [method, definition] of Object.entries<ScriptDefinition>(definitions)) {
     const { name, lua, numberOfKeys } = definition;
     const publishes = typeof lua === 'function';
-    const command = `redisLock${name}${publishes && cluster ? 'Sharded' : ''}V1`;
+    const command = `redisLock${name}${publishes && cluster ? 'Sharded' : ''}V2`;
     if (!names.has(command)) {
       const text = publishes ? lua(cluster ? 'SPUBLISH' : 'PUBLISH') : lua;
       client.defineCommand(
@@ -60,21 +60,29 @@ export function defineScripts<T extends object>(
 /** Leases per EVALSHA when renewing: big enough to batch, small enough not to stall Redis. */
 const EXTEND_BATCH = 128;
 
+/** How a backend keeps to the slot rules of its server (see RedisBackend). @internal */
+export interface SlotRules {
+  readonly splitsBySlot: boolean;
+  keepingSlotRules<T>(run: () => Promise<T>): Promise<T>;
+}
+
 /**
  * Renews many leases with a script that takes a batch: up to 128 per call on one server; one
- * per call on a Cluster, where a script may only touch one slot (the client routes each to its
+ * per call where a script may only touch one slot (a Cluster: the client routes each to its
  * shard, and they are written without waiting for each other).
  * @internal
  */
-export async function extendInBatches(
+export function extendInBatches(
   requests: readonly ExtendRequest[],
-  cluster: boolean,
+  slots: SlotRules,
   send: (batch: readonly ExtendRequest[]) => Promise<number[]>,
 ): Promise<OwnedResult[]> {
-  const size = cluster ? 1 : EXTEND_BATCH;
-  const batches: Promise<number[]>[] = [];
-  for (let start = 0; start < requests.length; start += size) {
-    batches.push(send(requests.slice(start, start + size)));
-  }
-  return (await Promise.all(batches)).flat().map((code) => toOwned(Number(code)));
+  return slots.keepingSlotRules(async () => {
+    const size = slots.splitsBySlot ? 1 : EXTEND_BATCH;
+    const batches: Promise<number[]>[] = [];
+    for (let start = 0; start < requests.length; start += size) {
+      batches.push(send(requests.slice(start, start + size)));
+    }
+    return (await Promise.all(batches)).flat().map((code) => toOwned(Number(code)));
+  });
 }

@@ -14,7 +14,7 @@ import { ScriptLeaseDriver } from './script-lease-driver.js';
 interface SemaphoreScripts {
   acquire(key: string, ...args: Array<string | number>): Promise<number[]>;
   extend(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
-  release(key: string, token: string): Promise<number>;
+  release(key: string, mark: string, token: string): Promise<number>;
 }
 
 /**
@@ -27,7 +27,7 @@ export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
     super(backend, {
       acquire: { name: 'SemaphoreAcquire', numberOfKeys: 1, lua: SEMAPHORE_ACQUIRE_SCRIPT },
       extend: { name: 'SemaphoreExtend', lua: SEMAPHORE_EXTEND_SCRIPT },
-      release: { name: 'SemaphoreRelease', numberOfKeys: 1, lua: semaphoreReleaseScript },
+      release: { name: 'SemaphoreRelease', numberOfKeys: 2, lua: semaphoreReleaseScript },
     });
   }
 
@@ -49,11 +49,12 @@ export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
   }
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
-    return toOwned(await this.scripts.release(redisKeys[0]!, token));
+    const key = redisKeys[0]!;
+    return toOwned(await this.scripts.release(key, this.backend.markKey(key, token), token));
   }
 
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    return extendInBatches(requests, this.backend.isCluster, (batch) =>
+    return extendInBatches(requests, this.backend, (batch) =>
       this.scripts.extend(
         batch.length,
         ...batch.map((r) => r.redisKeys[0]!),

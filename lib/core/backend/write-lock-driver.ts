@@ -33,7 +33,7 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
     super(backend, {
       acquire: { name: 'WriteAcquire', numberOfKeys: 5, lua: writeAcquireScript },
       extend: { name: 'WriteExtend', lua: WRITE_EXTEND_SCRIPT },
-      release: { name: 'WriteRelease', numberOfKeys: 3, lua: writeReleaseScript },
+      release: { name: 'WriteRelease', numberOfKeys: 4, lua: writeReleaseScript },
       leave: { name: 'LeaveQueue', lua: leaveQueueScript },
     });
   }
@@ -43,6 +43,8 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
     token: string,
     ttl: number,
     owner: string,
+    _params?: unknown,
+    waiter = '',
   ): Promise<AcquireReply> {
     const { state, readers, queue, expiry } = readWriteKeys(this.backend, redisKeys[0]!);
     const [acquired, value] = await this.scripts.acquire(
@@ -55,6 +57,7 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
       ttl,
       owner,
       this.placeTtl,
+      waiter,
     );
     if (acquired === 1) return { acquired: true, fencingToken: Number(value) };
     return this.denied(value);
@@ -62,7 +65,8 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const { state, queue, expiry } = readWriteKeys(this.backend, redisKeys[0]!);
-    return toOwned(await this.scripts.release(state, queue, expiry, token));
+    const mark = this.backend.markKey(state, token);
+    return toOwned(await this.scripts.release(state, queue, expiry, mark, token));
   }
 
   async abandon(redisKeys: readonly string[], token: string): Promise<void> {
@@ -71,7 +75,7 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
   }
 
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    return extendInBatches(requests, this.backend.isCluster, (batch) =>
+    return extendInBatches(requests, this.backend, (batch) =>
       this.scripts.extend(
         batch.length,
         ...batch.map((r) => r.redisKeys[0]!),

@@ -107,6 +107,21 @@ export interface LockReplicaShortfallEvent {
 }
 
 /**
+ * Something an operator should fix, although locks still work: `pubsub-denied` when Redis refuses
+ * the release announcements for want of ACL permission (waiters then poll, which is slower and
+ * costs more commands). Emitted once per manager; without a listener it becomes a process
+ * warning (printed on stderr by default).
+ * @publicApi
+ */
+export interface LockWarningEvent {
+  readonly code: 'pubsub-denied';
+  /** What is wrong and what to change, in a sentence or two. */
+  readonly message: string;
+  /** What Redis answered. */
+  readonly error: Error;
+}
+
+/**
  * Events a `LockManager` emits, for logs and metrics. Listeners run synchronously: keep them
  * cheap. Payloads are only built when someone listens.
  *
@@ -124,4 +139,5 @@ export interface LockManagerEvents {
   waitEnded: [LockWaitEndedEvent];
   acquireFailed: [LockAcquireFailedEvent];
   replicaShortfall: [LockReplicaShortfallEvent];
+  warning: [LockWarningEvent];
 }

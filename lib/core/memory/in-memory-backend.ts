@@ -126,6 +126,10 @@ export class InMemoryBackend implements LockBackend {
     return redisKey;
   }
 
+  channelPattern(): string {
+    return `${this.keyPrefix}*`;
+  }
+
   createWakeupTransport(): WakeupTransport {
     return new InMemoryWakeupTransport(this.store);
   }
@@ -133,6 +137,8 @@ export class InMemoryBackend implements LockBackend {
   isClosed(): boolean {
     return false;
   }
+
+  readonly followsFailover = false;
 
   primitives(): PrimitiveDriverSet {
     return (this.drivers ??= this.createDrivers());
@@ -143,10 +149,11 @@ export class InMemoryBackend implements LockBackend {
     const channelFor = (redisKey: string): string => redisKey;
     const fair: LeaseDriver = {
       addressed: true,
-      acquire: async (keys, token, ttl, owner) =>
-        reply(store.acquireFair(keys[0]!, token, ttl, owner, waiterTtl), keys[0]!, 0),
-      release: async (keys, token) => store.releaseFair(keys[0]!, token),
-      abandon: async (keys, token) => store.leaveFair(keys[0]!, token),
+      grantTtl: waiterTtl,
+      acquire: async (keys, token, ttl, owner, _params, waiter = '') =>
+        reply(store.acquireFair(keys[0]!, token, ttl, owner, waiterTtl, waiter), keys[0]!, 0),
+      release: async (keys, token) => store.releaseFair(keys[0]!, token, waiterTtl),
+      abandon: async (keys, token) => store.leaveFair(keys[0]!, token, waiterTtl),
       extend: (request) => this.extend(request),
       extendMany: (requests) => this.extendMany(requests),
       channelFor,
@@ -175,8 +182,8 @@ export class InMemoryBackend implements LockBackend {
     };
     const write: LeaseDriver = {
       addressed: true,
-      acquire: async (keys, token, ttl, owner) =>
-        reply(store.acquireWrite(keys[0]!, token, ttl, owner, waiterTtl), keys[0]!, 0),
+      acquire: async (keys, token, ttl, owner, _params, waiter = '') =>
+        reply(store.acquireWrite(keys[0]!, token, ttl, owner, waiterTtl, waiter), keys[0]!, 0),
       release: async (keys, token) => store.releaseWrite(keys[0]!, token),
       abandon: async (keys, token) => store.leaveWrite(keys[0]!, token),
       extend: async (r) => store.extendWrite(r.redisKeys[0]!, r.token, r.ttl),

@@ -1,5 +1,5 @@
+import { RELEASE_MARK_MS } from '../scripts/release-mark.script.js';
 import { monotonicNow } from '../util/clock.util.js';
-import { waiterId } from '../util/token.util.js';
 
 /** What a held key records, by primitive. */
 type Held =
@@ -30,8 +30,19 @@ interface Entry {
 /** A first-come-first-served line of waiters, each keeping its place until `placeUntil`. */
 interface Queue {
   next: number;
-  readonly places: Map<string, { order: number; placeUntil: number }>;
+  readonly places: Map<string, Place>;
 }
+
+/** A waiter's place: its turn, until when it keeps it, its name in announcements, its owner. */
+interface Place {
+  readonly order: number;
+  placeUntil: number;
+  id: string;
+  owner: string;
+}
+
+/** The first live waiter of a queue. */
+type Head = Place & { readonly token: string };
 
 type Listener = (channel: string, message: string) => void;
 
@@ -77,6 +88,8 @@ export class InMemoryLockStore {
   private readonly fairQueues = new Map<string, Queue>();
   private readonly writerQueues = new Map<string, Queue>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** token → until when its release is recognised (see release-mark.script.ts). */
+  private readonly releaseMarks = new Map<string, number>();
   private fence = 0;
 
   /** Number of keys held (expired ones excluded): lets tests check nothing is left behind. */
@@ -96,6 +109,7 @@ export class InMemoryLockStore {
     this.readerSets.clear();
     this.fairQueues.clear();
     this.writerQueues.clear();
+    this.releaseMarks.clear();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -160,18 +174,22 @@ export class InMemoryLockStore {
   releaseLock(keys: readonly string[], token: string): StoreOwned {
     const now = monotonicNow();
     let result: StoreOwned = 'ok';
+    let released = 0;
     for (const key of keys) {
       const entry = this.live(key, now);
       const held = entry?.held;
       if (held?.type === 'lock' && held.token === token) {
         this.keys.delete(key);
-        this.publish(key, waiterId(token));
+        this.publish(key, String(held.fence));
+        released++;
       } else if (held?.type === 'lock') {
         result = 'taken';
       } else if (result === 'ok') {
         result = 'expired';
       }
     }
+    if (released > 0) this.markReleased(token, now);
+    else if (result !== 'ok' && this.releasedBefore(token, now)) return 'ok';
     return result;
   }
 
@@ -193,6 +211,8 @@ export class InMemoryLockStore {
   ): { held: true; ttl: number; fencingToken: number; owner: string | null } | { held: false } {
     const now = monotonicNow();
     const entry = this.live(key, now);
+    // Redis reads a lock's hash: a semaphore's sorted set is the wrong type of key.
+    if (entry?.held.type === 'semaphore') throw wrongType(key, 'a lock');
     if (entry?.held.type !== 'lock') return { held: false };
     const { fence, owner } = entry.held;
     return {
@@ -206,6 +226,7 @@ export class InMemoryLockStore {
   /** @internal */
   forceReleaseLock(key: string): boolean {
     const entry = this.live(key, monotonicNow());
+    if (entry?.held.type === 'semaphore') throw wrongType(key, 'a lock');
     if (entry?.held.type !== 'lock') return false;
     this.keys.delete(key);
     this.publish(key, 'released');
@@ -238,42 +259,75 @@ export class InMemoryLockStore {
     ttl: number,
     owner: string,
     placeTtl: number,
+    waiter: string,
   ): StoreAcquireReply {
     const now = monotonicNow();
     const entry = this.live(key, now);
     const held = entry && this.asLock(key, entry);
     if (held?.token === token) {
+      // Granted by a release, or the same acquisition again: taken for the full ttl.
       entry!.expiresAt = now + ttl;
       return { acquired: true, fencingToken: held.fence };
     }
-    const head = this.head(this.fairQueues, key, now);
-    if (!held && (!head || head.token === token)) {
-      this.leaveQueue(this.fairQueues, key, token);
-      const fence = ++this.fence;
-      this.keys.set(key, { held: { type: 'lock', token, fence, owner }, expiresAt: now + ttl });
-      return { acquired: true, fencingToken: fence };
+    if (!held) {
+      const head = this.head(this.fairQueues, key, now);
+      if (!head || head.token === token) {
+        this.leaveQueue(this.fairQueues, key, token);
+        const fence = ++this.fence;
+        this.keys.set(key, { held: { type: 'lock', token, fence, owner }, expiresAt: now + ttl });
+        return { acquired: true, fencingToken: fence };
+      }
+      // Free while others queue: the first of them gets it now, as a release would give it.
+      this.grantToHead(key, now, placeTtl);
     }
-    const busyUntil = held ? entry!.expiresAt : undefined;
-    return this.refuseQueued(this.fairQueues, key, token, now, placeTtl, busyUntil, head);
+    keepPlace(this.queue(this.fairQueues, key), token, now, placeTtl, waiter, owner);
+    const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
+    const holderTtl = this.keys.get(key)!.expiresAt - now;
+    return { acquired: false, holderTtl: Math.min(holderTtl, renewEvery), blockedBy: 0 };
   }
 
   /** @internal */
-  releaseFair(key: string, token: string): StoreOwned {
+  releaseFair(key: string, token: string, grantTtl: number): StoreOwned {
     const now = monotonicNow();
     const held = this.live(key, now)?.held;
-    if (held?.type !== 'lock' || held.token !== token)
+    if (held?.type !== 'lock' || held.token !== token) {
+      if (this.releasedBefore(token, now)) return 'ok';
       return held?.type === 'lock' ? 'taken' : 'expired';
-    this.keys.delete(key);
-    this.handOff(this.fairQueues, key, token, now);
+    }
+    this.markReleased(token, now);
+    if (!this.grantToHead(key, now, grantTtl)) this.keys.delete(key);
     return 'ok';
   }
 
   /** @internal */
-  leaveFair(key: string, token: string): void {
+  leaveFair(key: string, token: string, grantTtl: number): void {
     const now = monotonicNow();
     this.leaveQueue(this.fairQueues, key, token);
-    if (this.live(key, now)?.held.type === 'lock') return;
-    this.handOff(this.fairQueues, key, token, now);
+    const held = this.live(key, now)?.held;
+    if (held?.type === 'lock' && held.token !== token) return;
+    if (held?.type === 'lock') {
+      // Granted a moment before giving up: passed on to the next waiter.
+      if (!this.grantToHead(key, now, grantTtl)) this.keys.delete(key);
+      return;
+    }
+    this.grantToHead(key, now, grantTtl);
+  }
+
+  /**
+   * Hands the lock on `key` to the first live waiter of its queue, with a fencing token, for
+   * `grantTtl`, and announces the grant to it by name. Returns false when nobody waits.
+   */
+  private grantToHead(key: string, now: number, grantTtl: number): boolean {
+    const head = this.head(this.fairQueues, key, now);
+    if (!head) return false;
+    this.leaveQueue(this.fairQueues, key, head.token);
+    const fence = ++this.fence;
+    this.keys.set(key, {
+      held: { type: 'lock', token: head.token, fence, owner: head.owner },
+      expiresAt: now + grantTtl,
+    });
+    this.publish(key, `grant:${head.id}:${fence}`);
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -335,16 +389,18 @@ export class InMemoryLockStore {
   releasePermits(key: string, token: string): StoreOwned {
     const now = monotonicNow();
     const entry = this.live(key, now);
-    if (entry?.held.type !== 'semaphore') return 'expired';
-    const permit = entry.held.holders.get(token);
-    if (!permit) return 'expired';
-    entry.held.holders.delete(token);
+    if (entry && entry.held.type !== 'semaphore') throw wrongType(key, 'a semaphore');
+    const permit = entry?.held.type === 'semaphore' ? entry.held.holders.get(token) : undefined;
+    if (!entry || !permit) return this.releasedBefore(token, now) ? 'ok' : 'expired';
+    const held = entry.held as Extract<Held, { type: 'semaphore' }>;
+    held.holders.delete(token);
     let live = 0;
-    for (const other of entry.held.holders.values()) if (other.expiresAt > now) live++;
+    for (const other of held.holders.values()) if (other.expiresAt > now) live++;
     // No holder left: the limit goes with them.
     if (live === 0) this.keys.delete(key);
     if (permit.expiresAt <= now) return 'expired';
-    this.publish(key, waiterId(token));
+    this.markReleased(token, now);
+    this.publish(key, 'free');
     return 'ok';
   }
 
@@ -381,7 +437,7 @@ export class InMemoryLockStore {
       // A writer waits: it goes first. With nobody inside, it can go now.
       if (count === 0) {
         this.keys.delete(key);
-        this.publish(key, `next:${waiterId(head.token)}`);
+        this.publish(key, `next:${head.id}`);
       }
       return { acquired: false, holderTtl: head.placeUntil - now, blockedBy: 0 };
     }
@@ -406,13 +462,15 @@ export class InMemoryLockStore {
     const now = monotonicNow();
     const readers = this.peekReaders(key);
     const expiresAt = readers.get(token);
+    if (expiresAt === undefined && this.releasedBefore(token, now)) return 'ok';
     readers.delete(token);
+    if (expiresAt !== undefined && expiresAt > now) this.markReleased(token, now);
     if (liveReaders(readers, now) === 0) {
       this.readerSets.delete(key);
       const entry = this.live(key, now);
       if (entry?.held.type === 'read-write' && entry.held.mode === 'r') this.keys.delete(key);
       const head = this.head(this.writerQueues, key, now);
-      if (head) this.publish(key, `next:${waiterId(head.token)}`);
+      if (head) this.publish(key, `next:${head.id}`);
     }
     return expiresAt !== undefined && expiresAt > now ? 'ok' : 'expired';
   }
@@ -424,6 +482,7 @@ export class InMemoryLockStore {
     ttl: number,
     owner: string,
     placeTtl: number,
+    waiter: string,
   ): StoreAcquireReply {
     const now = monotonicNow();
     const entry = this.live(key, now);
@@ -448,7 +507,7 @@ export class InMemoryLockStore {
     let busyUntil: number | undefined;
     if (state?.mode === 'w') busyUntil = entry!.expiresAt;
     else if (count > 0) busyUntil = Math.max(...readers.values());
-    return this.refuseQueued(this.writerQueues, key, token, now, placeTtl, busyUntil, head);
+    return this.refuseQueued(key, token, now, placeTtl, busyUntil, head, waiter, owner);
   }
 
   /** @internal */
@@ -469,10 +528,13 @@ export class InMemoryLockStore {
     const now = monotonicNow();
     const entry = this.live(key, now);
     const held = entry?.held;
-    if (held?.type !== 'read-write' || held.writer?.token !== token)
+    if (held?.type !== 'read-write' || held.writer?.token !== token) {
+      if (this.releasedBefore(token, now)) return 'ok';
       return entry ? 'taken' : 'expired';
+    }
     this.keys.delete(key);
-    this.handOff(this.writerQueues, key, token, now);
+    this.markReleased(token, now);
+    this.handOff(this.writerQueues, key, now);
     return 'ok';
   }
 
@@ -483,9 +545,9 @@ export class InMemoryLockStore {
     const head = this.head(this.writerQueues, key, now);
     const held = this.live(key, now)?.held;
     if (held?.type === 'read-write' && held.mode === 'w') return;
-    if (!head) return this.publish(key, waiterId(token));
+    if (!head) return this.publish(key, 'free');
     if (liveReaders(this.peekReaders(key), now) > 0) return;
-    this.publish(key, `next:${waiterId(head.token)}`);
+    this.publish(key, `next:${head.id}`);
   }
 
   private keepReadState(key: string, readers: Map<string, number>): void {
@@ -496,6 +558,19 @@ export class InMemoryLockStore {
 
   // -------------------------------------------------------------------------------------------
   // Helpers
+
+  private markReleased(token: string, now: number): void {
+    // Marks are added in the order they lapse: the lapsed ones are at the front.
+    for (const [other, until] of this.releaseMarks) {
+      if (until > now) break;
+      this.releaseMarks.delete(other);
+    }
+    this.releaseMarks.set(token, now + RELEASE_MARK_MS);
+  }
+
+  private releasedBefore(token: string, now: number): boolean {
+    return (this.releaseMarks.get(token) ?? 0) > now;
+  }
 
   /** The entry of a key, dropped when its ttl has run out (as Redis expires keys). */
   private live(key: string, now: number): Entry | undefined {
@@ -534,18 +609,19 @@ export class InMemoryLockStore {
    * it may have missed the release. Never later than a place renewal (a third of `placeTtl`).
    */
   private refuseQueued(
-    queues: Map<string, Queue>,
     key: string,
     token: string,
     now: number,
     placeTtl: number,
     busyUntil: number | undefined,
-    head: { token: string; placeUntil: number } | undefined,
+    head: Head | undefined,
+    waiter: string,
+    owner: string,
   ): StoreAcquireReply {
-    keepPlace(this.queue(queues, key), token, now, placeTtl);
+    keepPlace(this.queue(this.writerQueues, key), token, now, placeTtl, waiter, owner);
     let until = busyUntil;
     if (until === undefined) {
-      this.publish(key, `next:${waiterId(head!.token)}`);
+      this.publish(key, `next:${head!.id}`);
       until = head!.placeUntil;
     }
     const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
@@ -556,17 +632,13 @@ export class InMemoryLockStore {
    * After a holder (or a waiter) left: names the first waiter of the queue, or, with nobody
    * queued, wakes whoever waits without a place.
    */
-  private handOff(queues: Map<string, Queue>, key: string, token: string, now: number): void {
+  private handOff(queues: Map<string, Queue>, key: string, now: number): void {
     const head = this.head(queues, key, now);
-    this.publish(key, head ? `next:${waiterId(head.token)}` : waiterId(token));
+    this.publish(key, head ? `next:${head.id}` : 'free');
   }
 
   /** The head of a key's queue; a queue left with no live place is forgotten. */
-  private head(
-    queues: Map<string, Queue>,
-    key: string,
-    now: number,
-  ): { token: string; placeUntil: number } | undefined {
+  private head(queues: Map<string, Queue>, key: string, now: number): Head | undefined {
     const queue = queues.get(key);
     if (!queue) return undefined;
     const head = queueHead(queue, now);
@@ -593,8 +665,8 @@ function wrongType(key: string, what: string): StoreReplyError {
 }
 
 /** The first waiter whose place has not expired; expired ones before it are dropped. */
-function queueHead(queue: Queue, now: number): { token: string; placeUntil: number } | undefined {
-  let head: { token: string; order: number; placeUntil: number } | undefined;
+function queueHead(queue: Queue, now: number): Head | undefined {
+  let head: Head | undefined;
   for (const [token, place] of queue.places) {
     if (place.placeUntil <= now) continue;
     if (!head || place.order < head.order) head = { token, ...place };
@@ -606,10 +678,22 @@ function queueHead(queue: Queue, now: number): { token: string; placeUntil: numb
   return head;
 }
 
-function keepPlace(queue: Queue, token: string, now: number, placeTtl: number): void {
+function keepPlace(
+  queue: Queue,
+  token: string,
+  now: number,
+  placeTtl: number,
+  id: string,
+  owner: string,
+): void {
   const place = queue.places.get(token);
-  if (place) place.placeUntil = now + placeTtl;
-  else queue.places.set(token, { order: queue.next++, placeUntil: now + placeTtl });
+  if (place) {
+    place.placeUntil = now + placeTtl;
+    place.id = id;
+    place.owner = owner;
+  } else {
+    queue.places.set(token, { order: queue.next++, placeUntil: now + placeTtl, id, owner });
+  }
 }
 
 function liveReaders(readers: Map<string, number>, now: number): number {

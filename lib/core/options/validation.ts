@@ -13,6 +13,17 @@ export const RESERVED_KEY_START = '#';
 // one lock, so they are refused instead.
 const SUSPICIOUS_SEGMENT = /(?:^|[^A-Za-z0-9_$])(undefined|NaN)(?:$|[^A-Za-z0-9_$])/;
 
+// A UTF-16 surrogate without its partner. Redis receives keys as UTF-8, where a lone surrogate
+// becomes U+FFFD: two different JavaScript keys would lock one Redis key, and the key's wakeup
+// channel would never match the name a waiter listens on.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** String.prototype.isWellFormed (Node 20), natively; the regex where it is missing. */
+function isWellFormed(key: string): boolean {
+  const native = (key as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(key) : !LONE_SURROGATE.test(key);
+}
+
 /**
  * Checks one lock key (without the prefix) and returns it unchanged.
  * @internal
@@ -38,13 +49,22 @@ export function validateKey(key: unknown, maxKeyLength: number): string {
         'Use a short id or a hash of the long part, or raise maxKeyLength.',
     );
   }
+  const lone = isWellFormed(key) ? null : LONE_SURROGATE.exec(key);
+  if (lone) {
+    throw new InvalidLockOptionsError(
+      'key',
+      `Lock key ${JSON.stringify(key)} is not well-formed Unicode: it has a lone UTF-16 surrogate (\\u${lone[0].charCodeAt(0).toString(16)}) at index ${lone.index}, ` +
+        'which Redis would store as U+FFFD, so different keys would share one lock. The key was probably cut in the middle of an emoji or other character: build it from whole characters (String.prototype.isWellFormed() tells).',
+    );
+  }
   if (key.startsWith(RESERVED_KEY_START)) {
     throw new InvalidLockOptionsError(
       'key',
       `Lock key "${key}" starts with "${RESERVED_KEY_START}", which is reserved for the library's own keys (fencing counters). Start it with a name instead.`,
     );
   }
-  const suspicious = SUSPICIOUS_SEGMENT.exec(key);
+  const suspicious =
+    key.includes('undefined') || key.includes('NaN') ? SUSPICIOUS_SEGMENT.exec(key) : null;
   if (suspicious) {
     throw new InvalidLockOptionsError(
       'key',

@@ -1,24 +1,33 @@
-import { WAIT_QUEUE_LUA } from './wait-queue.script.js';
+import { handOffLua } from './hand-off.script.js';
+import { RELEASE_MARK_LUA } from './release-mark.script.js';
 
 /**
- * Owner-checked release of a fair lock: hands the turn to the first live waiter of its queue,
- * by name, so exactly that waiter wakes (no herd).
+ * Owner-checked release of a fair lock: the lock goes straight to the first live waiter of its
+ * queue (see hand-off.script.ts), or is deleted when nobody waits. Idempotent for its own token,
+ * as a plain lock's release (see release-mark.script.ts).
  * @internal
  */
 export function fairReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${WAIT_QUEUE_LUA}
+  return `${handOffLua(publish)}${RELEASE_MARK_LUA}
 -- KEYS[1]  the lock hash (also its wakeup channel)
--- KEYS[2]  the queue, KEYS[3] the waiters' expiries
+-- KEYS[2]  the queue, KEYS[3] the waiters' places
+-- KEYS[4]  the release mark of this token, KEYS[5] the fencing counter of the slot
 -- ARGV[1]  the holder's token
--- Returns 1 when released, 0 when the lock was gone (expired), -1 when another holder has it.
+-- ARGV[2]  the ttl of a lock granted to a waiter, until the waiter confirms it, in ms
+-- Returns 1 when released (now or by an earlier delivery of this release), 0 when the lock was
+-- gone (expired), -1 when another holder has it.
 local lock = KEYS[1]
 local holder = redis.call('HGET', lock, 't')
 if holder ~= ARGV[1] then
+  if releasedBefore(KEYS[4]) then return 1 end
   if holder then return -1 end
   return 0
 end
-redis.call('DEL', lock)
-redis.call('${publish}', lock, nextToWake(KEYS[2], KEYS[3], ARGV[1], serverMs()))
+markReleased(KEYS[4])
+if redis.call('EXISTS', KEYS[2]) == 0
+  or not handOff(lock, KEYS[2], KEYS[3], KEYS[5], serverMs(), tonumber(ARGV[2])) then
+  redis.call('DEL', lock)
+end
 return 1
 `;
 }

@@ -13,11 +13,15 @@ export const FENCING_TOKEN_LUA = `
 -- exponent notation).
 local function issueFencingToken(counter)
   local now = redis.call('TIME')
-  local fence = (tonumber(redis.call('GET', counter)) or 0) + 1
-  local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  if fence < clock then fence = clock end
+  local fence = tonumber(now[1]) * 1000000 + tonumber(now[2])
   local fenceText = string.format('%.0f', fence)
-  redis.call('SET', counter, fenceText)
+  -- One call reads the last token and writes the clock's (SET ... GET, Redis 6.2): the clock is
+  -- ahead of the counter unless tokens were issued faster than one per microsecond.
+  local last = tonumber(redis.call('SET', counter, fenceText, 'GET'))
+  if last and last >= fence then
+    fence = last + 1
+    fenceText = string.format('%.0f', fence)
+    redis.call('SET', counter, fenceText)
+  end
   return fence, fenceText
-end
-`;
+end`;

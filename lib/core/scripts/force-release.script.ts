@@ -12,7 +12,7 @@ local holder = redis.call('HMGET', KEYS[1], 't', 'f')
 if not holder[1] then return 0 end
 if ARGV[1] and ARGV[1] ~= '' and holder[2] ~= ARGV[1] then return -1 end
 redis.call('DEL', KEYS[1])
-redis.call('${publish}', KEYS[1], 'released')
+redis.pcall('${publish}', KEYS[1], 'released')
 return 1
 `;
 }

@@ -1,9 +1,9 @@
 import { WAIT_QUEUE_LUA } from './wait-queue.script.js';
 
 /**
- * A waiter of a fair lock (or a writer of a read-write lock) gives up: it leaves its queue at
- * once instead of holding up the others until its place expires, and if that makes another
- * waiter first while the lock is free, that waiter is told.
+ * A writer of a read-write lock gives up: it leaves the queue at once instead of holding up the
+ * others until its place expires, and if that makes another writer first while the lock is free,
+ * that writer is told. (A fair lock's waiter leaves through fair-leave.script.ts.)
  * @internal
  */
 export function leaveQueueScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
@@ -16,17 +16,17 @@ export function leaveQueueScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- Returns 1.
 queueLeave(KEYS[2], KEYS[3], ARGV[1])
 local now = serverMs()
-local head = queueHead(KEYS[2], KEYS[3], now)
+local head, placeUntil, id = queueHead(KEYS[2], KEYS[3], now)
 -- Held: its release will wake the next one.
 if redis.call('HGET', KEYS[1], ARGV[2]) then return 1 end
 if not head then
   -- Nobody queues any more: whoever waited behind the queue (the readers of a read-write lock,
   -- plain callers) may go now.
-  redis.call('${publish}', KEYS[1], waiterId(ARGV[1]))
+  redis.pcall('${publish}', KEYS[1], 'free')
   return 1
 end
 if KEYS[4] and redis.call('ZCOUNT', KEYS[4], '(' .. now, '+inf') > 0 then return 1 end
-redis.call('${publish}', KEYS[1], 'next:' .. waiterId(head))
+redis.pcall('${publish}', KEYS[1], 'next:' .. id)
 return 1
 `;
 }

@@ -1,4 +1,5 @@
 import { FENCING_TOKEN_LUA } from './fencing-token.script.js';
+import { RELEASE_MARK_LUA } from './release-mark.script.js';
 import { WAIT_QUEUE_LUA } from './wait-queue.script.js';
 
 /**
@@ -55,13 +56,13 @@ if mine and mine > now then
   return {1, 0, 1}
 end
 local count = liveReaders(readers, now)
-local head, headUntil = queueHead(KEYS[3], KEYS[4], now)
+local head, headUntil, headId = queueHead(KEYS[3], KEYS[4], now)
 if head then
   -- A writer waits: it goes first.
   if count == 0 then
     -- Nobody holds the lock, so the writer can go now; it may have missed the release.
     redis.call('DEL', state)
-    redis.call('${publish}', state, 'next:' .. waiterId(head))
+    redis.pcall('${publish}', state, 'next:' .. headId)
   end
   return {0, headUntil - now, 1}
 end
@@ -100,24 +101,29 @@ return results
 `;
 
 /**
- * Owner-checked release of a read lock. The last reader to leave hands the lock to the first
- * waiting writer, by name.
+ * Owner-checked release of a read lock, idempotent for its own token (see
+ * release-mark.script.ts). The last reader to leave hands the lock to the first waiting writer,
+ * by name.
  * @internal
  */
 export function readReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${READ_WRITE_LUA}
--- KEYS[1] state (also the wakeup channel), KEYS[2] readers, KEYS[3] queue, KEYS[4] expiry
+  return `${READ_WRITE_LUA}${RELEASE_MARK_LUA}
+-- KEYS[1] state (also the wakeup channel), KEYS[2] readers, KEYS[3] queue, KEYS[4] expiry,
+-- KEYS[5] the release mark of this token
 -- ARGV[1] the reader's token
--- Returns 1 when released, 0 when the read lock had expired.
+-- Returns 1 when released (now or by an earlier delivery of this release), 0 when the read lock
+-- had expired.
 local state, readers = KEYS[1], KEYS[2]
 local now = serverMs()
 local expiresAt = tonumber(redis.call('ZSCORE', readers, ARGV[1]))
+if not expiresAt and releasedBefore(KEYS[5]) then return 1 end
 redis.call('ZREM', readers, ARGV[1])
+if expiresAt and expiresAt > now then markReleased(KEYS[5]) end
 if liveReaders(readers, now) == 0 then
   redis.call('DEL', readers)
   if redis.call('HGET', state, 'm') == 'r' then redis.call('DEL', state) end
-  local head = queueHead(KEYS[3], KEYS[4], now)
-  if head then redis.call('${publish}', state, 'next:' .. waiterId(head)) end
+  local head, headUntil, headId = queueHead(KEYS[3], KEYS[4], now)
+  if head then redis.pcall('${publish}', state, 'next:' .. headId) end
 end
 if expiresAt and expiresAt > now then return 1 end
 return 0
@@ -135,6 +141,7 @@ export function writeAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[5] the fencing counter of the slot
 -- ARGV[1] token of this acquisition, ARGV[2] ttl in milliseconds, ARGV[3] owner label,
 -- ARGV[4] how long a waiting writer keeps its place without renewing it, in milliseconds
+-- ARGV[5] the writer's id in announcements (a digest of its token)
 -- Returns {1, fencing token} when taken,
 --         {0, milliseconds until the caller should look again, 1} when it must wait.
 local state, readers, token, placeTtl = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[4])
@@ -148,7 +155,7 @@ end
 local now = serverMs()
 local renewEvery = math.max(1, math.floor(placeTtl / 3))
 local count = liveReaders(readers, now)
-local head, headUntil = queueHead(KEYS[3], KEYS[4], now)
+local head, headUntil, headId = queueHead(KEYS[3], KEYS[4], now)
 if mode ~= 'w' and count == 0 and (not head or head == token) then
   queueLeave(KEYS[3], KEYS[4], token)
   local fence, fenceText = issueFencingToken(KEYS[5])
@@ -157,7 +164,7 @@ if mode ~= 'w' and count == 0 and (not head or head == token) then
   redis.call('PEXPIRE', state, ARGV[2])
   return {1, fence}
 end
-queueKeep(KEYS[3], KEYS[4], token, now, placeTtl)
+queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3])
 if mode == 'w' then return {0, math.min(redis.call('PTTL', state), renewEvery), 1} end
 if count > 0 then
   -- The last reader to leave names the first writer. Look again by the time the last reader's
@@ -166,7 +173,7 @@ if count > 0 then
   return {0, math.min(lastExpiry - now, renewEvery), 1}
 end
 -- Free, but an earlier writer goes first. It may have missed the release: name it.
-redis.call('${publish}', state, 'next:' .. waiterId(head))
+redis.pcall('${publish}', state, 'next:' .. headId)
 return {0, math.min(headUntil - now, renewEvery), 1}
 `;
 }
@@ -197,22 +204,28 @@ return results
 `;
 
 /**
- * Owner-checked release of a write lock: the next waiting writer is named; when none waits, the
- * waiting readers are woken.
+ * Owner-checked release of a write lock, idempotent for its own token (see
+ * release-mark.script.ts): the next waiting writer is named; when none waits, the waiting readers
+ * are woken.
  * @internal
  */
 export function writeReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${READ_WRITE_LUA}
--- KEYS[1] state (also the wakeup channel), KEYS[2] queue, KEYS[3] expiry
+  return `${READ_WRITE_LUA}${RELEASE_MARK_LUA}
+-- KEYS[1] state (also the wakeup channel), KEYS[2] queue, KEYS[3] expiry,
+-- KEYS[4] the release mark of this token
 -- ARGV[1] the writer's token
--- Returns 1 when released, 0 when it had expired, -1 when others hold the lock now.
+-- Returns 1 when released (now or by an earlier delivery of this release), 0 when it had
+-- expired, -1 when others hold the lock now.
 local state = KEYS[1]
 if redis.call('HGET', state, 'w') ~= ARGV[1] then
+  if releasedBefore(KEYS[4]) then return 1 end
   if redis.call('EXISTS', state) == 1 then return -1 end
   return 0
 end
 redis.call('DEL', state)
-redis.call('${publish}', state, nextToWake(KEYS[2], KEYS[3], ARGV[1], serverMs()))
+markReleased(KEYS[4])
+-- After every write; never fails the script (no pub/sub permission: waiters poll).
+redis.pcall('${publish}', state, nextToWake(KEYS[2], KEYS[3], serverMs()))
 return 1
 `;
 }

@@ -1,3 +1,4 @@
+import { RELEASE_MARK_LUA } from './release-mark.script.js';
 import { SERVER_TIME_LUA } from './server-time.script.js';
 
 /**
@@ -94,17 +95,23 @@ return results
 `;
 
 /**
- * Owner-checked release of a holder's permits, waking a waiter.
+ * Owner-checked release of a holder's permits, waking a waiter. Idempotent for its own token
+ * (see release-mark.script.ts).
  * @internal
  */
 export function semaphoreReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${SEMAPHORE_LUA}
+  return `${SEMAPHORE_LUA}${RELEASE_MARK_LUA}
 -- KEYS[1]  the semaphore (also its wakeup channel)
+-- KEYS[2]  the release mark of this token
 -- ARGV[1]  the holder's token
--- Returns 1 when released, 0 when its permits had already expired.
+-- Returns 1 when released (now or by an earlier delivery of this release), 0 when its permits
+-- had already expired.
 local key, token = KEYS[1], ARGV[1]
 local expiresAt = tonumber(redis.call('ZSCORE', key, token .. ':1'))
-if not expiresAt then return 0 end
+if not expiresAt then
+  if releasedBefore(KEYS[2]) then return 1 end
+  return 0
+end
 local i = 1
 while redis.call('ZREM', key, token .. ':' .. i) == 1 do i = i + 1 end
 if redis.call('ZCOUNT', key, '(0', '+inf') == 0 then
@@ -112,7 +119,9 @@ if redis.call('ZCOUNT', key, '(0', '+inf') == 0 then
   redis.call('DEL', key)
 end
 if expiresAt <= serverMs() then return 0 end
-redis.call('${publish}', key, string.sub(redis.sha1hex(token), 1, 16))
+markReleased(KEYS[2])
+-- After every write; never fails the script (no pub/sub permission: waiters poll).
+redis.pcall('${publish}', key, 'free')
 return 1
 `;
 }

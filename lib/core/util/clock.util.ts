@@ -1,11 +1,12 @@
-import { performance } from 'node:perf_hooks';
-
 /**
  * Monotonic milliseconds: validity windows are measured with this, never with Date.now(), so a
  * wall-clock step cannot stretch a lock's validity.
+ *
+ * Read through the global `performance` at each call (not a binding imported once), so test
+ * fake timers that replace it (Jest's and Sinon's do by default) move the engine's time along.
  * @internal
  */
-export const monotonicNow: () => number = () => performance.now();
+export const monotonicNow: () => number = () => globalThis.performance.now();
 
 /**
  * Margin subtracted from a lock's validity for clock-rate differences between this process and

@@ -41,9 +41,45 @@ export function hasHashTag(text: string): boolean {
   return hashedPart(text) !== text;
 }
 
-/** The Cluster slot of a key, as Redis computes it. @internal */
+/**
+ * The Cluster slot of a key, as Redis computes it (the CRC16 of the UTF-8 bytes of its hashed
+ * part). Encodes on the fly, without a Buffer: it runs for every lock operation.
+ * @internal
+ */
 export function keySlot(key: string): number {
-  return crc16(Buffer.from(hashedPart(key), 'utf8')) % CLUSTER_SLOTS;
+  const part = hashedPart(key);
+  let crc = 0;
+  for (let i = 0; i < part.length; i++) {
+    let code = part.charCodeAt(i);
+    if (code < 0x80) {
+      crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ code) & 0xff]!;
+      continue;
+    }
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < part.length) {
+      const low = part.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      }
+    }
+    // A lone surrogate is encoded as U+FFFD, as Buffer.from would (keys are checked for them).
+    if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+    const bytes =
+      code < 0x800
+        ? [0xc0 | (code >> 6), 0x80 | (code & 0x3f)]
+        : code < 0x10000
+          ? [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]
+          : [
+              0xf0 | (code >> 18),
+              0x80 | ((code >> 12) & 0x3f),
+              0x80 | ((code >> 6) & 0x3f),
+              0x80 | (code & 0x3f),
+            ];
+    for (const byte of bytes) {
+      crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!;
+    }
+  }
+  return crc % CLUSTER_SLOTS;
 }
 
 let slotTags: string[] | undefined;

@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const TOKEN_BYTES = 16;
 const POOL_TOKENS = 256;
@@ -22,10 +22,11 @@ export function createLockToken(): string {
 }
 
 /**
- * How release announcements name a waiter: the first 16 hex digits of its token's SHA-1, as the
- * Lua scripts compute them. Never the token itself.
+ * How announcements name a waiter that holds a place in a queue (a fair lock, a writer): 64
+ * random bits, hex, drawn once per acquire call. Independent of the owner token, which an
+ * announcement must never reveal (anyone subscribed could then release the lock).
  * @internal
  */
-export function waiterId(token: string): string {
-  return createHash('sha1').update(token).digest('hex').slice(0, 16);
+export function createWaiterId(): string {
+  return createLockToken().slice(0, 16);
 }

@@ -1,16 +1,23 @@
 import type { WakeupTransport } from '../backend/lock-backend.interface.js';
 
-/** How a wait for a release announcement ended. @internal */
-export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'closed';
+/**
+ * How a wait for a release announcement ended. `granted`: a release handed the lock straight
+ * to this waiter (its fencing token went to the wait's `onGrant`).
+ * @internal
+ */
+export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'closed' | 'granted';
 
 interface Waiter {
   /** Set for waiters that are woken by name (fair queues): see `wait()`. */
   readonly address: string | undefined;
+  readonly onGrant: ((fencingToken: number) => void) | undefined;
   settle(outcome: WaitOutcome): void;
 }
 
 /** An announcement that names the waiter whose turn it is: `next:<waiter id>`. */
 const ADDRESSED = 'next:';
+/** An announcement that the lock was handed to a waiter: `grant:<waiter id>:<fencing token>`. */
+const GRANTED = 'grant:';
 
 interface ChannelState {
   members: number;
@@ -39,11 +46,20 @@ export class WakeupHub {
   private readonly channels = new Map<string, ChannelState>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set once Redis refused a subscription for want of permission: waiters poll from then on. */
+  private denied: Error | undefined;
 
   constructor(
     private readonly createTransport: () => WakeupTransport,
     private readonly idleMs = 2_000,
+    /** Told once when Redis refuses the subscriptions (ACL): the caller warns the operator. */
+    private readonly onDenied: (error: Error) => void = () => undefined,
   ) {}
+
+  /** Why announcements are not listened to (Redis refused them), if they are not. */
+  get deniedBy(): Error | undefined {
+    return this.denied;
+  }
 
   /** Starts listening on `channel` for as long as the membership is kept. */
   join(channel: string): Membership {
@@ -61,18 +77,22 @@ export class WakeupHub {
       this.channels.set(channel, state);
     }
     state.members++;
-    if (state.subscription === 'none') this.subscribe(channel, state);
+    if (state.subscription === 'none' && !this.denied) this.subscribe(channel, state);
     return new Membership(this, channel, state);
   }
 
   /**
-   * Whether `channel` is listened to right now, and its announcement count: a caller that sees
-   * it active before sending an attempt, and the count unchanged after a failed one, has missed
-   * no release and need not look again before waiting.
+   * Whether `channel` is listened to right now, and (generationOf) its announcement count: a
+   * caller that sees it listened to before sending an attempt, and the count unchanged after a
+   * failed one, has missed no release and need not look again before waiting.
    */
-  peek(channel: string): { readonly active: boolean; readonly generation: number } | undefined {
+  isListening(channel: string): boolean {
     const state = this.channels.get(channel);
-    return state && { active: this.isActive(state), generation: state.generation };
+    return state !== undefined && this.isActive(state);
+  }
+
+  generationOf(channel: string): number {
+    return this.channels.get(channel)?.generation ?? 0;
   }
 
   /** @internal */
@@ -102,6 +122,7 @@ export class WakeupHub {
     signal: AbortSignal | undefined,
     address: string | undefined,
     first = false,
+    onGrant?: (fencingToken: number) => void,
   ): Promise<WaitOutcome> {
     if (this.closed) return Promise.resolve('closed');
     if (signal?.aborted) return Promise.resolve('aborted');
@@ -110,6 +131,7 @@ export class WakeupHub {
       const timer = setTimeout(() => waiter.settle('timeout'), ms);
       const waiter: Waiter = {
         address,
+        onGrant,
         settle: (outcome) => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
@@ -181,17 +203,40 @@ export class WakeupHub {
         () => {
           if (state.subscription === 'pending') state.subscription = 'active';
         },
-        () => {
-          // Waiters keep polling; the next join tries to subscribe again.
+        (error: unknown) => {
+          // Waiters keep polling; the next join tries to subscribe again, unless Redis refused
+          // for want of permission, which no retry mends.
           if (state.subscription === 'pending') state.subscription = 'none';
+          if (isPermissionError(error)) this.deny(error);
         },
       );
+  }
+
+  /** No subscription from now on: every waiter polls. The connection is closed. */
+  private deny(error: Error): void {
+    if (this.denied || this.closed) return;
+    this.denied = error;
+    const transport = this.transport;
+    this.transport = undefined;
+    for (const state of this.channels.values()) state.subscription = 'none';
+    if (transport) void transport.close().catch(() => undefined);
+    this.onDenied(error);
   }
 
   private onMessage(channel: string, message: string): void {
     const state = this.channels.get(channel);
     if (!state) return;
     state.generation++;
+    if (message.startsWith(GRANTED)) {
+      // Only the waiter named takes it; one mid-attempt finds its grant with that attempt.
+      const [address, fence] = message.slice(GRANTED.length).split(':');
+      for (const waiter of state.waiters) {
+        if (waiter.address !== address) continue;
+        waiter.onGrant?.(Number(fence));
+        return waiter.settle(waiter.onGrant ? 'granted' : 'woken');
+      }
+      return;
+    }
     if (!message.startsWith(ADDRESSED)) return this.wakeOne(state);
     const address = message.slice(ADDRESSED.length);
     for (const waiter of state.waiters) {
@@ -242,6 +287,11 @@ export class WakeupHub {
   }
 }
 
+/** NOPERM: an ACL user without the channels (`&...`) or without the pub/sub commands. */
+function isPermissionError(error: unknown): error is Error {
+  return error instanceof Error && error.message.startsWith('NOPERM');
+}
+
 /**
  * A caller's interest in one channel: wait on it, and leave when done.
  * @internal
@@ -272,15 +322,17 @@ export class Membership {
 
   /**
    * Waits for an announcement, at most `ms`. A waiter with an `address` is also woken by the
-   * announcements that name it; `first` puts the caller at the head of the line.
+   * announcements that name it, and told through `onGrant` of a lock handed straight to it;
+   * `first` puts the caller at the head of the line.
    */
   wait(
     ms: number,
     signal: AbortSignal | undefined,
     address?: string,
     first = false,
+    onGrant?: (fencingToken: number) => void,
   ): Promise<WaitOutcome> {
-    return this.hub.wait(this.state, ms, signal, address, first);
+    return this.hub.wait(this.state, ms, signal, address, first, onGrant);
   }
 
   /** Hands a wakeup this caller will not use to the next waiter. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DistributedLock, InjectRedisLockClient } from 'nestjs-redis-lock';
-import { keys } from '../redis-keys';
+import { ShopKeys } from '../shop-keys';
 
 export interface TransferRequest {
   readonly from: string;
@@ -15,14 +15,17 @@ export interface TransferRequest {
  */
 @Injectable()
 export class AccountsService {
-  constructor(@InjectRedisLockClient() private readonly redis: Redis) {}
+  constructor(
+    @InjectRedisLockClient() private readonly redis: Redis,
+    private readonly keys: ShopKeys,
+  ) {}
 
   async open(accountId: string, balance: number): Promise<void> {
-    await this.redis.set(keys.balance(accountId), balance);
+    await this.redis.set(this.keys.balance(accountId), balance);
   }
 
   async balance(accountId: string): Promise<number> {
-    return Number((await this.redis.get(keys.balance(accountId))) ?? 0);
+    return Number((await this.redis.get(this.keys.balance(accountId))) ?? 0);
   }
 
   @DistributedLock(['account:<transfer.from>', 'account:<transfer.to>'], { waitTimeout: 30_000 })
@@ -32,8 +35,8 @@ export class AccountsService {
     if (from < transfer.amount) throw new Error(`Account ${transfer.from} has only ${from}.`);
     await this.redis
       .multi()
-      .set(keys.balance(transfer.from), from - transfer.amount)
-      .set(keys.balance(transfer.to), to + transfer.amount)
+      .set(this.keys.balance(transfer.from), from - transfer.amount)
+      .set(this.keys.balance(transfer.to), to + transfer.amount)
       .exec();
     return { from: from - transfer.amount, to: to + transfer.amount };
   }

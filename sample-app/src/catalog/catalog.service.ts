@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { InjectRedisLockClient, RedisLockService } from 'nestjs-redis-lock';
-import { keys } from '../redis-keys';
+import { ShopKeys } from '../shop-keys';
 
 export interface ProductView {
   readonly productId: string;
@@ -23,26 +23,27 @@ export class CatalogService {
   constructor(
     @InjectRedisLockClient() private readonly redis: Redis,
     private readonly locks: RedisLockService,
+    private readonly keys: ShopKeys,
   ) {}
 
   async get(productId: string): Promise<ProductView> {
-    const cached = await this.redis.get(keys.catalog(productId));
+    const cached = await this.redis.get(this.keys.catalog(productId));
     if (cached) return JSON.parse(cached) as ProductView;
     return this.locks.withLock(`catalog:${productId}`, async () => {
-      const rebuilt = await this.redis.get(keys.catalog(productId));
+      const rebuilt = await this.redis.get(this.keys.catalog(productId));
       if (rebuilt) return JSON.parse(rebuilt) as ProductView;
       const view = await this.rebuild(productId);
-      await this.redis.set(keys.catalog(productId), JSON.stringify(view), 'EX', 60);
+      await this.redis.set(this.keys.catalog(productId), JSON.stringify(view), 'EX', 60);
       return view;
     });
   }
 
   async invalidate(productId: string): Promise<void> {
-    await this.redis.del(keys.catalog(productId), keys.catalogRebuilds(productId));
+    await this.redis.del(this.keys.catalog(productId), this.keys.catalogRebuilds(productId));
   }
 
   private async rebuild(productId: string): Promise<ProductView> {
-    await this.redis.incr(keys.catalogRebuilds(productId));
+    await this.redis.incr(this.keys.catalogRebuilds(productId));
     await sleep(CatalogService.rebuildMs);
     return { productId, title: `Product ${productId}`, builtAt: new Date().toISOString() };
   }

@@ -4,7 +4,7 @@ import { Cron } from '@nestjs/schedule';
 import type { Redis } from 'ioredis';
 import { DistributedLock, InjectRedisLockClient } from 'nestjs-redis-lock';
 import { readConfig } from '../config';
-import { keys } from '../redis-keys';
+import { ShopKeys } from '../shop-keys';
 
 const config = readConfig();
 
@@ -14,14 +14,17 @@ const config = readConfig();
  */
 @Injectable()
 export class SettleOrdersJob {
-  constructor(@InjectRedisLockClient() private readonly redis: Redis) {}
+  constructor(
+    @InjectRedisLockClient() private readonly redis: Redis,
+    private readonly keys: ShopKeys,
+  ) {}
 
   @Cron(config.settleCron, { name: 'settle-orders' })
   @DistributedLock('job:settle-orders', { onLocked: 'skip' })
   async settle(): Promise<void> {
     // Which tick this is: the second the schedulers fired in.
     const tick = Math.floor(Date.now() / 1000);
-    await this.redis.hincrby(keys.settlements, String(tick), 1);
+    await this.redis.hincrby(this.keys.settlements, String(tick), 1);
     // The settlement itself (batching payments in a real shop).
     await sleep(config.settleMs);
   }

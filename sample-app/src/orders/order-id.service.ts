@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { InjectRedisLockClient } from 'nestjs-redis-lock';
-import { keys } from '../redis-keys';
+import { ShopKeys } from '../shop-keys';
 
 /** 2026-01-01T00:00:00Z: ids count seconds from here, so 31 bits last until 2094. */
 export const ORDER_ID_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -18,11 +18,14 @@ const MAX_SEQUENCE = (1n << SEQUENCE_BITS) - 1n;
  */
 @Injectable()
 export class OrderIdService {
-  constructor(@InjectRedisLockClient() private readonly redis: Redis) {}
+  constructor(
+    @InjectRedisLockClient() private readonly redis: Redis,
+    private readonly keys: ShopKeys,
+  ) {}
 
   async next(now = Date.now()): Promise<string> {
     const day = new Date(now).toISOString().slice(0, 10);
-    const key = keys.orderSequence(day);
+    const key = this.keys.orderSequence(day);
     const [[, sequence]] = (await this.redis
       .multi()
       .incr(key)

@@ -1,66 +1,115 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { DistributedLock, InjectRedisLockClient, RedisLockService } from 'nestjs-redis-lock';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { DistributedLock, RedisLockService } from 'nestjs-redis-lock';
+import type { SampleConfig } from '../config';
+import { SaleEvents } from '../events/sale-events.service';
 import { OrderIdService } from '../orders/order-id.service';
-import { keys } from '../redis-keys';
+import { SAMPLE_CONFIG } from '../sample-config.module';
+import { StaleFencingTokenError } from '../stock/errors/stale-fencing-token.error';
+import {
+  STOCK_REPOSITORY,
+  type StockRepository,
+  type StockState,
+} from '../stock/stock-repository.interface';
 
 export type PurchaseResult =
   | { readonly sold: true; readonly orderId: string; readonly fencingToken?: number }
   | { readonly sold: false; readonly reason: 'sold-out' };
 
+/** `fenced`: the stock write carries the lock's fencing token; `unfenced`: it ignores it. */
+export type FencingMode = 'fenced' | 'unfenced';
+
 /**
- * The flash-sale stock. `buy` is a deliberately NON-atomic check-then-decrement: read the
- * stock, check it, write it back minus one, record the order. Run concurrently without a lock,
- * two buyers read the same stock and both sell the last item: the lock is the only thing that
- * prevents overselling here (in production you would also make the write atomic).
+ * The flash-sale stock. A sale is a deliberately NON-atomic check-then-decrement: read the
+ * stock, take the payment, write the stock back minus one with the order. Run concurrently
+ * without a lock, two buyers read the same stock and both sell the last item: the lock is what
+ * prevents overselling here.
+ *
+ * The lock is a lease, though: a holder paused for longer than the ttl during the payment
+ * (a GC pause, a stalled VM) resumes after another instance took the lock and sold more, and
+ * writes the stock it read before. Checking `lock.isHeld` before the write would narrow that
+ * window but never close it: the pause can fall between the check and the write. What closes
+ * it is the fenced write: the stock refuses a token smaller than one it accepted.
  */
 @Injectable()
-export class StockService {
+export class StockService implements OnApplicationShutdown {
   constructor(
-    @InjectRedisLockClient() private readonly redis: Redis,
+    @Inject(STOCK_REPOSITORY) private readonly repository: StockRepository,
+    @Inject(SAMPLE_CONFIG) private readonly config: SampleConfig,
     private readonly orderIds: OrderIdService,
     private readonly locks: RedisLockService,
+    private readonly events: SaleEvents,
   ) {}
 
-  async reset(productId: string, stock: number): Promise<void> {
-    await this.redis.multi().set(keys.stock(productId), stock).del(keys.orders(productId)).exec();
+  /** After the locks are released: the PostgreSQL pool, if there is one. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.repository.close();
   }
 
-  async state(productId: string): Promise<{ stock: number; orders: string[] }> {
-    const [stock, orders] = await Promise.all([
-      this.redis.get(keys.stock(productId)),
-      this.redis.lrange(keys.orders(productId), 0, -1),
-    ]);
-    return { stock: Number(stock ?? 0), orders };
+  reset(productId: string, stock: number): Promise<void> {
+    return this.repository.reset(productId, stock);
+  }
+
+  state(productId: string): Promise<StockState> {
+    return this.repository.state(productId);
   }
 
   /**
    * A look at the stock without the lock: once it is sold out, buyers are turned away without
-   * queueing for the lock. Only a hint; `buy` checks again under the lock.
+   * queueing for the lock. Only a hint; a sale reads it again under the lock.
    */
   async soldOut(productId: string): Promise<boolean> {
-    return Number((await this.redis.get(keys.stock(productId))) ?? 0) <= 0;
+    return (await this.repository.stock(productId)) <= 0;
   }
 
-  /** One purchase, with every instance of the app taking turns on the product's lock. */
+  /**
+   * One purchase, with every instance of the app taking turns on the product's lock, and the
+   * stock write fenced with the lock's token (or, `unfenced`, not: to show what that costs).
+   * @throws StaleFencingTokenError when this holder's lock was taken over before its write
+   */
   @DistributedLock('stock:<productId>', { waitTimeout: 30_000 })
-  async buy(productId: string): Promise<PurchaseResult> {
-    const result = await this.buyUnlocked(productId);
-    // Inside the lock the fencing token is there for downstream writes that want it.
-    return result.sold ? { ...result, fencingToken: this.locks.current()?.fencingToken } : result;
+  async buy(productId: string, fencing: FencingMode = 'fenced'): Promise<PurchaseResult> {
+    const { fencingToken } = this.locks.current()!;
+    return this.sell(productId, fencingToken, fencing === 'fenced');
   }
 
   /** The same purchase without a lock: the oversell the lock prevents. */
-  async buyUnlocked(productId: string): Promise<PurchaseResult> {
-    const stock = Number((await this.redis.get(keys.stock(productId))) ?? 0);
+  buyUnlocked(productId: string): Promise<PurchaseResult> {
+    return this.sell(productId, undefined, false);
+  }
+
+  private async sell(
+    productId: string,
+    token: number | undefined,
+    fenced: boolean,
+  ): Promise<PurchaseResult> {
+    const stock = await this.repository.stock(productId);
+    this.events.emit({ type: 'read', productId, stock, token });
     if (stock <= 0) return { sold: false, reason: 'sold-out' };
-    // Real work happens between the read and the write (payment checks, an id from Redis...):
-    // that is the window concurrent buyers race through.
+    // Real work happens between the read and the write (an id from Redis, the payment...):
+    // the window concurrent buyers race through, and a paused holder stops in.
     const orderId = await this.orderIds.next();
-    await sleep(1);
-    await this.redis.set(keys.stock(productId), stock - 1);
-    await this.redis.rpush(keys.orders(productId), orderId);
-    return { sold: true, orderId };
+    await sleep(this.config.paymentMs);
+    const sale = { stockAfter: stock - 1, orderId };
+    const sentAt = Date.now();
+    const written = {
+      type: 'write',
+      sentAt,
+      productId,
+      stockAfter: sale.stockAfter,
+      fenced,
+      token,
+    } as const;
+    try {
+      if (fenced) await this.repository.writeSale(productId, sale, token!);
+      else await this.repository.writeSaleUnfenced(productId, sale);
+    } catch (error) {
+      if (error instanceof StaleFencingTokenError) {
+        this.events.emit({ ...written, accepted: false, lastToken: error.lastFencingToken });
+      }
+      throw error;
+    }
+    this.events.emit({ ...written, accepted: true });
+    return { sold: true, orderId, ...(token !== undefined && { fencingToken: token }) };
   }
 }

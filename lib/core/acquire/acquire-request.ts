@@ -1,0 +1,172 @@
+import type { LeaseDriver, LeaseParams } from '../backend/lease-driver.interface.js';
+import type { PrimitiveDriverSet } from '../backend/primitive-drivers.js';
+import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import type { UnsupportedPrimitiveError } from '../errors/unsupported-primitive.error.js';
+import type { AcquireOptions } from '../interfaces/acquire-options.interface.js';
+import type { LeaseKind } from '../interfaces/lease-kind.interface.js';
+import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
+import {
+  assertKnownOptions,
+  validateBoolean,
+  validateKey,
+  validateOptionsObject,
+  validateSignal,
+  validateTtl,
+  validateWaitTimeout,
+} from '../options/validation.js';
+
+/**
+ * What a lock is taken on: one key, or several keys taken together, all or none.
+ * @publicApi
+ */
+export type LockKey = string | readonly string[];
+
+/**
+ * One acquisition, validated, of any kind of lease.
+ * @internal
+ */
+export interface AcquireRequest {
+  /** The key, or the keys joined with " + " (messages, events). */
+  readonly key: string;
+  readonly keys: readonly string[];
+  readonly redisKeys: readonly string[];
+  readonly ttl: number;
+  readonly waitTimeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly autoExtend: boolean;
+  /** How the lease is taken, renewed and released in Redis: the backend for plain locks. */
+  readonly driver: LeaseDriver;
+  readonly kind: LeaseKind;
+  /** Set for semaphore permits. */
+  readonly params: LeaseParams | undefined;
+}
+
+/** The validated options common to every kind of lease. */
+type LeaseSettings = Pick<AcquireRequest, 'ttl' | 'waitTimeout' | 'signal' | 'autoExtend'>;
+
+const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend', 'fair'] as const;
+/** The options every kind of lease takes (`acquire()` adds `fair`, semaphores `weight`). */
+const LEASE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
+
+/** More keys than this in one lock is a design problem, not a lock. */
+const MAX_KEYS_PER_LOCK = 64;
+
+/**
+ * Turns what a caller passed into an {@link AcquireRequest}, checking every key and option
+ * before any Redis call, with the manager's defaults filled in.
+ * @internal
+ */
+export class AcquireRequests {
+  private readonly defaults: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
+
+  constructor(
+    private readonly options: ResolvedLockManagerOptions,
+    plainDriver: LeaseDriver,
+    /** The drivers of the other primitives; throws where the topology has none. */
+    private readonly primitives: (
+      primitive: UnsupportedPrimitiveError['primitive'],
+      key: string,
+    ) => PrimitiveDriverSet,
+  ) {
+    this.defaults = {
+      ttl: options.ttl,
+      waitTimeout: options.waitTimeout,
+      signal: undefined,
+      autoExtend: options.autoExtend,
+      driver: plainDriver,
+      kind: 'lock',
+      params: undefined,
+    };
+  }
+
+  /** A plain (or fair) lock; `waitTimeout` is the default wait of the calling method. */
+  lock(input: LockKey, options: AcquireOptions | undefined, waitTimeout: number): AcquireRequest {
+    const { keys, key } = this.normalizeKeys(input);
+    const redisKeys = keys.map((k) => this.options.keyPrefix + k);
+    if (options === undefined) return { ...this.defaults, waitTimeout, key, keys, redisKeys };
+    validateOptionsObject(options, 'acquire');
+    assertKnownOptions(options, ACQUIRE_OPTIONS, 'acquire');
+    const settings = this.settings(options, waitTimeout);
+    if (options.fair === undefined || !validateBoolean(options.fair, 'fair')) {
+      return { ...this.defaults, ...settings, key, keys, redisKeys };
+    }
+    if (keys.length > 1) {
+      throw new InvalidLockOptionsError(
+        'fair',
+        `fair: true takes one key, but received ${keys.length} (${key}). Queue on one parent key, or drop fair for the multi-key lock.`,
+      );
+    }
+    const driver = this.primitives('fair lock', key).fair;
+    return { ...settings, key, keys, redisKeys, driver, kind: 'lock', params: undefined };
+  }
+
+  /**
+   * One lease of a semaphore or read-write lock. `extra` names the options the primitive adds
+   * (read by the primitive itself).
+   */
+  lease(
+    kind: Exclude<LeaseKind, 'lock'>,
+    key: string,
+    options: unknown,
+    mode: 'acquire' | 'try',
+    extra: readonly string[] = [],
+    params?: LeaseParams,
+  ): AcquireRequest {
+    // As for locks: acquire() waits the manager's waitTimeout by default, a try makes one attempt.
+    const defaultWait = mode === 'acquire' ? this.options.waitTimeout : 0;
+    const where =
+      kind === 'permit' ? 'semaphore acquire' : `${kind === 'read-lock' ? 'read' : 'write'}`;
+    const checked = validateOptionsObject(options, where);
+    assertKnownOptions(checked, [...LEASE_OPTIONS, ...extra], where);
+    const drivers = this.primitives(kind === 'permit' ? 'semaphore' : 'read-write lock', key);
+    return {
+      ...this.settings(checked, defaultWait),
+      key,
+      keys: [key],
+      redisKeys: [this.options.keyPrefix + key],
+      driver:
+        kind === 'permit' ? drivers.semaphore : kind === 'read-lock' ? drivers.read : drivers.write,
+      kind,
+      params,
+    };
+  }
+
+  /** ttl, waitTimeout, signal and autoExtend of `options`, validated, with the defaults. */
+  private settings(
+    options: Pick<AcquireOptions, 'ttl' | 'waitTimeout' | 'signal' | 'autoExtend'>,
+    waitTimeout: number,
+  ): LeaseSettings {
+    return {
+      ttl: options.ttl === undefined ? this.options.ttl : validateTtl(options.ttl),
+      waitTimeout:
+        options.waitTimeout === undefined ? waitTimeout : validateWaitTimeout(options.waitTimeout),
+      signal: options.signal === undefined ? undefined : validateSignal(options.signal),
+      autoExtend:
+        options.autoExtend === undefined
+          ? this.options.autoExtend
+          : validateBoolean(options.autoExtend, 'autoExtend'),
+    };
+  }
+
+  /** One key, or several in canonical order without duplicates. */
+  private normalizeKeys(input: LockKey): { keys: readonly string[]; key: string } {
+    const { maxKeyLength } = this.options;
+    if (!Array.isArray(input)) {
+      const key = validateKey(input, maxKeyLength);
+      return { keys: [key], key };
+    }
+    if (input.length === 0 || input.length > MAX_KEYS_PER_LOCK) {
+      throw new InvalidLockOptionsError(
+        'key',
+        `A multi-key lock needs 1 to ${MAX_KEYS_PER_LOCK} keys, but received ${input.length}. ` +
+          (input.length === 0
+            ? 'An empty list would lock nothing: check how the keys are built.'
+            : 'Lock a parent resource instead of each item.'),
+      );
+    }
+    // Every caller takes the same set in the same (sorted) order, so none waits for another
+    // while holding a key that one needs. The same key twice is one resource: taken once.
+    const keys = [...new Set(input.map((k) => validateKey(k, maxKeyLength)))].sort();
+    return { keys, key: keys.join(' + ') };
+  }
+}
