@@ -15,7 +15,14 @@ const swc = [
 ];
 
 const common = {
-  transform: { '^.+\\.ts$': swc },
+  transform: {
+    '^.+\\.ts$': swc,
+    // ES-module-only packages that CommonJS code requires (Node 20.19+ loads them with
+    // require(esm), which jest's module system does not): content-disposition 3, required by
+    // @fastify/static, which Mercurius loads at once.
+    '/node_modules/(?:.+/)?content-disposition/.+\\.js$': swc,
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(?:.+/)?content-disposition/)'],
   moduleNameMapper: {
     // Sources import with the .js suffix Node's ESM resolution needs; jest resolves the .ts file.
     '^(\\.{1,2}/.*)\\.js$': '$1',

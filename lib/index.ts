@@ -5,6 +5,7 @@ export * from './core/index.js';
 export { RedisLockModule } from './redis-lock.module.js';
 export {
   RedisLockService,
+  type OnLostOption,
   type WithLockOptions,
   type WithPermitOptions,
   type WithReadWriteLockOptions,
@@ -20,6 +21,9 @@ export {
 } from './redis-lock.constants.js';
 export { LockKeyError } from './errors/lock-key.error.js';
 export { LockServiceUnavailableError } from './errors/lock-service-unavailable.error.js';
+export { RedisUnreachableError } from './errors/redis-unreachable.error.js';
+export type { LockFailure } from './exceptions/lock-failure.interface.js';
+export type { LockErrorMapper, MapLockErrors } from './exceptions/lock-error-mapper.interface.js';
 export type { LockKeyFunction, LockKeySource } from './key/lock-key-template.js';
 export type {
   RedisLockModuleOptions,
@@ -35,5 +39,6 @@ export type { RedisLockModuleAsyncOptions } from './redis-lock.module-definition
 export type {
   DistributedLockOptions,
   LockedContext,
+  LostContext,
 } from './interfaces/distributed-lock-options.interface.js';
 export type { DistributedSemaphoreOptions } from './interfaces/distributed-semaphore-options.interface.js';

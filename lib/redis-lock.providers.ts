@@ -1,7 +1,11 @@
 import type { Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import { Cluster, Redis } from 'ioredis';
 import { type LockClient, type LockClients, LockManager } from './core/lock-manager.js';
 import { InMemoryLockStore } from './core/memory/in-memory-lock-store.js';
+import { RedisUnreachableError } from './errors/redis-unreachable.error.js';
+import { attachToGateways } from './exceptions/attach-to-gateways.js';
+import { LockExceptionsInterceptor } from './exceptions/lock-exceptions.interceptor.js';
 import { LockEventLogger } from './logging/lock-event-logger.js';
 import {
   resolveRedisLockModuleOptions,
@@ -11,6 +15,8 @@ import { REDIS_LOCK_CLIENT } from './redis-lock.constants.js';
 import { REDIS_LOCK_MODULE_OPTIONS } from './redis-lock.module-definition.js';
 import {
   REDIS_LOCK_CONNECTION,
+  REDIS_LOCK_GATEWAYS,
+  REDIS_LOCK_READY,
   REDIS_LOCK_RESOLVED_OPTIONS,
   REDIS_LOCK_TELEMETRY,
 } from './redis-lock.internal-constants.js';
@@ -89,7 +95,75 @@ export const redisLockProviders: Provider[] = [
     },
     inject: [LockManager, REDIS_LOCK_RESOLVED_OPTIONS, REDIS_LOCK_CONNECTION],
   },
+  {
+    // failFast: bootstrap waits here, bounded, until Redis answers, or fails naming the cause.
+    provide: REDIS_LOCK_READY,
+    useFactory: async (
+      manager: LockManager,
+      options: ResolvedRedisLockModuleOptions,
+      connection: RedisLockConnection,
+    ): Promise<true> => {
+      if (options.failFast === false) return true;
+      try {
+        await untilReachable(manager, connection.client, options.failFast);
+      } catch (error) {
+        // As above: bootstrap stops, no shutdown hook will close what was created.
+        await manager.close().catch(() => undefined);
+        if (connection.owned) disconnectAll(connection.client);
+        throw error;
+      }
+      return true;
+    },
+    inject: [LockManager, REDIS_LOCK_RESOLVED_OPTIONS, REDIS_LOCK_CONNECTION],
+  },
+  // Lock errors that reach a handler get their transport's answer: registered for the whole
+  // application, as Nest registers every APP_INTERCEPTOR, whichever module provides it...
+  LockExceptionsInterceptor,
+  { provide: APP_INTERCEPTOR, useExisting: LockExceptionsInterceptor },
+  {
+    // ...but for WebSocket gateways, which get no global enhancer: they get it on their class.
+    provide: REDIS_LOCK_GATEWAYS,
+    useFactory: (modules: ModulesContainer, interceptor: LockExceptionsInterceptor): true => {
+      attachToGateways(modules, interceptor);
+      return true;
+    },
+    inject: [ModulesContainer, LockExceptionsInterceptor],
+  },
 ];
+
+/**
+ * Probes Redis until it answers, or `timeout` ms have passed. A client that cannot connect
+ * queues the probe, which then only "does not answer": the connection's own error (refused,
+ * unknown host, TLS, authentication) is the cause worth naming.
+ */
+async function untilReachable(
+  manager: LockManager,
+  client: LockClients,
+  timeout: number,
+): Promise<void> {
+  const clients: LockClient[] =
+    client instanceof InMemoryLockStore
+      ? []
+      : Array.isArray(client)
+        ? [...client]
+        : [client as LockClient];
+  let lastError: Error | undefined;
+  const onError = (error: Error): void => void (lastError = error);
+  for (const c of clients) c.on('error', onError);
+  try {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const left = deadline - Date.now();
+      const health = await manager.checkHealth({ timeout: Math.max(1, Math.min(1_000, left)) });
+      if (health.healthy) return;
+      if (Date.now() >= deadline) throw new RedisUnreachableError(timeout, health, lastError);
+      // A server still starting refuses at once: do not spin.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+    }
+  } finally {
+    for (const c of clients) c.off('error', onError);
+  }
+}
 
 function disconnectAll(client: LockClients): void {
   for (const c of Array.isArray(client) ? client : [client]) c.disconnect();

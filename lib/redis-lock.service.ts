@@ -5,6 +5,8 @@ import {
   type OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
+import { InvalidLockOptionsError } from './core/errors/invalid-lock-options.error.js';
+import { LockLostError } from './core/errors/lock-lost.error.js';
 import { LockManagerClosedError } from './core/errors/lock-manager-closed.error.js';
 import { LockUpgradeError } from './core/errors/lock-upgrade.error.js';
 import type { AcquireOptions } from './core/interfaces/acquire-options.interface.js';
@@ -21,7 +23,9 @@ import type { Permit } from './core/permit.js';
 import type { ReadWriteLock } from './core/primitives/read-write-lock.js';
 import type { Semaphore } from './core/primitives/semaphore.js';
 import type { ReadLock } from './core/read-lock.js';
+import { describeValue } from './core/options/describe-value.util.js';
 import { closeClient } from './core/util/close-client.util.js';
+import { describeLease } from './core/util/describe-lease.util.js';
 import { heldInChain, type LockFrame, lockContext } from './lock-context.js';
 import { LockEventLogger } from './logging/lock-event-logger.js';
 import type { ResolvedRedisLockModuleOptions } from './options/resolve-module-options.js';
@@ -34,10 +38,25 @@ import type { RedisLockConnection } from './redis-lock.providers.js';
 import type { LockTelemetry } from './telemetry/lock-telemetry.js';
 
 /**
+ * What a `with*` call does when its lock was lost while `fn` ran and `fn` then returned.
+ * @publicApi
+ */
+export interface OnLostOption {
+  /**
+   * `'throw'`: discard `fn`'s result and reject with the `LockLostError` (the work ran without
+   * exclusion for a while); `'ignore'`: return the result (the loss is logged). The lease's
+   * `signal` aborts the moment the loss is known either way. The same contract as
+   * `@DistributedLock`'s `onLost`; a re-entered lock leaves the loss to its holder.
+   * @default the module's `onLost` ('throw')
+   */
+  onLost?: 'throw' | 'ignore';
+}
+
+/**
  * Options of `RedisLockService.withLock()`: the engine's acquire options, plus re-entrancy.
  * @publicApi
  */
-export interface WithLockOptions extends AcquireOptions {
+export interface WithLockOptions extends AcquireOptions, OnLostOption {
   /**
    * Enter a lock this async call chain already holds instead of waiting for itself.
    * @default the module's `reentrant` (true)
@@ -50,7 +69,7 @@ export interface WithLockOptions extends AcquireOptions {
  * options of a permit, and re-entrancy.
  * @publicApi
  */
-export interface WithPermitOptions extends SemaphoreAcquireOptions, SemaphoreOptions {
+export interface WithPermitOptions extends SemaphoreAcquireOptions, SemaphoreOptions, OnLostOption {
   /**
    * Enter a permit of this semaphore that the async call chain already holds instead of taking
    * another one (with `permits: 1`, taking another would wait for itself).
@@ -63,7 +82,7 @@ export interface WithPermitOptions extends SemaphoreAcquireOptions, SemaphoreOpt
  * Options of `RedisLockService.withReadLock()` and `withWriteLock()`.
  * @publicApi
  */
-export interface WithReadWriteLockOptions extends ReadWriteAcquireOptions {
+export interface WithReadWriteLockOptions extends ReadWriteAcquireOptions, OnLostOption {
   /**
    * Enter the lock when the async call chain already holds it: a read inside a read or a write,
    * a write inside a write. (A write inside a read is an upgrade: `LockUpgradeError`.)
@@ -98,6 +117,14 @@ export interface LockEntry {
   run<T>(fn: () => T): T;
   /** Releases what this entry acquired (nothing, when it re-entered a held lease). */
   exit(): Promise<void>;
+  /**
+   * Releases what this entry acquired, and resolves with the `LockLostError` when it was lost
+   * while held. A release Redis did not confirm is not a loss: the lease was valid until then,
+   * expires by itself, and the failure is logged (`backendError`).
+   */
+  finish(): Promise<LockLostError | undefined>;
+  /** `holding lock "order:1"`, for the log of a shutdown that cut the call. */
+  readonly holding: string;
 }
 
 /** Which held leases a call chain re-enters instead of acquiring, per kind asked for. */
@@ -135,7 +162,8 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
 
   private readonly log: LockEventLogger;
   private readonly stopLogging: () => void;
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** Locked calls running, with what each holds (for a shutdown that cuts them). */
+  private readonly inflight = new Map<Promise<unknown>, string>();
   private draining = false;
   /** OpenTelemetry, when installed (a property, so that no declaration names its types). */
   @Optional()
@@ -174,20 +202,30 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
    * Runs `fn` under the lock, renewing it while `fn` runs, and releases it afterwards. Inside
    * `fn`, `current()` returns the lock, and a nested `withLock` or decorated method on the same
    * key re-enters it instead of waiting for itself.
-   * @throws LockLostError when `fn` succeeded but the lock was lost while it ran
+   * If the lock is lost while `fn` runs, `lock.signal` aborts at once; when `fn` returns anyway,
+   * its result is discarded and `LockLostError` thrown (or returned with `onLost: 'ignore'`).
+   * A caller's controller, resolver, gateway or message handler answers the errors for its
+   * transport (see the module's `mapErrors`).
+   * @throws LockTimeoutError when still held by someone else after `waitTimeout` (`reason:
+   *   'held'`), or when Redis failed (`reason: 'unavailable'`)
+   * @throws LockLostError when `fn` returned but the lock was lost while it ran
+   * @example
+   * await this.locks.withLock(`report:${day}`, (lock) => this.build(day, { signal: lock.signal }));
    */
   async withLock<T>(
     key: LockKey,
     fn: (lock: Lock) => T | Promise<T>,
     options?: WithLockOptions,
   ): Promise<T> {
-    const { reentrant, ...acquireOptions } = options ?? {};
+    const { reentrant, onLost, ...acquireOptions } = options ?? {};
+    const lostThen = this.onLostOf(onLost);
     const entry = await this.enter(
       { kind: 'lock', key },
       acquireOptions,
       reentrant ?? this.options.reentrant,
+      'withLock()',
     );
-    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>, lostThen);
   }
 
   /**
@@ -221,13 +259,15 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     fn: (permit: Permit) => T | Promise<T>,
     options: WithPermitOptions,
   ): Promise<T> {
-    const { reentrant, permits, ...acquireOptions } = options ?? ({} as WithPermitOptions);
+    const { reentrant, permits, onLost, ...acquireOptions } = options ?? ({} as WithPermitOptions);
+    const lostThen = this.onLostOf(onLost);
     const entry = await this.enter(
       { kind: 'permit', key, permits },
       acquireOptions,
       reentrant ?? this.options.reentrant,
+      'withPermit()',
     );
-    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>, lostThen);
   }
 
   /**
@@ -239,13 +279,15 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     fn: (lock: ReadLock) => T | Promise<T>,
     options?: WithReadWriteLockOptions,
   ): Promise<T> {
-    const { reentrant, ...acquireOptions } = options ?? {};
+    const { reentrant, onLost, ...acquireOptions } = options ?? {};
+    const lostThen = this.onLostOf(onLost);
     const entry = await this.enter(
       { kind: 'read-lock', key },
       acquireOptions,
       reentrant ?? this.options.reentrant,
+      'withReadLock()',
     );
-    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>, lostThen);
   }
 
   /**
@@ -257,16 +299,32 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     fn: (lock: Lock) => T | Promise<T>,
     options?: WithReadWriteLockOptions,
   ): Promise<T> {
-    const { reentrant, ...acquireOptions } = options ?? {};
+    const { reentrant, onLost, ...acquireOptions } = options ?? {};
+    const lostThen = this.onLostOf(onLost);
     const entry = await this.enter(
       { kind: 'write-lock', key },
       acquireOptions,
       reentrant ?? this.options.reentrant,
+      'withWriteLock()',
     );
-    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>);
+    return this.runEntered(entry, fn as (lease: Lease) => T | Promise<T>, lostThen);
   }
 
-  private runEntered<T>(entry: LockEntry, fn: (lease: Lease) => T | Promise<T>): Promise<T> {
+  /** The `onLost` of a `with*` call, checked before anything is acquired. */
+  private onLostOf(onLost: unknown): 'throw' | 'ignore' {
+    if (onLost === undefined) return this.options.onLost;
+    if (onLost === 'throw' || onLost === 'ignore') return onLost;
+    throw new InvalidLockOptionsError(
+      'onLost',
+      `onLost must be 'throw' or 'ignore', but received ${describeValue(onLost)}.`,
+    );
+  }
+
+  private runEntered<T>(
+    entry: LockEntry,
+    fn: (lease: Lease) => T | Promise<T>,
+    onLost: 'throw' | 'ignore',
+  ): Promise<T> {
     return this.track(
       (async () => {
         let result: T;
@@ -276,9 +334,11 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
           await entry.exit().catch(() => undefined);
           throw error;
         }
-        await entry.exit();
+        const lost = await entry.finish();
+        if (lost && onLost === 'throw') throw lost;
         return result;
       })(),
+      entry.holding,
     );
   }
 
@@ -359,18 +419,20 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     target: LeaseTarget,
     options: AcquireOptions | SemaphoreAcquireOptions,
     reentrant: boolean,
+    caller: string,
   ): Promise<LockEntry> {
     // With OpenTelemetry: one span from here to the exit, around the wait and the hold.
     const tracing = this.telemetry?.tracing;
     return tracing
-      ? tracing.trace(target.key, () => this.enterChain(target, options, reentrant))
-      : this.enterChain(target, options, reentrant);
+      ? tracing.trace(target.key, () => this.enterChain(target, options, reentrant, caller))
+      : this.enterChain(target, options, reentrant, caller);
   }
 
   private async enterChain(
     target: LeaseTarget,
     options: AcquireOptions | SemaphoreAcquireOptions,
     reentrant: boolean,
+    caller: string,
   ): Promise<LockEntry> {
     this.assertOpen();
     const keys =
@@ -401,13 +463,20 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     }
     const lease = acquired ?? held.get(keys[0]!)!;
     const frame: LockFrame = { lease, kind: target.kind, keys, owner: this, parent };
+    const exit = async (): Promise<void> => {
+      if (acquired) await acquired.release();
+    };
     return {
       lease,
       owns: acquired !== undefined,
       run: (fn) => lockContext.run(frame, fn),
-      exit: async () => {
-        if (acquired) await acquired.release();
-      },
+      exit,
+      finish: () =>
+        exit().then(
+          () => undefined,
+          (error: unknown) => (error instanceof LockLostError ? error : undefined),
+        ),
+      holding: `${caller} holding ${describeLease(target.kind, keys.join(' + '))}`,
     };
   }
 
@@ -434,15 +503,19 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
    * Keeps `work` in the set that `app.close()` waits for.
    * @internal
    */
-  track<T>(work: Promise<T>): Promise<T> {
-    this.inflight.add(work);
+  track<T>(work: Promise<T>, holding: string): Promise<T> {
+    this.inflight.set(work, holding);
     const done = (): void => void this.inflight.delete(work);
     work.then(done, done);
     return work;
   }
 
   /** The module's defaults for decorated methods. @internal */
-  get decoratorDefaults(): { readonly onLocked: 'throw' | 'skip'; readonly reentrant: boolean } {
+  get decoratorDefaults(): {
+    readonly onLocked: 'throw' | 'skip';
+    readonly onLost: 'throw' | 'ignore';
+    readonly reentrant: boolean;
+  } {
     return this.options;
   }
 
@@ -451,21 +524,29 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     return RedisLockService.alive.size === 1 ? [...RedisLockService.alive][0] : undefined;
   }
 
-  /** Waits (bounded) for the locked work still running: nothing new starts meanwhile. */
+  /**
+   * Waits, up to `shutdownTimeout`, for the locked work still running; nothing new starts
+   * meanwhile. When the time is up, every lock is released at once and the calls cut are
+   * logged: Nest closes the HTTP server after this hook, and that waits for the requests still
+   * running, so releasing later would leave their locks held for as long as they run.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
     if (this.inflight.size === 0) return;
     const running = this.inflight.size;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      Promise.allSettled([...this.inflight]).then(() => false),
+      Promise.allSettled([...this.inflight.keys()]).then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), this.options.shutdownTimeout);
       }),
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      this.log.shutdownTimeout(this.inflight.size, running, this.options.shutdownTimeout);
+      this.log.shutdownTimeout([...this.inflight.values()], running, this.options.shutdownTimeout);
+      // The cut calls' signals abort (LockLostError, reason 'closed'); onLost says what their
+      // callers get when they return.
+      await this.manager.close();
     }
   }
 

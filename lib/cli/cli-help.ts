@@ -13,7 +13,9 @@ Commands:
 
 Options:
   --url <url>        Redis URL, redis://[user:password@]host:port[/db] or rediss://
-                     for TLS (default: $REDIS_URL). Give 3 to 15 for a Redlock quorum.
+                     for TLS (default: $REDIS_URL, from the environment or else from
+                     ./.env). Give 3 to 15 for a Redlock quorum.
+  --env-file <path>  Read REDIS_URL from this file instead of ./.env.
   --cluster          The URLs are seed nodes of a Redis Cluster.
   --prefix <prefix>  The keyPrefix of the application's locks (default: lock:).
   --count <n>        list: keys each SCAN call looks at (default: 100).

@@ -1,5 +1,6 @@
 import { describeValue } from '../core/options/describe-value.util.js';
 import { CliUsageError } from './cli-usage.error.js';
+import { readEnvFile } from './read-env-file.js';
 
 /** What the command line asked for. @internal */
 export type CliRequest = { readonly command: 'help' } | CliListRequest | CliKeyRequest;
@@ -28,17 +29,20 @@ export interface CliConnection {
 }
 
 const COMMANDS = ['list', 'inspect', 'release'] as const;
-const WITH_VALUE = ['--url', '--prefix', '--count', '--timeout'] as const;
+const WITH_VALUE = ['--url', '--prefix', '--count', '--timeout', '--env-file'] as const;
 const FLAGS = ['--cluster', '--json', '--yes', '-y', '--help', '-h'] as const;
 
 /**
- * Reads the command line (`process.argv.slice(2)`), and `REDIS_URL` when no `--url` is given.
+ * Reads the command line (`process.argv.slice(2)`), and `REDIS_URL` when no `--url` is given:
+ * from the environment, else from the `.env` file (`--env-file`, or `.env` in `cwd`), as the
+ * application reads it.
  * @throws CliUsageError for anything it does not understand, naming it
  * @internal
  */
 export function parseCliArguments(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
 ): CliRequest {
   const positional: string[] = [];
   const values: Record<(typeof WITH_VALUE)[number], string[]> = {
@@ -46,6 +50,7 @@ export function parseCliArguments(
     '--prefix': [],
     '--count': [],
     '--timeout': [],
+    '--env-file': [],
   };
   const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -98,7 +103,7 @@ export function parseCliArguments(
     );
   }
 
-  for (const name of ['--prefix', '--count', '--timeout'] as const) {
+  for (const name of ['--prefix', '--count', '--timeout', '--env-file'] as const) {
     if (values[name].length > 1) {
       throw new CliUsageError(
         name,
@@ -106,12 +111,16 @@ export function parseCliArguments(
       );
     }
   }
-  const urlTexts =
-    values['--url'].length > 0 ? values['--url'] : env.REDIS_URL ? [env.REDIS_URL] : [];
+  // The environment wins over the file, as with node --env-file and @nestjs/config.
+  const fromEnv =
+    env.REDIS_URL || values['--url'].length > 0
+      ? env.REDIS_URL
+      : readEnvFile(values['--env-file'][0], cwd)?.REDIS_URL;
+  const urlTexts = values['--url'].length > 0 ? values['--url'] : fromEnv ? [fromEnv] : [];
   if (urlTexts.length === 0) {
     throw new CliUsageError(
       '--url',
-      'Give the Redis to look at: --url redis://host:6379 (or set REDIS_URL).',
+      'Give the Redis to look at: --url redis://host:6379 (or set REDIS_URL, in the environment or a .env file).',
     );
   }
   const prefix = values['--prefix'][0] ?? 'lock:';
@@ -183,6 +192,8 @@ function example(name: string): string {
       return '--prefix lock:';
     case '--count':
       return '--count 500';
+    case '--env-file':
+      return '--env-file .env.production';
     default:
       return '--timeout 2000';
   }

@@ -35,15 +35,29 @@ export type LockableMethod = (...args: any[]) => PromiseLike<unknown> | Observab
  *
  * Templates are checked when the class is defined. At call time, an argument that is
  * `undefined`, `null`, empty, an object or an array rejects with `LockKeyError` and the method
- * does not run: no lock is ever taken on `order:undefined`. On an HTTP route, a held lock
- * answers 409 Conflict and a key error 400 Bad Request.
+ * does not run: no lock is ever taken on `order:undefined`.
+ *
+ * What callers see when things go wrong, wherever the decorator sits (a route, or a service
+ * method a controller, resolver, gateway or message handler calls): a lock held by someone
+ * else after `waitTimeout` follows `onLocked` (by default a `LockTimeoutError`: 409 Conflict,
+ * GraphQL/RPC/WebSocket code `CONFLICT`); a Redis failure always rejects (503 Service
+ * Unavailable with `Retry-After`, code `SERVICE_UNAVAILABLE`, and an error in the log naming
+ * the cause); a key the arguments cannot build is 400 (`BAD_REQUEST`). Clients get a neutral
+ * message; the method, key and placeholder go to the log. `mapErrors` changes or turns off
+ * these answers.
+ *
+ * A lock lost while the method runs aborts the method's `signal` (`current().signal`) at once;
+ * when the method returns anyway, `onLost` decides: by default its result is discarded and the
+ * call rejects with `LockLostError` (503), as `RedisLockService.withLock` does; `'ignore'`
+ * returns the result; a function decides from it.
  *
  * With `mode: 'read'` or `'write'` the method holds one side of a read-write lock on the key
  * (many readers or one writer); with `fair: true` it waits for the lock in arrival order. Both
  * take one key.
  *
  * @param key the lock key: template, list of templates, or function of the arguments
- * @param options ttl, waitTimeout, autoExtend (default true), onLocked, reentrant, mode, fair
+ * @param options ttl, waitTimeout, autoExtend (default true), onLocked, onLost, reentrant,
+ *   mapErrors, mode, fair
  * @example
  * @Post(':productId/orders')
  * @DistributedLock('stock:<productId>', { waitTimeout: 2_000 })
@@ -56,6 +70,16 @@ export type LockableMethod = (...args: any[]) => PromiseLike<unknown> | Observab
  * @Get(':month')
  * @DistributedLock('report:<month>', { mode: 'read' })
  * async report(@Param('month') month: string) { ... }
+ *
+ * // Long work: stop when the lock is lost; the caller then gets the LockLostError (503).
+ * @DistributedLock('import:<feed>', { ttl: 10_000 })
+ * async import(feed: string) {
+ *   const { signal } = this.locks.current()!;
+ *   for (const page of await this.pages(feed)) {
+ *     signal.throwIfAborted();
+ *     await this.save(page, { signal });
+ *   }
+ * }
  * @publicApi
  */
 export function DistributedLock<M extends LockableMethod = LockableMethod>(
@@ -110,7 +134,6 @@ export function DistributedLock<M extends LockableMethod = LockableMethod>(
           }
           return { kind, key: resolved };
         },
-        conflictMessage: (error) => `"${error.key}" is locked by another request; try again later.`,
         metadataKey: DISTRIBUTED_LOCK_METADATA,
         metadata: {
           key: compiled.description,

@@ -15,15 +15,17 @@ const MAX_PERMITS = 10_000;
  * Runs the method holding a permit of a distributed semaphore: at most `permits` calls run at
  * once across every instance of the application (a concurrency limit). The permit is taken
  * before the method runs, renewed while it runs and released when it settles; a call that finds
- * every permit in use waits up to `waitTimeout`, then follows `onLocked` (on an HTTP route,
- * `'throw'` answers 409 Conflict).
+ * every permit in use waits up to `waitTimeout`, then follows `onLocked` (`'throw'`: 409
+ * Conflict for a client). Redis failures, lost permits (`onLost`) and `mapErrors` behave as
+ * with `@DistributedLock`.
  *
  * The key takes the same forms as `@DistributedLock`'s (a template, or a function of the
  * arguments), but names one semaphore: `'payments'`, or `'exports:<tenantId>'` for one
  * semaphore per tenant. Inside the method, `RedisLockService.currentLease()` returns the permit.
  *
  * @param key the semaphore key: a template or a function of the arguments
- * @param options permits (required), weight, ttl, waitTimeout, autoExtend, onLocked, reentrant
+ * @param options permits (required), weight, ttl, waitTimeout, autoExtend, onLocked, onLost,
+ *   reentrant, mapErrors
  * @example
  * @DistributedSemaphore('payments', { permits: 5, waitTimeout: 2_000 })
  * async charge(order: Order) {
@@ -81,8 +83,6 @@ export function DistributedSemaphore<M extends LockableMethod = LockableMethod>(
           }
           return { kind: 'permit', key: resolved, permits };
         },
-        conflictMessage: (error) =>
-          `All ${permits} permits of "${error.key}" are in use; try again later.`,
         metadataKey: DISTRIBUTED_SEMAPHORE_METADATA,
         metadata: {
           key: compiled.description,

@@ -1,7 +1,8 @@
-import { BadRequestException, ConflictException, Inject, Optional } from '@nestjs/common';
-import { from, isObservable, Observable, of, type Subscription } from 'rxjs';
+import { Inject } from '@nestjs/common';
+import { from, isObservable, Observable, of, type Subscriber, type Subscription } from 'rxjs';
 import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
 import { LockAbortedError } from '../core/errors/lock-aborted.error.js';
+import { LockLostError } from '../core/errors/lock-lost.error.js';
 import { LockTimeoutError } from '../core/errors/lock-timeout.error.js';
 import type { AcquireOptions } from '../core/interfaces/acquire-options.interface.js';
 import type { SemaphoreAcquireOptions } from '../core/interfaces/semaphore-acquire-options.interface.js';
@@ -16,9 +17,12 @@ import {
 } from '../core/options/validation.js';
 import { LockKeyError } from '../errors/lock-key.error.js';
 import { LockServiceUnavailableError } from '../errors/lock-service-unavailable.error.js';
+import type { MapLockErrors } from '../exceptions/lock-error-mapper.interface.js';
+import { type LockErrorOrigin, markLockError } from '../exceptions/lock-error-origin.js';
 import type {
   DistributedLockOptions,
   LockedContext,
+  LostContext,
 } from '../interfaces/distributed-lock-options.interface.js';
 import { type CompiledLockKey, PARAMETER_NAMES } from '../key/lock-key-template.js';
 import { readParameterNames } from '../key/parameter-names.util.js';
@@ -28,6 +32,7 @@ import type { AnyFunction } from '../utils/any-function.type.js';
 import { copyMethodMetadata } from '../utils/copy-method-metadata.util.js';
 
 type OnLocked = NonNullable<DistributedLockOptions['onLocked']>;
+type OnLost = NonNullable<DistributedLockOptions['onLost']>;
 
 /**
  * The options common to `@DistributedLock` and `@DistributedSemaphore`, validated.
@@ -38,7 +43,9 @@ export interface LeaseMethodSettings {
   readonly waitTimeout?: number;
   readonly autoExtend?: boolean;
   readonly onLocked?: OnLocked;
+  readonly onLost?: OnLost;
   readonly reentrant?: boolean;
+  readonly mapErrors?: MapLockErrors;
 }
 
 /**
@@ -56,8 +63,6 @@ export interface LeaseMethodSpec {
   >;
   /** What to enter for a resolved key; throws (becoming a `LockKeyError`) when it cannot. */
   target(key: LockKey): LeaseTarget;
-  /** The message of a 409 Conflict on an HTTP route. */
-  conflictMessage(error: LockTimeoutError): string;
   readonly metadataKey: string;
   readonly metadata: unknown;
 }
@@ -65,6 +70,7 @@ export interface LeaseMethodSpec {
 interface CallSettings {
   readonly acquire: AcquireOptions & SemaphoreAcquireOptions;
   readonly onLocked: OnLocked;
+  readonly onLost: OnLost;
   readonly reentrant: boolean;
 }
 
@@ -76,6 +82,10 @@ const injected = new WeakSet<object>();
  * method runs, renewed while it runs, released when it settles (when an Observable completes,
  * errors or is unsubscribed). All metadata of the original method is copied to the wrapper, so
  * routes, guards, `@Cron` and the like keep working whatever the decorator order.
+ *
+ * The errors it throws for its own lock carry their origin (see `markLockError`): the method,
+ * for the log, and this decorator's `mapErrors`. It answers no transport itself: the module's
+ * interceptor does, for the handler the error reaches, wherever the decorator sits.
  * @internal
  */
 export function wrapLeaseMethod(
@@ -99,6 +109,13 @@ export function wrapLeaseMethod(
   const observable = isObservableType(returnType);
   requestService(target);
 
+  const origin: LockErrorOrigin = {
+    decorator: spec.decorator,
+    method: label,
+    mapErrors: settings.mapErrors,
+  };
+  const own = <E>(error: E): E => markLockError(error, origin);
+
   const perService = new WeakMap<RedisLockService, CallSettings>();
   const callSettings = (service: RedisLockService): CallSettings => {
     let call = perService.get(service);
@@ -116,6 +133,7 @@ export function wrapLeaseMethod(
           autoExtend: settings.autoExtend ?? true,
         },
         onLocked,
+        onLost: settings.onLost ?? defaults.onLost,
         reentrant: settings.reentrant ?? defaults.reentrant,
       };
       perService.set(service, call);
@@ -123,62 +141,35 @@ export function wrapLeaseMethod(
     return call;
   };
 
-  let route: boolean | undefined;
-  const isRoute = (): boolean =>
-    (route ??=
-      Reflect.getMetadata('path', wrapper) !== undefined &&
-      Reflect.getMetadata('method', wrapper) !== undefined);
-  // On an HTTP route a held lock is a 409 and an unusable key a 400, not a 500.
-  const forCaller = (error: unknown): unknown => {
-    if (!isRoute()) return error;
-    if (error instanceof LockTimeoutError) {
-      return new ConflictException(
-        {
-          statusCode: 409,
-          error: 'Conflict',
-          message: spec.conflictMessage(error),
-        },
-        { cause: error },
-      );
-    }
-    if (error instanceof LockKeyError) {
-      return new BadRequestException(
-        { statusCode: 400, error: 'Bad Request', message: error.message },
-        { cause: error },
-      );
-    }
-    return error;
-  };
-
+  const keyError = (error: unknown): LockKeyError =>
+    new LockKeyError(
+      spec.key.description,
+      `${spec.decorator} on ${label}: ${(error as Error).message} The method was not run.`,
+    );
   const lockedKey = (args: unknown[]): LockKey => {
     try {
       return resolveKey(args);
     } catch (error) {
-      throw forCaller(error);
+      throw own(error);
     }
   };
   const leaseTarget = (keys: LockKey): LeaseTarget => {
     try {
       return spec.target(keys);
     } catch (error) {
-      throw forCaller(
-        new LockKeyError(
-          spec.key.description,
-          `${spec.decorator} on ${label}: ${(error as Error).message} The method was not run.`,
-        ),
-      );
+      throw own(keyError(error));
     }
   };
-
-  const keyError = (error: unknown): unknown =>
-    error instanceof InvalidLockOptionsError && error.option === 'key'
-      ? forCaller(
-          new LockKeyError(
-            spec.key.description,
-            `${spec.decorator} on ${label}: ${error.message} The method was not run.`,
-          ),
-        )
-      : error;
+  /** A failure to enter: the engine refusing the key is the caller's key, not a bug. */
+  const enterError = (error: unknown): unknown =>
+    own(
+      error instanceof InvalidLockOptionsError && error.option === 'key' ? keyError(error) : error,
+    );
+  /** Contention only: an outage is never "held by someone else". */
+  const isContention = (error: unknown): error is LockTimeoutError =>
+    error instanceof LockTimeoutError && error.reason === 'held';
+  const keyList = (keys: LockKey): readonly string[] =>
+    typeof keys === 'string' ? [keys] : [...new Set(keys)].sort();
 
   async function runLocked(instance: unknown, args: unknown[]): Promise<unknown> {
     const service = serviceOf(instance, label, spec.decorator);
@@ -187,27 +178,36 @@ export function wrapLeaseMethod(
     const lease = leaseTarget(keys);
     let entry: LockEntry;
     try {
-      entry = await service.enter(lease, call.acquire, call.reentrant);
+      entry = await service.enter(lease, call.acquire, call.reentrant, label);
     } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw keyError(error);
+      if (!isContention(error)) throw enterError(error);
       return whenLocked(call.onLocked, error, keys, instance, args);
+    }
+    let result: unknown;
+    try {
+      result = entry.run(() => method.apply(instance, args));
+    } catch (error) {
+      await entry.exit().catch(() => undefined);
+      throw error;
+    }
+    if (isObservable(result)) {
+      // Declared without `Observable` but returned one: hold the lock until it ends.
+      return holdUntilDone(service, entry, result, call, keys, instance, args);
     }
     return service.track(
       (async () => {
-        let handedOff = false;
+        let value: unknown;
         try {
-          const result = entry.run(() => method.apply(instance, args));
-          if (isObservable(result)) {
-            // Declared without `Observable` but returned one: hold the lock until it ends.
-            handedOff = true;
-            return holdUntilDone(result, entry);
-          }
-          return await result;
-        } finally {
-          // The method's own outcome wins; a lost lock was already logged and signalled.
-          if (!handedOff) await entry.exit().catch(() => undefined);
+          value = await result;
+        } catch (error) {
+          // The method's own error wins; a lost lock was already logged and signalled.
+          await entry.exit().catch(() => undefined);
+          throw error;
         }
+        const lost = await entry.finish();
+        return lost ? whenLost(call.onLost, lost, value, keys, instance, args) : value;
       })(),
+      entry.holding,
     );
   }
 
@@ -219,15 +219,96 @@ export function wrapLeaseMethod(
     args: unknown[],
   ): Promise<unknown> {
     if (onLocked === 'skip') return undefined;
-    if (onLocked === 'throw') throw forCaller(error);
-    const context: LockedContext = {
+    if (onLocked === 'throw') throw own(error);
+    const context: LockedContext = { key: error.key, keys: keyList(keys), args, instance, error };
+    return onLocked(context);
+  }
+
+  function whenLost(
+    onLost: OnLost,
+    error: LockLostError,
+    result: unknown,
+    keys: LockKey,
+    instance: unknown,
+    args: unknown[],
+  ): unknown {
+    if (onLost === 'ignore') return result;
+    if (onLost === 'throw') throw own(error);
+    const context: LostContext = {
       key: error.key,
-      keys: typeof keys === 'string' ? [keys] : [...new Set(keys)].sort(),
+      keys: keyList(keys),
       args,
       instance,
       error,
+      result,
     };
-    return onLocked(context);
+    return onLost(context);
+  }
+
+  /**
+   * Feeds `source` to `subscriber` while `entry` is held, and releases it when the stream ends
+   * (completes, errors, or is unsubscribed). A loss is handled the moment it is known, per
+   * `onLost`; the release that ends a stream may also find the lock lost.
+   */
+  function streamHolding(
+    service: RedisLockService,
+    entry: LockEntry,
+    start: () => Observable<unknown>,
+    subscriber: Subscriber<unknown>,
+    call: CallSettings,
+    keys: LockKey,
+    instance: unknown,
+    args: unknown[],
+  ): () => void {
+    let inner: Subscription | undefined;
+    let ended = false;
+    let done: () => void = () => undefined;
+    void service.track(new Promise<void>((resolve) => (done = resolve)), entry.holding);
+    const signal = entry.lease.signal;
+    const end = (deliver: (lost: LockLostError | undefined) => void): void => {
+      if (ended) return;
+      ended = true;
+      signal.removeEventListener('abort', onAbort);
+      void entry.finish().then((lost) => {
+        done();
+        deliver(lost);
+      });
+    };
+    const deliverLost = (lost: LockLostError): void => {
+      let fallback: unknown;
+      try {
+        fallback = whenLost(call.onLost, lost, undefined, keys, instance, args);
+      } catch (error) {
+        return subscriber.error(error);
+      }
+      if (call.onLost === 'ignore') return subscriber.complete();
+      inner = toObservable(fallback).subscribe(subscriber);
+    };
+    const onAbort = (): void => {
+      if (!(signal.reason instanceof LockLostError) || call.onLost === 'ignore') return;
+      // Stop the work that is no longer protected.
+      inner?.unsubscribe();
+      const lost = signal.reason;
+      end(() => deliverLost(lost));
+    };
+    // A re-entered lock belongs to its caller: so does its loss.
+    if (entry.owns) signal.addEventListener('abort', onAbort, { once: true });
+
+    try {
+      inner = entry.run(() =>
+        start().subscribe({
+          next: (value) => subscriber.next(value),
+          error: (error: unknown) => end(() => subscriber.error(error)),
+          complete: () => end((lost) => (lost ? deliverLost(lost) : subscriber.complete())),
+        }),
+      );
+    } catch (error) {
+      end(() => subscriber.error(error));
+    }
+    return () => {
+      inner?.unsubscribe();
+      end(() => undefined);
+    };
   }
 
   function lockedObservable(instance: unknown, args: unknown[]): Observable<unknown> {
@@ -246,39 +327,30 @@ export function wrapLeaseMethod(
       }
       const call = callSettings(service);
       const cancel = new AbortController();
-      let entry: LockEntry | undefined;
-      let inner: Subscription | undefined;
-      let finish: () => void = () => undefined;
-      void service.track(new Promise<void>((resolve) => (finish = resolve)));
-      const release = (): Promise<void> =>
-        (entry ? entry.exit().catch(() => undefined) : Promise.resolve()).then(finish);
+      let teardown: (() => void) | undefined;
+      let fallback: Subscription | undefined;
 
-      service.enter(lease, { ...call.acquire, signal: cancel.signal }, call.reentrant).then(
-        (entered) => {
-          entry = entered;
-          if (subscriber.closed) return void release();
-          let source: Observable<unknown>;
-          try {
-            source = toObservable(entered.run(() => method.apply(instance, args)));
-          } catch (error) {
-            return void release().then(() => subscriber.error(error));
-          }
-          inner = entered.run(() =>
-            source.subscribe({
-              next: (value) => subscriber.next(value),
-              error: (error: unknown) => void release().then(() => subscriber.error(error)),
-              complete: () => void release().then(() => subscriber.complete()),
-            }),
+      service.enter(lease, { ...call.acquire, signal: cancel.signal }, call.reentrant, label).then(
+        (entry) => {
+          if (subscriber.closed) return void entry.exit().catch(() => undefined);
+          teardown = streamHolding(
+            service,
+            entry,
+            () => toObservable(method.apply(instance, args)),
+            subscriber,
+            call,
+            keys,
+            instance,
+            args,
           );
         },
         (error: unknown) => {
-          finish();
           if (subscriber.closed || error instanceof LockAbortedError) return;
-          if (!(error instanceof LockTimeoutError)) return subscriber.error(keyError(error));
+          if (!isContention(error)) return subscriber.error(enterError(error));
           whenLocked(call.onLocked, error, keys, instance, args).then(
-            (fallback) => {
+            (value) => {
               if (call.onLocked === 'skip') return subscriber.complete();
-              inner = toObservable(fallback).subscribe(subscriber);
+              fallback = toObservable(value).subscribe(subscriber);
             },
             (thrown: unknown) => subscriber.error(thrown),
           );
@@ -286,10 +358,25 @@ export function wrapLeaseMethod(
       );
       return () => {
         cancel.abort();
-        inner?.unsubscribe();
-        void release();
+        fallback?.unsubscribe();
+        teardown?.();
       };
     });
+  }
+
+  function holdUntilDone(
+    service: RedisLockService,
+    entry: LockEntry,
+    source: Observable<unknown>,
+    call: CallSettings,
+    keys: LockKey,
+    instance: unknown,
+    args: unknown[],
+  ): Observable<unknown> {
+    // The lock was taken at call time; keep it until this Observable is done.
+    return new Observable((subscriber) =>
+      streamHolding(service, entry, () => source, subscriber, call, keys, instance, args),
+    );
   }
 
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
@@ -304,11 +391,15 @@ export function wrapLeaseMethod(
   descriptor.value = wrapper as unknown as typeof descriptor.value;
 }
 
-/** Asks Nest to inject the service into every instance of the class (optional: see serviceOf). */
+/**
+ * Asks Nest to inject the service into every instance of the class. Not optional: a provider
+ * with a decorated method in an application that never imported `RedisLockModule` fails at
+ * bootstrap, with Nest's own message naming `RedisLockService` (the property's symbol says who
+ * needs it). An object Nest did not create finds the service at call time (see `serviceOf`).
+ */
 function requestService(target: object): void {
   if (typeof target === 'function' || injected.has(target)) return;
   injected.add(target);
-  Optional()(target, LOCK_SERVICE_PROPERTY);
   Inject(RedisLockService)(target, LOCK_SERVICE_PROPERTY);
 }
 
@@ -340,18 +431,15 @@ function toObservable(value: unknown): Observable<unknown> {
   return of(value);
 }
 
-function holdUntilDone(source: Observable<unknown>, entry: LockEntry): Observable<unknown> {
-  // The lock was taken at call time; keep it until this Observable is done.
-  return new Observable((subscriber) => {
-    const subscription = source.subscribe(subscriber);
-    return () => {
-      subscription.unsubscribe();
-      void entry.exit().catch(() => undefined);
-    };
-  });
-}
-
-const SETTINGS_OPTIONS = ['ttl', 'waitTimeout', 'autoExtend', 'onLocked', 'reentrant'] as const;
+const SETTINGS_OPTIONS = [
+  'ttl',
+  'waitTimeout',
+  'autoExtend',
+  'onLocked',
+  'onLost',
+  'reentrant',
+  'mapErrors',
+] as const;
 
 /**
  * Validates the options every decorated method shares, and checks that no other option than
@@ -365,7 +453,7 @@ export function validateLeaseMethodSettings(
 ): { input: Record<string, unknown>; settings: LeaseMethodSettings } {
   const input = validateOptionsObject(options, decorator) as Record<string, unknown>;
   assertKnownOptions(input, [...SETTINGS_OPTIONS, ...extra], decorator);
-  const { onLocked } = input;
+  const { onLocked, onLost, mapErrors } = input;
   if (
     onLocked !== undefined &&
     onLocked !== 'throw' &&
@@ -375,6 +463,27 @@ export function validateLeaseMethodSettings(
     throw new InvalidLockOptionsError(
       'onLocked',
       `${decorator} option onLocked must be 'throw', 'skip' or a function, but received ${describeValue(onLocked)}.`,
+    );
+  }
+  if (
+    onLost !== undefined &&
+    onLost !== 'throw' &&
+    onLost !== 'ignore' &&
+    typeof onLost !== 'function'
+  ) {
+    throw new InvalidLockOptionsError(
+      'onLost',
+      `${decorator} option onLost must be 'throw', 'ignore' or a function, but received ${describeValue(onLost)}.`,
+    );
+  }
+  if (
+    mapErrors !== undefined &&
+    typeof mapErrors !== 'boolean' &&
+    typeof mapErrors !== 'function'
+  ) {
+    throw new InvalidLockOptionsError(
+      'mapErrors',
+      `${decorator} option mapErrors must be true, false or a function (failure, host) => exception, but received ${describeValue(mapErrors)}.`,
     );
   }
   const settings: LeaseMethodSettings = {
@@ -387,6 +496,8 @@ export function validateLeaseMethodSettings(
       reentrant: validateBoolean(input.reentrant, 'reentrant'),
     }),
     ...(onLocked !== undefined && { onLocked: onLocked as OnLocked }),
+    ...(onLost !== undefined && { onLost: onLost as OnLost }),
+    ...(mapErrors !== undefined && { mapErrors: mapErrors as MapLockErrors }),
   };
   return { input, settings };
 }

@@ -1,31 +1,46 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { LockBackendError } from '../core/errors/lock-backend.error.js';
+import { LockLostError } from '../core/errors/lock-lost.error.js';
+import { LockManagerClosedError } from '../core/errors/lock-manager-closed.error.js';
 import { LockTimeoutError } from '../core/errors/lock-timeout.error.js';
+import { LockKeyError } from '../errors/lock-key.error.js';
+import { answerLockError, logLockAnswer } from '../exceptions/lock-error-answer.js';
+import { resolveLockLogging } from '../logging/resolve-logging-options.js';
+import { LockEventLogger } from '../logging/lock-event-logger.js';
 
 /**
- * Answers 409 Conflict for a `LockTimeoutError` that reaches an HTTP response from a service
- * method (decorated routes already answer 409 by themselves). Opt-in, for HTTP applications:
+ * Answers an HTTP request with the module's mapping of a lock error (409 for contention, 503
+ * with `Retry-After` for an outage, a lost lock or a shutdown, 400 for a key the arguments
+ * cannot build) wherever the error was thrown, guards and pipes included.
+ *
+ * Rarely needed: `RedisLockModule` already answers every lock error that a controller (or a
+ * resolver, gateway, message handler) lets through. Register it for lock errors thrown outside
+ * handlers (a guard that takes a lock), or with `mapErrors: false` to get the HTTP answers only.
  *
  * @example
  * // main.ts
  * app.useGlobalFilters(new LockConflictFilter(app.get(HttpAdapterHost)));
  * @publicApi
  */
-@Catch(LockTimeoutError)
-export class LockConflictFilter implements ExceptionFilter<LockTimeoutError> {
+@Catch(LockTimeoutError, LockBackendError, LockLostError, LockManagerClosedError, LockKeyError)
+export class LockConflictFilter implements ExceptionFilter<Error> {
+  private readonly log = new LockEventLogger(resolveLockLogging(undefined));
+
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  catch(error: LockTimeoutError, host: ArgumentsHost): void {
+  async catch(error: Error, host: ArgumentsHost): Promise<void> {
     if (host.getType() !== 'http') throw error;
+    // Registered by hand: it answers even when the module leaves the error as it is.
+    const answer = await answerLockError(error, host, true);
+    if (!answer || !(answer.exception instanceof HttpException)) throw error;
+    logLockAnswer(this.log, answer, host);
     const { httpAdapter } = this.adapterHost;
-    httpAdapter.reply(
-      host.switchToHttp().getResponse(),
-      {
-        statusCode: HttpStatus.CONFLICT,
-        error: 'Conflict',
-        message: `"${error.key}" is locked by another request; try again later.`,
-      },
-      HttpStatus.CONFLICT,
-    );
+    const response: unknown = host.switchToHttp().getResponse();
+    const { retryAfter } = answer.failure;
+    if (retryAfter !== undefined) {
+      httpAdapter.setHeader(response, 'Retry-After', String(retryAfter));
+    }
+    httpAdapter.reply(response, answer.exception.getResponse(), answer.exception.getStatus());
   }
 }

@@ -2,6 +2,7 @@ import type { ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { LockClient } from '../core/lock-manager.js';
 import type { InMemoryLockStore } from '../core/memory/in-memory-lock-store.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
+import type { MapLockErrors } from '../exceptions/lock-error-mapper.interface.js';
 import type { LockLoggingOptions } from './lock-logging-options.interface.js';
 import type { OpenTelemetryOptions } from './open-telemetry-options.interface.js';
 
@@ -60,11 +61,54 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
   inMemory?: boolean | InMemoryLockStore;
   /**
    * What `@DistributedLock` does when the lock is held by someone else after `waitTimeout`:
-   * `'throw'` a `LockTimeoutError` (a 409 Conflict on an HTTP route), or `'skip'` the method.
-   * Each decorator may override it.
+   * `'throw'` a `LockTimeoutError` (409 Conflict for a client), or `'skip'` the method. Each
+   * decorator may override it. A Redis failure is never "held": it always throws.
    * @default 'throw'
    */
   onLocked?: 'throw' | 'skip';
+  /**
+   * What a caller gets when the lock was lost while a decorated method (or a `with*` callback)
+   * ran and the method then returned: `'throw'` a `LockLostError` (its result is discarded: the
+   * work ran without exclusion for a while; 503 for a client), or `'ignore'` the loss and
+   * return the result (the loss is logged). The method's own `signal` (`current().signal`)
+   * aborts the moment the loss is known, whatever this says. Each decorator and `with*` call
+   * may override it.
+   * @default 'throw'
+   */
+  onLost?: 'throw' | 'ignore';
+  /**
+   * What becomes of a lock error that reaches a controller, resolver, gateway or message
+   * handler, wherever the lock was taken (a decorated route, a decorated service method below
+   * it, `withLock`):
+   *
+   * - `true`: the transport's answer: contention is 409 Conflict (GraphQL, RPC and WebSocket
+   *   code `CONFLICT`); a Redis failure, a lost lock or a shutdown 503 Service Unavailable
+   *   (`SERVICE_UNAVAILABLE`, with `Retry-After`) and an error in the log naming the cause; a key
+   *   the arguments cannot build 400 (`BAD_REQUEST`). The client's message names nothing of
+   *   your code; the log line names the method, key and cause.
+   * - `false`: the error as it is (`LockTimeoutError`, `LockLostError`...), for your own
+   *   exception filters.
+   * - a function: your answer (return what to throw), or `undefined` for the default one.
+   *
+   * Each decorator may override it.
+   * @default true
+   * @example
+   * mapErrors: (failure) =>
+   *   failure.kind === 'locked' ? new HttpException(failure.message, 423) : undefined
+   */
+  mapErrors?: MapLockErrors;
+  /**
+   * Check at bootstrap that Redis answers (`PING` and loading the lock scripts on every server;
+   * a majority of a quorum), waiting up to `timeout` ms (default 10000) for it to come up, and
+   * fail the bootstrap with `RedisUnreachableError` naming the cause if it does not. Off, the
+   * application boots without Redis, logs the failed connection once, and locks fail (503)
+   * until Redis is back.
+   * @default false
+   * @example
+   * failFast: true
+   * failFast: { timeout: 3_000 }
+   */
+  failFast?: boolean | { timeout?: number };
   /**
    * Whether a decorated method (or `withLock`) may enter a lock that its own async call chain
    * already holds, instead of waiting for itself.
@@ -72,8 +116,11 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    */
   reentrant?: boolean;
   /**
-   * How long `app.close()` waits for locked methods still running before it releases their
-   * locks, in milliseconds.
+   * How long `app.close()` waits for locked methods (and `with*` callbacks) still running, in
+   * milliseconds. When it passes, every lock still held is released at once (their signals
+   * abort with `LockLostError` of reason `closed`) and the calls that were cut are logged. Nest
+   * closes the HTTP server only after this wait: under `nest start --watch`, use `0` so that a
+   * reload frees the port at once (see the README).
    * @default 10000
    */
   shutdownTimeout?: number;

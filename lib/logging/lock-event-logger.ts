@@ -108,14 +108,28 @@ export class LockEventLogger {
     };
   }
 
-  /** `app.close()` stopped waiting for locked methods. */
-  shutdownTimeout(running: number, total: number, timeout: number): void {
+  /**
+   * `app.close()` stopped waiting for locked calls: `cut` describes each call still running,
+   * `Class.method()` and what it holds.
+   */
+  shutdownTimeout(cut: readonly string[], total: number, timeout: number): void {
     const at = this.levels.shutdownTimeout;
     if (at) {
       this.logger[at](
-        `${running} of ${total} locked calls were still running after ${timeout} ms; their locks are released now.`,
+        `${cut.length} of ${total} locked calls were still running after ${timeout} ms; their locks are released now: ${cut.join('; ')}.`,
       );
     }
+  }
+
+  /** A lock failure reached a handler and its client was answered (see `logLockAnswer`). */
+  lockFailure(kind: 'locked' | 'unavailable' | 'invalid-key', message: string): void {
+    const at =
+      kind === 'unavailable'
+        ? this.levels.unavailable
+        : kind === 'invalid-key'
+          ? this.levels.invalidKey
+          : false;
+    if (at) this.logger[at](message);
   }
 
   /** A connection the module created went down (logged once per outage). */

@@ -15,6 +15,8 @@ const QUIET: ResolvedLockLogging = Object.freeze({
   replicaShortfall: 'warn',
   shutdownTimeout: 'warn',
   connection: 'error',
+  unavailable: 'error',
+  invalidKey: 'warn',
   acquireFailed: false,
   acquired: false,
   released: false,

@@ -12,9 +12,11 @@ import {
 import {
   assertKnownOptions,
   validateBoolean,
+  validateDelay,
   validateOptionsObject,
   validateWaitTimeout,
 } from '../core/options/validation.js';
+import type { MapLockErrors } from '../exceptions/lock-error-mapper.interface.js';
 import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface.js';
 import {
   resolveLockLogging,
@@ -46,6 +48,10 @@ export interface ResolvedRedisLockModuleOptions {
   readonly manager: LockManagerOptions;
   readonly resolvedManager: ResolvedLockManagerOptions;
   readonly onLocked: 'throw' | 'skip';
+  readonly onLost: 'throw' | 'ignore';
+  readonly mapErrors: MapLockErrors;
+  /** How long bootstrap waits for Redis to answer; `false` when it does not check. */
+  readonly failFast: number | false;
   readonly reentrant: boolean;
   readonly shutdownTimeout: number;
   readonly logging: ResolvedLockLogging;
@@ -59,6 +65,9 @@ const MODULE_ONLY = [
   'cluster',
   'client',
   'onLocked',
+  'onLost',
+  'mapErrors',
+  'failFast',
   'reentrant',
   'shutdownTimeout',
   'logging',
@@ -90,6 +99,20 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
       `onLocked must be 'throw' or 'skip' (a function can be given per decorator), but received ${describeValue(onLocked)}.`,
     );
   }
+  const onLost = options.onLost ?? 'throw';
+  if (onLost !== 'throw' && onLost !== 'ignore') {
+    throw new InvalidLockOptionsError(
+      'onLost',
+      `onLost must be 'throw' or 'ignore' (a function can be given per decorator), but received ${describeValue(onLost)}.`,
+    );
+  }
+  const mapErrors = options.mapErrors ?? true;
+  if (typeof mapErrors !== 'boolean' && typeof mapErrors !== 'function') {
+    throw new InvalidLockOptionsError(
+      'mapErrors',
+      `RedisLockModule option mapErrors must be true, false or a function (failure, host) => exception, but received ${describeValue(mapErrors)}.`,
+    );
+  }
   const shutdownTimeout = validateWaitTimeout(options.shutdownTimeout ?? 10_000, 'shutdownTimeout');
 
   return Object.freeze({
@@ -97,11 +120,29 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
     manager: Object.freeze(manager),
     resolvedManager,
     onLocked,
+    onLost,
+    mapErrors,
+    failFast: resolveFailFast(options.failFast),
     reentrant: validateBoolean(options.reentrant ?? true, 'reentrant'),
     shutdownTimeout,
     logging: resolveLockLogging(options.logging),
     openTelemetry: resolveOpenTelemetry(options.openTelemetry),
   });
+}
+
+function resolveFailFast(failFast: unknown): number | false {
+  if (failFast === undefined || failFast === false) return false;
+  if (failFast === true) return 10_000;
+  if (typeof failFast === 'object' && failFast !== null && !Array.isArray(failFast)) {
+    assertKnownOptions(failFast as Record<string, unknown>, ['timeout'], 'failFast');
+    const { timeout } = failFast as { timeout?: unknown };
+    // Bounded: a wait without end would hang the bootstrap instead of failing it.
+    return timeout === undefined ? 10_000 : validateDelay(timeout, 'failFast.timeout');
+  }
+  throw new InvalidLockOptionsError(
+    'failFast',
+    `RedisLockModule option failFast must be true, false or { timeout: ms }, but received ${describeValue(failFast)}.`,
+  );
 }
 
 function resolveConnection(options: RedisLockModuleOptions): RedisLockConnectionOptions {

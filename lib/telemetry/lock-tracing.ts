@@ -98,6 +98,10 @@ class TracedEntry implements LockEntry {
     return this.inner.owns;
   }
 
+  get holding(): string {
+    return this.inner.holding;
+  }
+
   run<T>(fn: () => T): T {
     return this.api.context.with(this.context, () => {
       let result: T;
@@ -117,11 +121,18 @@ class TracedEntry implements LockEntry {
 
   exit(): Promise<void> {
     // The Observable path may exit twice (completion, then unsubscription): one end.
-    this.exiting ??= this.finish();
+    this.exiting ??= this.end();
     return this.exiting;
   }
 
-  private async finish(): Promise<void> {
+  finish(): Promise<LockLostError | undefined> {
+    return this.exit().then(
+      () => undefined,
+      (error: unknown) => (error instanceof LockLostError ? error : undefined),
+    );
+  }
+
+  private async end(): Promise<void> {
     let outcome: LockSpanOutcome = this.inner.owns ? 'released' : 'reentered';
     try {
       await this.inner.exit();

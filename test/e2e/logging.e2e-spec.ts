@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   DistributedLock,
@@ -13,36 +13,7 @@ import {
 import { resolveRedisLockModuleOptions } from '../../lib/options/resolve-module-options.js';
 import { startRedis } from '../support/redis-server.js';
 import { useRedisServer } from '../support/suites.js';
-
-interface Line {
-  readonly level: string;
-  readonly message: string;
-  readonly context: unknown;
-}
-
-/** A LoggerService that keeps what the application logged. */
-class CapturingLogger implements LoggerService {
-  readonly lines: Line[] = [];
-  log = this.keep('log');
-  error = this.keep('error');
-  warn = this.keep('warn');
-  debug = this.keep('debug');
-  verbose = this.keep('verbose');
-  fatal = this.keep('fatal');
-
-  /** Lines of the library (context RedisLock), as "level: message". */
-  ours(): string[] {
-    return this.lines
-      .filter((l) => l.context === 'RedisLock')
-      .map((l) => `${l.level}: ${l.message}`);
-  }
-
-  private keep(level: string) {
-    return (message: unknown, ...rest: unknown[]): void => {
-      this.lines.push({ level, message: String(message), context: rest[rest.length - 1] });
-    };
-  }
-}
+import { CapturingLogger } from './fixtures/capturing-logger.js';
 
 @Injectable()
 class Worker {
@@ -173,14 +144,14 @@ describe('logging through Nest’s Logger (context RedisLock)', () => {
     await sleep(50);
     await app.close();
     app = undefined;
-    await running;
+    await expect(running).rejects.toBeInstanceOf(LockLostError);
     expect(booted.logs.ours()).toEqual([
       expect.stringMatching(
         /^error: Redis connection failed \(.+\); ioredis keeps reconnecting\.$/,
       ),
       expect.stringMatching(/^error: Redis failed to acquire lock "down": .+\(after \d+ ms\)$/),
       'log: Redis connection restored.',
-      'warn: 1 of 1 locked calls were still running after 50 ms; their locks are released now.',
+      'warn: 1 of 1 locked calls were still running after 50 ms; their locks are released now: Worker.run() holding lock "job:slow".',
       // Which lock that was, and that its holder was told.
       expect.stringMatching(
         /^warn: Lock "job:slow" \(fencing token \d+\) lost after \d+ ms \(closed\): /,

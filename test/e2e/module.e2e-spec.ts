@@ -1,10 +1,12 @@
 import {
+  type CanActivate,
   Controller,
   Injectable,
   Module,
   Post,
   type INestApplication,
   type Type,
+  UseGuards,
 } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -195,37 +197,46 @@ describe('RedisLockModule', () => {
     expect(inventory.ran).toEqual([]);
   });
 
-  it('LockConflictFilter answers 409 for a lock held behind a service method', async () => {
+  it('LockConflictFilter answers lock errors thrown outside handlers, such as in a guard', async () => {
+    // A guard runs before interceptors: only an exception filter sees what it throws.
     @Injectable()
-    class Slow {
-      @DistributedLock('report', { waitTimeout: 0 })
-      async build(ms: number): Promise<string> {
-        await new Promise((r) => setTimeout(r, ms));
-        return 'built';
+    class OneAtATime implements CanActivate {
+      constructor(private readonly locks: RedisLockService) {}
+      async canActivate(): Promise<boolean> {
+        const lock = await this.locks.tryAcquire('report');
+        if (!lock) throw await this.locks.acquire('report', { waitTimeout: 0 }).catch((e) => e);
+        await lock.release();
+        return true;
       }
     }
     @Controller('reports')
     class Reports {
-      constructor(private readonly slow: Slow) {}
       @Post()
-      create(): Promise<string> {
-        return this.slow.build(0);
+      @UseGuards(OneAtATime)
+      create(): string {
+        return 'built';
       }
     }
     const moduleRef = await Test.createTestingModule({
       imports: [RedisLockModule.forRoot({ url: db.server.url, keyPrefix: 'filter:' })],
       controllers: [Reports],
-      providers: [Slow],
+      providers: [OneAtATime],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     app.useGlobalFilters(new LockConflictFilter(app.get(HttpAdapterHost)));
     await app.listen(0, '127.0.0.1');
     apps.push(app);
-    const holding = app.get(Slow).build(300);
-    await new Promise((r) => setTimeout(r, 50));
-    const response = await request(await app.getUrl()).post('/reports');
+    const url = await app.getUrl();
+    expect((await request(url).post('/reports')).status).toBe(201);
+
+    const held = await db.manager({ keyPrefix: 'filter:' }).acquire('report');
+    const response = await request(url).post('/reports');
     expect(response.status).toBe(409);
-    expect(response.body.message).toMatch(/"report" is locked/);
-    await holding;
+    expect(response.body).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'The resource is locked by another request; try again later.',
+    });
+    await held.release();
   });
 });

@@ -199,12 +199,15 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
       }),
     ).rejects.toThrow('card declined');
 
-    await payments.pay('stolen', async () => {
-      await rival.forceRelease('order:stolen');
-      await expect(app!.get(RedisLockService).current()!.extend()).rejects.toBeInstanceOf(
-        LockLostError,
-      );
-    });
+    // Lost while the method ran: the method returns, its caller gets the LockLostError.
+    await expect(
+      payments.pay('stolen', async () => {
+        await rival.forceRelease('order:stolen');
+        await expect(app!.get(RedisLockService).current()!.extend()).rejects.toBeInstanceOf(
+          LockLostError,
+        );
+      }),
+    ).rejects.toBeInstanceOf(LockLostError);
 
     const [busy, failing, stolen] = lockSpans(spans.getFinishedSpans());
     expect(busy!.attributes).toMatchObject({ 'lock.key': 'order:busy', 'lock.outcome': 'timeout' });

@@ -40,7 +40,7 @@ describe('@DistributedSemaphore and @DistributedLock with mode and fair (express
     expect(await redis.exists('e2e:payments')).toBe(0);
   });
 
-  it('answers 409 Conflict naming the semaphore when its permits are in use', async () => {
+  it('answers 409 Conflict when the permits are in use, naming nothing of the code', async () => {
     const gates = running.app.get(Gates);
     // supertest sends on then(): start the request now.
     const holding = http()
@@ -49,7 +49,9 @@ describe('@DistributedSemaphore and @DistributedLock with mode and fair (express
     await gates.reached('p');
     const conflict = await http().post('/payments/provider/p/try');
     expect(conflict.status).toBe(409);
-    expect(conflict.body.message).toBe('All 1 permits of "provider" are in use; try again later.');
+    expect(conflict.body.message).toBe(
+      'Too many requests are using this resource at once; try again later.',
+    );
     await http().post('/payments/provider/p/open');
     expect((await holding).body).toEqual({ held: 'p' });
   });

@@ -197,7 +197,10 @@ describe('the nestjs-redis-lock command line', () => {
         ['frob', '--url', db.server.url],
         'Unknown command "frob". Commands: list, inspect, release.',
       ],
-      [['list'], 'Give the Redis to look at: --url redis://host:6379 (or set REDIS_URL).'],
+      [
+        ['list'],
+        'Give the Redis to look at: --url redis://host:6379 (or set REDIS_URL, in the environment or a .env file).',
+      ],
       [
         ['list', '--url', 'http://localhost'],
         '--url must look like redis://host:6379 (or rediss:// for TLS), but received "http://localhost".',

@@ -143,6 +143,12 @@ describe('@DistributedLock fails at class definition, with advice', () => {
     expect(define({ ttl: -1 })).toThrow(InvalidLockOptionsError);
     expect(define({ waitTimeout: 1.5 })).toThrow(/waitTimeout must be/);
     expect(define({ onLocked: 'wait' })).toThrow(/'throw', 'skip' or a function/);
+    expect(define({ onLost: 'retry' })).toThrow(
+      /@DistributedLock option onLost must be 'throw', 'ignore' or a function, but received "retry"/,
+    );
+    expect(define({ mapErrors: 'no' })).toThrow(
+      /@DistributedLock option mapErrors must be true, false or a function/,
+    );
     expect(define({ timeout: 5 })).toThrow(/Unknown @DistributedLock option "timeout"/);
   });
 

@@ -56,4 +56,23 @@ describe('errors', () => {
     expect(lost.fencingToken).toBe(12);
     expect(lost.cause).toBe('x');
   });
+
+  it('a timeout says whether the lock was held or Redis failed', () => {
+    const held = new LockTimeoutError('stock:9', 500);
+    expect(held.reason).toBe('held');
+    expect(held.cause).toBeUndefined();
+    const outage = new LockTimeoutError('stock:9', 500, { cause: new Error('ECONNREFUSED') });
+    expect(outage.reason).toBe('unavailable');
+    expect(outage.message).toMatch(/Redis did not answer the last attempt: ECONNREFUSED/);
+    expect(new LockTimeoutError('stock:9', 9, { kind: 'permit' }).reason).toBe('held');
+  });
+
+  it('a timeout of one attempt says so, not "within 1 ms"', () => {
+    const once = new LockTimeoutError('stock:9', 0.7, { waitTimeout: 0 });
+    expect(once.message).toMatch(
+      /^Could not acquire lock "stock:9" on the first attempt \(waitTimeout: 0\)\. It is held/,
+    );
+    expect(once.message).not.toMatch(/within/);
+    expect(new LockTimeoutError('stock:9', 0.7, { waitTimeout: 5 }).message).toMatch(/within 1 ms/);
+  });
 });
