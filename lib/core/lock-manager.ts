@@ -149,6 +149,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       failures: this.failures,
       events: this,
       channelFor: (redisKey) => backend.channelFor(redisKey),
+      unreachable: () => backend.unreachable(),
     };
   }
 

@@ -6,7 +6,9 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
+import { from, type Observable, throwError } from 'rxjs';
+// rxjs exports its operators from the root only since 7.2; the peer range starts at 7.1.
+import { catchError, mergeMap } from 'rxjs/operators';
 import { LockEventLogger } from '../logging/lock-event-logger.js';
 import type { ResolvedRedisLockModuleOptions } from '../options/resolve-module-options.js';
 import { REDIS_LOCK_RESOLVED_OPTIONS } from '../redis-lock.internal-constants.js';

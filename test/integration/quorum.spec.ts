@@ -323,7 +323,8 @@ describe('Redlock quorum over 5 independent masters', () => {
     masters[2]!.resume();
     const sections = await race;
     const counter = Number(await store.command('GET', 'exclusive:counter'));
-    expect(sections.length).toBeGreaterThan(200);
+    // Enough critical sections for the checks below to mean something, even on a busy machine.
+    expect(sections.length).toBeGreaterThan(100);
     expect(new Set(sections.map((s) => s.pid)).size).toBe(3);
     expect(counter).toBe(sections.length);
     expect(overlaps(sections)).toBe(0);

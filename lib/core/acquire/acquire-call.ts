@@ -34,6 +34,11 @@ export interface AcquireContext {
   readonly events: EventEmitter;
   /** The channel a release of `redisKey` is announced on (for the first key of any request). */
   channelFor(redisKey: string): string;
+  /**
+   * Why Redis cannot be reached right now (the client is reconnecting, closed), or undefined:
+   * an attempt is then not sent, and fails at once as Redis would have failed it.
+   */
+  unreachable(): string | undefined;
 }
 
 /**
@@ -45,8 +50,14 @@ type AttemptOutcome =
   | { readonly acquired: false; readonly failure: 'error'; readonly error: unknown }
   | { readonly acquired: false; readonly failure: 'deadline' | 'aborted' | 'closed' };
 
+/** An attempt not sent because the client knows it cannot reach Redis. */
+class NotConnected extends Error {
+  override readonly name = 'NotConnected';
+}
+
+/** Nothing of the attempt ran: Redis refused it outright, or it was never sent. */
 function isReplyError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError';
+  return error instanceof NotConnected || (error instanceof Error && error.name === 'ReplyError');
 }
 
 const ABORTED: AttemptOutcome = Object.freeze({ acquired: false, failure: 'aborted' });
@@ -348,6 +359,12 @@ export class AcquireCall {
   private attempt(): Promise<AttemptOutcome> {
     const { redisKeys, signal, driver, ttl, params } = this.request;
     const { inFlight, deadlines, options } = this.context;
+    const down = this.context.unreachable();
+    if (down !== undefined) {
+      // Queued by the client until it reconnects, the attempt would only use up the wait: an
+      // outage is told as one at once (and nothing was sent, so nothing can be held).
+      return Promise.resolve({ acquired: false, failure: 'error', error: new NotConnected(down) });
+    }
     inFlight.begin();
     // A single attempt (a try) never takes a place in a queue: it could not wait for its turn.
     const waiter = this.request.waitTimeout === 0 ? undefined : this.address;
@@ -446,8 +463,12 @@ export class AcquireCall {
         key,
         monotonicNow() - this.startedAt,
         this.lastError === undefined
-          ? { kind }
-          : { cause: this.context.failures.topologyError(key, this.lastError), kind },
+          ? { kind, waitTimeout: this.request.waitTimeout }
+          : {
+              cause: this.context.failures.topologyError(key, this.lastError),
+              kind,
+              waitTimeout: this.request.waitTimeout,
+            },
       ),
     );
   }

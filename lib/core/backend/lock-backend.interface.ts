@@ -111,6 +111,11 @@ export interface LockBackend extends LeaseDriver {
   /** Whether the client can never send a command again (quit by its owner). */
   isClosed(): boolean;
   /**
+   * Why commands cannot reach Redis right now (the client reconnecting, or closed), in a few
+   * words; undefined while it is connected or still connecting for the first time.
+   */
+  unreachable(): string | undefined;
+  /**
    * Whether the master may move under the client (Sentinel, Cluster): READONLY is then a
    * failover in progress, worth retrying, not a misconfiguration.
    */

@@ -335,6 +335,12 @@ export class QuorumBackend implements LockBackend {
     return new QuorumWakeupTransport(this.nodes.map((node) => node.createWakeupTransport()));
   }
 
+  unreachable(): string | undefined {
+    const down = this.nodes.map((node) => node.unreachable()).filter((why) => why !== undefined);
+    if (this.nodes.length - down.length >= this.quorum) return undefined;
+    return `${down.length} of ${this.nodes.length} masters are not connected (a quorum needs ${this.quorum})`;
+  }
+
   get attemptAllowanceMs(): number {
     return Math.max(...this.nodes.map((node) => node.attemptAllowanceMs));
   }

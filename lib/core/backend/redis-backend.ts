@@ -80,6 +80,9 @@ function registerScripts(client: Redis | Cluster): void {
 
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE_SCRIPT).digest('hex');
 
+/** ioredis states in which a command would only wait in the offline queue (or never go). */
+const DOWN = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
+
 /** Slot tags remembered per backend: the lock keys in use, at most this many. */
 const SLOT_TAG_CACHE = 4_096;
 
@@ -601,6 +604,11 @@ export class RedisBackend implements LockBackend {
 
   isClosed(): boolean {
     return this.client.status === 'end';
+  }
+
+  unreachable(): string | undefined {
+    const { status } = this.client;
+    return DOWN.has(status) ? `not connected to Redis (ioredis status "${status}")` : undefined;
   }
 
   get attemptAllowanceMs(): number {

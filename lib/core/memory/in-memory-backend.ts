@@ -140,6 +140,10 @@ export class InMemoryBackend implements LockBackend {
 
   readonly followsFailover = false;
 
+  unreachable(): undefined {
+    return undefined;
+  }
+
   primitives(): PrimitiveDriverSet {
     return (this.drivers ??= this.createDrivers());
   }
