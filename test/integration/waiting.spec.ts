@@ -30,6 +30,24 @@ describe('waiting for a held lock', () => {
     return Number(reply[1]);
   }
 
+  it('subscribes again after its pub/sub connection was cut, and is still woken by the release', async () => {
+    const waiterClient = db.server.client();
+    const waiter = new LockManager(waiterClient, { ...BARGING, retry: NO_POLLING });
+    const holder = await holderManager.acquire('resubscribed');
+    const waiting = waiter.acquire('resubscribed', { waitTimeout: 30_000 });
+    await until(async () => (await subscribers('resubscribed')) === 1, 'the waiter to subscribe');
+    await db.redis.client('KILL', 'TYPE', 'pubsub');
+    await until(async () => (await subscribers('resubscribed')) === 0, 'the cut');
+    await until(async () => (await subscribers('resubscribed')) === 1, 'the subscription again');
+    // Only the release's announcement can wake it now (no polling for a minute).
+    await holder.release();
+    const lock = await waiting;
+    expect(lock.fencingToken).toBeGreaterThan(holder.fencingToken);
+    await lock.release();
+    await waiter.close();
+    waiterClient.disconnect();
+  });
+
   it('wakes the waiter through the release announcement, not by polling', async () => {
     const waiterClient = db.server.client();
     const waiter = new LockManager(waiterClient, { ...BARGING, retry: NO_POLLING });

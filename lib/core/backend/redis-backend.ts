@@ -596,10 +596,15 @@ export class RedisBackend implements LockBackend {
 
   createWakeupTransport(): WakeupTransport {
     if (this.subscriber) return new RedisWakeupTransport(this.subscriber, false, false);
-    const connection = this.cluster
-      ? (this.client as Cluster).duplicate(undefined, { shardedSubscribers: true })
-      : (this.client as Redis).duplicate();
-    return new RedisWakeupTransport(connection, this.cluster, true);
+    if (this.cluster) {
+      const connection = (this.client as Cluster).duplicate(undefined, {
+        shardedSubscribers: true,
+      });
+      return new RedisWakeupTransport(connection, true, true);
+    }
+    // Resubscribed by the transport, which handles the outcome (see RedisWakeupTransport).
+    const connection = (this.client as Redis).duplicate({ autoResubscribe: false });
+    return new RedisWakeupTransport(connection, false, true, true);
   }
 
   isClosed(): boolean {

@@ -10,19 +10,30 @@ import type { WakeupTransport } from './lock-backend.interface.js';
  */
 export class RedisWakeupTransport implements WakeupTransport {
   private readonly detach: Array<() => void> = [];
+  /** The channels subscribed, to subscribe again after a reconnect (see listen()). */
+  private readonly channels = new Set<string>();
 
+  /**
+   * @param resubscribes whether this transport subscribes again after a reconnect itself: true
+   *   for a connection made with `autoResubscribe: false`. ioredis's own resubscription leaves its
+   *   promise unhandled, so a connection closed while it is under way (a manager closing during
+   *   a reconnect) would surface as an unhandled rejection in the application.
+   */
   constructor(
     private readonly connection: Redis | Cluster,
     private readonly sharded: boolean,
     private readonly owned: boolean,
+    private readonly resubscribes = false,
   ) {}
 
   async subscribe(channels: readonly string[]): Promise<void> {
+    for (const channel of channels) this.channels.add(channel);
     if (this.sharded) await this.connection.ssubscribe(...channels);
     else await this.connection.subscribe(...channels);
   }
 
   async unsubscribe(channels: readonly string[]): Promise<void> {
+    for (const channel of channels) this.channels.delete(channel);
     if (this.sharded) await this.connection.sunsubscribe(...channels);
     else await this.connection.unsubscribe(...channels);
   }
@@ -37,9 +48,14 @@ export class RedisWakeupTransport implements WakeupTransport {
     const handleMessage = (channel: string, message: string): void => onMessage(channel, message);
     let connectedOnce = this.connection.status === 'ready';
     const handleReady = (): void => {
-      // ioredis re-subscribes after a reconnect, but announcements sent while it was down are
-      // gone: let the waiters check again.
-      if (connectedOnce) onReconnect();
+      // Subscribed again after a reconnect (by ioredis, or here), but announcements sent while
+      // it was down are gone: let the waiters check again.
+      if (connectedOnce) {
+        if (this.resubscribes && this.channels.size > 0) {
+          this.subscribe([...this.channels]).catch(() => undefined);
+        }
+        onReconnect();
+      }
       connectedOnce = true;
     };
     this.connection.on(messageEvent, handleMessage);
