@@ -36,7 +36,7 @@ describe('waiting for a held lock', () => {
     const holder = await holderManager.acquire('resubscribed');
     const waiting = waiter.acquire('resubscribed', { waitTimeout: 30_000 });
     await until(async () => (await subscribers('resubscribed')) === 1, 'the waiter to subscribe');
-    await db.redis.client('KILL', 'TYPE', 'pubsub');
+    await db.server.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await until(async () => (await subscribers('resubscribed')) === 0, 'the cut');
     await until(async () => (await subscribers('resubscribed')) === 1, 'the subscription again');
     // Only the release's announcement can wake it now (no polling for a minute).
