@@ -96,6 +96,21 @@ describe('lease oracle', () => {
     expect(judge([first, second], [restart(['k\nold', 'k\nnew'])])).toHaveLength(1);
   });
 
+  it('excuses a lock handed over before a restart and believed only after it, in both checks', () => {
+    const restart: RestartRecord = { pausedAt: 100, upAt: 150, held: ['k\nhanded'] };
+    // The new server granted the key at 200; a grant the old one made (lower token) reached its
+    // waiter at 210, after the restart had forgotten it.
+    const granted = lease('granted', [[200, 400]], { token: 'fresh', fencingToken: 9 });
+    const late = lease('late', [[210, 230]], { token: 'handed', fencingToken: 5 });
+    expect(judge([granted, late], [restart])).toEqual([]);
+    // Without the restart the same history is an overlap.
+    expect(judge([granted, late]).map((v) => v.kind)).toEqual(['overlap']);
+    // Believed one after the other: the lower token is excused only with the restart.
+    const after = lease('after', [[450, 500]], { token: 'handed', fencingToken: 5 });
+    expect(judge([granted, after], [restart])).toEqual([]);
+    expect(judge([granted, after]).map((v) => v.kind)).toEqual(['fencing']);
+  });
+
   it('reports a fencing token that does not increase in grant order', () => {
     const violations = judge([
       lease('a', [[0, 100]], { fencingToken: 5 }),

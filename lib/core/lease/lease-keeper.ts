@@ -269,12 +269,13 @@ export class LeaseKeeper implements LeaseHost {
   private lose(lease: LeaseLifecycle, reason: LockLostReason): void {
     this.scheduler.delete(lease);
     if (!lease.lose(reason)) return;
-    this.context.inFlight.track(lease.driver.release(lease.redisKeys, lease.token));
+    // Told first, then given back: nobody else can hold the key before its holder heard.
     this.emit('lost', () => ({
       ...this.eventBase(lease),
       heldMs: monotonicNow() - lease.acquiredAt,
       error: lease.lostError!,
     }));
+    this.context.inFlight.track(lease.driver.release(lease.redisKeys, lease.token));
   }
 
   private notHeld(lease: LeaseLifecycle): Error {

@@ -322,7 +322,11 @@ export async function runActors(
       const notes = watch.record.notes;
       notes.push([machineNow(), `extend(${ttl ?? ''}) from ttl ${lock.ttl}`]);
       try {
-        await lock.extend(ttl);
+        const extending = lock.extend(ttl);
+        // The engine bounds the validity by the extension the moment it is sent (a shorter ttl
+        // may apply before its reply comes): the belief changes now, not at the reply.
+        watch.observe();
+        await extending;
         outcome(`extend-${kind}`, 'ok');
         notes.push([machineNow(), `extend(${ttl ?? ''}) ok`]);
       } catch (error) {

@@ -31,23 +31,27 @@ export function beliefIntervals(lease: LeaseRecord): Array<[number, number]> {
 }
 
 /**
- * Whether Redis's own history allows `earlier` and `later` to overlap: a restart forgot
- * `earlier` (it was in Redis when the server was killed) and `later` was granted by the new
- * server (not in Redis then, and believed only after writes were paused).
+ * Whether Redis's own history allows two leases of `key` to overlap (or their fencing tokens to
+ * come out of order): a restart forgot one of them (it was in Redis when the server was killed)
+ * and the other was granted by the new server (not in Redis then, and believed only after
+ * writes were paused). Either may be the one believed first: a lock handed to a waiter before a
+ * restart can reach that waiter after the restart, when the new server already granted the key
+ * to someone else.
  */
 function forgottenByRestart(
   key: string,
-  earlier: LeaseRecord,
-  later: LeaseRecord,
-  laterStart: number,
+  a: LeaseRecord,
+  aStart: number,
+  b: LeaseRecord,
+  bStart: number,
   restarts: readonly RestartRecord[],
 ): boolean {
-  return restarts.some(
-    (restart) =>
-      laterStart > restart.pausedAt &&
-      restart.held.includes(`${key}\n${earlier.token}`) &&
-      !restart.held.includes(`${key}\n${later.token}`),
-  );
+  return restarts.some((restart) => {
+    const aForgotten = restart.held.includes(`${key}\n${a.token}`);
+    const bForgotten = restart.held.includes(`${key}\n${b.token}`);
+    if (aForgotten === bForgotten) return false;
+    return (aForgotten ? bStart : aStart) > restart.pausedAt;
+  });
 }
 
 function describeLease(lease: LeaseRecord): string {
@@ -146,7 +150,12 @@ export function judgeHistory(
         if (other.lease === belief.lease) continue;
         const pair = `${other.lease.id}|${belief.lease.id}|${key}`;
         if (reported.has(pair)) continue;
-        if (forgottenByRestart(key, other.lease, belief.lease, belief.start, restarts)) continue;
+        const otherStart = intervalsOf.get(other.lease)![0]![0];
+        if (
+          forgottenByRestart(key, other.lease, otherStart, belief.lease, belief.start, restarts)
+        ) {
+          continue;
+        }
         reported.add(pair);
         const overlap = Math.min(other.end, belief.end) - belief.start;
         violations.push({
@@ -177,8 +186,12 @@ export function judgeHistory(
       const current = holders[i]!;
       if (current.fencingToken > previous.fencingToken) continue;
       const previousEnd = intervalsOf.get(previous)!.at(-1)![1];
+      const previousStart = intervalsOf.get(previous)![0]![0];
       const currentStart = intervalsOf.get(current)![0]![0];
       if (previousEnd > currentStart) continue;
+      if (forgottenByRestart(key, previous, previousStart, current, currentStart, restarts)) {
+        continue;
+      }
       violations.push({
         kind: 'fencing',
         at: currentStart,
