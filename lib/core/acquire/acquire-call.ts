@@ -117,6 +117,7 @@ export class AcquireCall {
   private sentChannel = '';
   private sentActive = false;
   private sentGeneration = 0;
+  private sentReconnects = 0;
   private holderTtl = -1;
   private blockedBy = 0;
   /**
@@ -126,6 +127,11 @@ export class AcquireCall {
   private queuedAt = 0;
   /** Whether Redis gave this call a place in a queue (it must leave it if it gives up). */
   private queued = false;
+  /**
+   * Whether the last attempt left this call queued for a lock that a release hands over by
+   * name (a fair lock): then the only announcement that concerns it is its own grant.
+   */
+  private awaitsGrant = false;
   /** The fencing token of a lock a release handed to this call while it waited. */
   private grantedFence: number | undefined;
 
@@ -181,12 +187,16 @@ export class AcquireCall {
       this.sentActive = hub.isListening(this.sentChannel);
       this.sentGeneration = hub.generationOf(this.sentChannel);
     }
+    this.sentReconnects = this.context.hub.reconnects;
+    // A grant heard before this attempt is older than what the attempt will find in Redis.
+    if (this.address !== undefined) membership?.claimGrant(this.address);
     const sentAt = monotonicNow();
     this.attempts++;
     const reply = await this.attempt();
 
     this.holderTtl = -1;
     this.blockedBy = 0;
+    this.awaitsGrant = false;
     if (reply.acquired) {
       if (this.cancelled) {
         this.giveBack();
@@ -204,7 +214,10 @@ export class AcquireCall {
       this.blockedBy = reply.blockedBy;
       this.lastError = undefined;
       this.queuedAt = sentAt;
-      if (this.address !== undefined && this.request.waitTimeout !== 0) this.queued = true;
+      if (this.address !== undefined && this.request.waitTimeout !== 0) {
+        this.queued = true;
+        this.awaitsGrant = this.request.driver.grantTtl !== undefined;
+      }
     } else {
       // Redis may have run the attempt without the call learning of it, unless Redis itself
       // refused the command (a reply error: nothing of it ran).
@@ -250,11 +263,15 @@ export class AcquireCall {
       }
       const membership = this.context.hub.join(channel);
       this.membership = membership;
+      // A queued waiter of a handed-off lock needs no second look for announcements heard
+      // during its attempt: they were grants to others, or its own (kept for it by the hub).
       const noticed =
         this.sentActive &&
         this.sentChannel === channel &&
         membership.active &&
-        membership.generation === this.sentGeneration;
+        (this.awaitsGrant
+          ? this.context.hub.reconnects === this.sentReconnects
+          : membership.generation === this.sentGeneration);
       if (!answered || noticed) return false;
       // A release announced before the subscription was active would be missed: once
       // listening, look again before waiting.
@@ -269,7 +286,9 @@ export class AcquireCall {
     return (
       answered &&
       ((!this.sentActive && this.membership.active) ||
-        this.membership.generation !== this.sentGeneration)
+        (this.awaitsGrant
+          ? this.context.hub.reconnects !== this.sentReconnects
+          : this.membership.generation !== this.sentGeneration))
     );
   }
 
@@ -279,6 +298,15 @@ export class AcquireCall {
    */
   private async pause(): Promise<Lease | undefined> {
     this.state = 'waiting';
+    if (this.awaitsGrant) {
+      // Handed the lock while its attempt was on the way back: no need to wait for it.
+      const fence = this.membership!.claimGrant(this.address!);
+      if (fence !== undefined) {
+        this.grantedFence = fence;
+        // Undefined: too little validity left; the next attempt takes the lock for its ttl.
+        return this.takeGrant();
+      }
+    }
     const { maxDelay, factor } = this.context.options.retry;
     const untilDeadline = this.deadline - monotonicNow();
     const holderTtl = this.holderTtl;

@@ -27,8 +27,16 @@ interface ChannelState {
   ready: Promise<void> | undefined;
   /** FIFO of waiters: a Set keeps insertion order and removes in O(1). */
   waiters: Set<Waiter>;
+  /**
+   * Grants that named a waiter not waiting right then (mid-attempt, or about to wait): waiter
+   * id -> fencing token, so that waiter need not send another attempt to learn of it.
+   */
+  unclaimed: Map<string, number> | undefined;
   idleSince: number;
 }
+
+/** Unclaimed grants kept per channel: they may name waiters of other processes. */
+const MAX_UNCLAIMED = 64;
 
 /**
  * One pub/sub connection per manager, shared by all its waiters.
@@ -46,6 +54,7 @@ export class WakeupHub {
   private readonly channels = new Map<string, ChannelState>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private reconnectCount = 0;
   /** Set once Redis refused a subscription for want of permission: waiters poll from then on. */
   private denied: Error | undefined;
 
@@ -55,6 +64,14 @@ export class WakeupHub {
     /** Told once when Redis refuses the subscriptions (ACL): the caller warns the operator. */
     private readonly onDenied: (error: Error) => void = () => undefined,
   ) {}
+
+  /**
+   * How many times the pub/sub connection came back: announcements made while it was down are
+   * lost, so a caller that saw this change during an attempt must look again.
+   */
+  get reconnects(): number {
+    return this.reconnectCount;
+  }
 
   /** Why announcements are not listened to (Redis refused them), if they are not. */
   get deniedBy(): Error | undefined {
@@ -72,6 +89,7 @@ export class WakeupHub {
         subscription: 'none',
         ready: undefined,
         waiters: new Set(),
+        unclaimed: undefined,
         idleSince: 0,
       };
       this.channels.set(channel, state);
@@ -179,6 +197,7 @@ export class WakeupHub {
       subscription: 'none',
       ready: Promise.resolve(),
       waiters: new Set(),
+      unclaimed: undefined,
       idleSince: 0,
     };
   }
@@ -235,6 +254,7 @@ export class WakeupHub {
         waiter.onGrant?.(Number(fence));
         return waiter.settle(waiter.onGrant ? 'granted' : 'woken');
       }
+      if (address !== undefined) this.keepUnclaimed(state, address, Number(fence));
       return;
     }
     if (!message.startsWith(ADDRESSED)) return this.wakeOne(state);
@@ -244,7 +264,21 @@ export class WakeupHub {
     }
   }
 
+  private keepUnclaimed(state: ChannelState, address: string, fence: number): void {
+    const unclaimed = (state.unclaimed ??= new Map());
+    unclaimed.set(address, fence);
+    if (unclaimed.size > MAX_UNCLAIMED) unclaimed.delete(unclaimed.keys().next().value!);
+  }
+
+  /** @internal */
+  claimGrant(state: ChannelState, address: string): number | undefined {
+    const fence = state.unclaimed?.get(address);
+    if (fence !== undefined) state.unclaimed!.delete(address);
+    return fence;
+  }
+
   private onReconnect(): void {
+    this.reconnectCount++;
     for (const state of this.channels.values()) {
       state.generation++;
       this.wakeOne(state);
@@ -333,6 +367,14 @@ export class Membership {
     onGrant?: (fencingToken: number) => void,
   ): Promise<WaitOutcome> {
     return this.hub.wait(this.state, ms, signal, address, first, onGrant);
+  }
+
+  /**
+   * The fencing token of a grant that named `address` while it was not waiting (it was
+   * sending an attempt), taken out so it is claimed once; undefined when there is none.
+   */
+  claimGrant(address: string): number | undefined {
+    return this.hub.claimGrant(this.state, address);
   }
 
   /** Hands a wakeup this caller will not use to the next waiter. */
