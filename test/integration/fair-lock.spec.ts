@@ -203,6 +203,40 @@ describe('fair lock: direct handoff', () => {
     expect(await fair.release(keys, 'token-b')).toBe('ok');
   });
 
+  it('a grant announced late, after it expired and another took the lock, is not taken', async () => {
+    // Found by the model-based fault test: an announcement delayed on the subscriber connection
+    // reached a waiter queued again after its grant had expired and the lock gone to someone
+    // else; the waiter believed it held the lock. Here the late announcement is published by
+    // hand: same waiter id, the fencing token of a grant older than the holder's.
+    const manager = db.manager();
+    const waiter = db.manager(NO_POLLING);
+    const stale = await manager.acquire('late', { fair: true });
+    await stale.release();
+    const holder = await manager.acquire('late', { fair: true, ttl: 30_000 });
+    const waiting = waiter.acquire('late', FAIR);
+    await until(async () => (await db.redis.zcard(auxKey('queue', 'late'))) === 1, 'the waiter');
+    const [place] = await db.redis.hvals(auxKey('queue-expiry', 'late'));
+    const waiterId = place!.split('|')[1]!;
+    await until(async () => {
+      const [, subscribers] = (await db.redis.pubsub('NUMSUB', 'lock:late')) as [string, number];
+      return subscribers === 1;
+    }, 'the waiter to listen');
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    const looks = (await commandCalls(db.server)).evalsha ?? 0;
+    expect(await db.redis.publish('lock:late', `grant:${waiterId}:${stale.fencingToken}`)).toBe(1);
+    // It looked again (Redis: still held by the holder) and went on waiting.
+    await until(async () => ((await commandCalls(db.server)).evalsha ?? 0) > looks, 'a look');
+    await sleep(200);
+    expect(settled).toBe(false);
+    expect(holder.isHeld).toBe(true);
+    await holder.release();
+    const next = await waiting;
+    expect(next.fencingToken).toBeGreaterThan(holder.fencingToken);
+    expect(await db.redis.hget('lock:late', 't')).toBe(next.token);
+    await next.release();
+  });
+
   it('a waiter that misses the announcement of its grant finds it at its next look', async () => {
     // A subscriber on another server: this manager never hears an announcement.
     const elsewhere = await startRedis();

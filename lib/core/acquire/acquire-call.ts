@@ -134,6 +134,12 @@ export class AcquireCall {
   private awaitsGrant = false;
   /** The fencing token of a lock a release handed to this call while it waited. */
   private grantedFence: number | undefined;
+  /**
+   * The holder's fencing token when the last attempt queued this call: a grant made after that
+   * attempt carries a larger one. A grant announced with a token no larger is older than what
+   * the attempt found (its announcement was delayed, and the grant has since expired).
+   */
+  private grantFloor = 0;
 
   constructor(
     private readonly context: AcquireContext,
@@ -217,6 +223,7 @@ export class AcquireCall {
       if (this.address !== undefined && this.request.waitTimeout !== 0) {
         this.queued = true;
         this.awaitsGrant = this.request.driver.grantTtl !== undefined;
+        this.grantFloor = reply.holderFence ?? 0;
       }
     } else {
       // Redis may have run the attempt without the call learning of it, unless Redis itself
@@ -358,7 +365,11 @@ export class AcquireCall {
     const { request } = this;
     const grantTtl = request.driver.grantTtl!;
     const fencingToken = this.grantedFence!;
-    if (this.context.keeper.validUntil(this.queuedAt, grantTtl) <= monotonicNow() + 1) {
+    // A stale grant, or too little validity left: the next attempt tells what Redis holds.
+    if (
+      fencingToken <= this.grantFloor ||
+      this.context.keeper.validUntil(this.queuedAt, grantTtl) <= monotonicNow() + 1
+    ) {
       return undefined;
     }
     this.state = 'granted';

@@ -7,7 +7,7 @@ import type { RedisBackend } from './redis-backend.js';
 import { ScriptLeaseDriver } from './script-lease-driver.js';
 
 interface FairScripts {
-  acquire(...keysAndArgs: Array<string | number>): Promise<number[]>;
+  acquire(...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
   release(...keysAndArgs: Array<string | number>): Promise<number>;
   leave(...keysAndArgs: Array<string | number>): Promise<number>;
 }
@@ -52,7 +52,7 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
     waiter = '',
   ): Promise<AcquireReply> {
     const lockKey = redisKeys[0]!;
-    const [acquired, value] = await this.scripts.acquire(
+    const [acquired, value, , holderFence] = await this.scripts.acquire(
       lockKey,
       this.backend.fenceKeyFor(lockKey),
       ...this.queueKeys(lockKey),
@@ -63,7 +63,12 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
       waiter,
     );
     if (acquired === 1) return { acquired: true, fencingToken: Number(value) };
-    return this.denied(value);
+    return {
+      acquired: false,
+      holderTtl: Number(value),
+      blockedBy: 0,
+      holderFence: Number(holderFence ?? 0),
+    };
   }
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {

@@ -29,6 +29,12 @@ export type AcquireReply =
       readonly holderTtl: number;
       /** Index (in the keys passed) of a key someone else holds. */
       readonly blockedBy: number;
+      /**
+       * The fencing token of the holder when the caller was queued for a handed-off lock: a grant
+       * announced to the caller afterwards carries a larger one (an older grant, delayed on its
+       * way, does not).
+       */
+      readonly holderFence?: number;
     };
 
 /**

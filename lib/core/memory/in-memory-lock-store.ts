@@ -54,7 +54,7 @@ class StoreReplyError extends Error {
 /** @internal */
 export type StoreAcquireReply =
   | { acquired: true; fencingToken: number; passOn?: boolean }
-  | { acquired: false; holderTtl: number; blockedBy: number }
+  | { acquired: false; holderTtl: number; blockedBy: number; holderFence?: number }
   | { acquired: false; limitMismatch: number };
 
 /** @internal */
@@ -283,8 +283,13 @@ export class InMemoryLockStore {
     if (waiter !== '')
       keepPlace(this.queue(this.fairQueues, key), token, now, placeTtl, waiter, owner);
     const renewEvery = Math.max(1, Math.floor(placeTtl / 3));
-    const holderTtl = this.keys.get(key)!.expiresAt - now;
-    return { acquired: false, holderTtl: Math.min(holderTtl, renewEvery), blockedBy: 0 };
+    const holding = this.keys.get(key)!;
+    return {
+      acquired: false,
+      holderTtl: Math.min(holding.expiresAt - now, renewEvery),
+      blockedBy: 0,
+      holderFence: holding.held.type === 'lock' ? holding.held.fence : 0,
+    };
   }
 
   /** @internal */

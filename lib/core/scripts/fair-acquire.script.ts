@@ -20,7 +20,9 @@ export function fairAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- ARGV[5]  the waiter's id in announcements (random, never its token); '' for a single attempt,
 --          which takes no place in the queue
 -- Returns {1, fencing token} when taken (or already granted to this caller),
---         {0, milliseconds until the caller should look again, 1} when it must wait.
+--         {0, milliseconds until the caller should look again, 1, fencing token of the holder}
+--         when it must wait: a grant announced to the caller later carries a larger token, so
+--         the caller can tell a fresh grant from an old one delayed on its way.
 local lock, token, placeTtl = KEYS[1], ARGV[1], tonumber(ARGV[4])
 local holder = redis.call('HGET', lock, 't')
 if holder == token then
@@ -56,6 +58,6 @@ if not holder then
   handOff(lock, KEYS[3], KEYS[4], KEYS[2], now, placeTtl)
 end
 if ARGV[5] ~= '' then queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3]) end
-return {0, math.min(redis.call('PTTL', lock), renewEvery), 1}
+return {0, math.min(redis.call('PTTL', lock), renewEvery), 1, redis.call('HGET', lock, 'f') or '0'}
 `;
 }
