@@ -14,11 +14,14 @@ function tables(markdown: string): string[][] {
   return found;
 }
 
-describe("the README's demo output", () => {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+describe('the demo output shown by the README and the documentation site', () => {
+  const root = join(__dirname, '..', '..');
+  const shownIn = ['README.md', join('docs', 'guide', 'sample-app.md')]
+    .map((file) => readFileSync(join(root, file), 'utf8'))
+    .join('\n\n');
 
   it('shows the rows the demo prints, in its order, in every outcome table it shows', () => {
-    const shown = tables(readme).filter((rows) => rows.includes('stock + sold = initial'));
+    const shown = tables(shownIn).filter((rows) => rows.includes('stock + sold = initial'));
     // The lock runs and the fault runs.
     expect(shown.length).toBeGreaterThanOrEqual(2);
     for (const rows of shown) expect(rows).toEqual(TABLE_ROWS.map(([name]) => name));
