@@ -1,4 +1,6 @@
 // The framework-free lock engine: nothing here imports @nestjs/*.
+import { InMemoryLockStore as Store } from './memory/in-memory-lock-store.js';
+
 export {
   LockManager,
   type LockClient,
@@ -30,4 +32,10 @@ export type { RetryOptions } from './interfaces/retry-options.interface.js';
 export type { WaitForReplicasOptions } from './interfaces/wait-for-replicas-options.interface.js';
 export type * from './interfaces/lock-manager-events.interface.js';
 export * from './errors/index.js';
-export { InMemoryLockStore } from './memory/in-memory-lock-store.js';
+/**
+ * @deprecated since 0.2 (removed in 0.3): import it from `nestjs-redis-lock/testing`, with the
+ * other test helpers.
+ */
+export const InMemoryLockStore = Store;
+/** @deprecated since 0.2 (removed in 0.3): import it from `nestjs-redis-lock/testing`. */
+export type InMemoryLockStore = Store;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
+import { InMemoryLockStore } from '../../lib/testing/index.js';
 import {
-  InMemoryLockStore,
   InvalidLockOptionsError,
   LockBackendError,
   LockManager,
