@@ -29,3 +29,13 @@ export function extendInBatches(
     return (await Promise.all(batches)).flat().map((code) => toOwned(Number(code)));
   });
 }
+
+/** The main key of each lease of a batch, as the batch scripts read KEYS. @internal */
+export function mainKeys(batch: readonly ExtendRequest[]): string[] {
+  return batch.map((r) => r.redisKeys[0]!);
+}
+
+/** Each lease's token and new ttl, lease after lease, as extend-each.lua.ts reads ARGV. @internal */
+export function tokensAndTtls(batch: readonly ExtendRequest[]): Array<string | number> {
+  return batch.flatMap((r) => [r.token, r.ttl]);
+}

@@ -1,24 +1,20 @@
 import type {
   AcquireReply,
   ExtendRequest,
-  LeaseDriver,
   OwnedResult,
 } from '../../backend/lease-driver.interface.js';
 import type { RawLockInfo } from '../../backend/lock-backend.interface.js';
 import { monotonicNow } from '../../util/clock.util.js';
-import { type MemoryKeyspace, pttl, type StoreOwned, wrongType } from '../memory-keyspace.js';
-import { memoryChannel, toAcquireReply } from '../memory-reply.util.js';
+import { pttl, type StoreOwned, wrongType } from '../memory-keyspace.js';
+import { MemoryLeaseDriver } from '../memory-lease-driver.js';
+import { toAcquireReply } from '../memory-reply.util.js';
 
 /**
  * Plain locks (one or more keys, all or none) in an `InMemoryLockStore`, with the semantics of
  * the Redis plain driver's scripts. Fair locks share their keys (see memory-fair-driver.ts).
  * @internal
  */
-export class MemoryPlainDriver implements LeaseDriver {
-  readonly channelFor = memoryChannel;
-
-  constructor(private readonly space: MemoryKeyspace) {}
-
+export class MemoryPlainDriver extends MemoryLeaseDriver {
   async acquire(
     keys: readonly string[],
     token: string,
@@ -87,15 +83,7 @@ export class MemoryPlainDriver implements LeaseDriver {
     return result;
   }
 
-  async extend(request: ExtendRequest): Promise<OwnedResult> {
-    return this.extendOne(request);
-  }
-
-  async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    return requests.map((request) => this.extendOne(request));
-  }
-
-  private extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
+  protected extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
     const now = monotonicNow();
     for (const key of redisKeys) {
       const held = this.space.live(key, now)?.held;

@@ -1,12 +1,12 @@
 import type {
   AcquireReply,
   ExtendRequest,
-  LeaseDriver,
   OwnedResult,
 } from '../../backend/lease-driver.interface.js';
 import { monotonicNow } from '../../util/clock.util.js';
-import type { MemoryKeyspace, StoreAcquireReply, StoreOwned } from '../memory-keyspace.js';
-import { memoryChannel, toAcquireReply } from '../memory-reply.util.js';
+import type { StoreAcquireReply, StoreOwned } from '../memory-keyspace.js';
+import { MemoryLeaseDriver } from '../memory-lease-driver.js';
+import { toAcquireReply } from '../memory-reply.util.js';
 import { keepReadState, liveReaders } from './memory-read-write.util.js';
 
 /**
@@ -14,11 +14,7 @@ import { keepReadState, liveReaders } from './memory-read-write.util.js';
  * scripts do it: readers share the lock unless a writer holds it or waits for it.
  * @internal
  */
-export class MemoryReadDriver implements LeaseDriver {
-  readonly channelFor = memoryChannel;
-
-  constructor(private readonly space: MemoryKeyspace) {}
-
+export class MemoryReadDriver extends MemoryLeaseDriver {
   async acquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireReply> {
     return toAcquireReply(this.take(keys[0]!, token, ttl), keys[0]!, 0);
   }
@@ -53,15 +49,7 @@ export class MemoryReadDriver implements LeaseDriver {
     return { acquired: true, fencingToken: 0, passOn: true };
   }
 
-  async extend(request: ExtendRequest): Promise<OwnedResult> {
-    return this.extendOne(request);
-  }
-
-  async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    return requests.map((request) => this.extendOne(request));
-  }
-
-  private extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
+  protected extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
     const key = redisKeys[0]!;
     const now = monotonicNow();
     const readers = this.space.peekReaders(key);

@@ -1,13 +1,13 @@
 import type {
   AcquireReply,
   ExtendRequest,
-  LeaseDriver,
   OwnedResult,
 } from '../../backend/lease-driver.interface.js';
 import { monotonicNow } from '../../util/clock.util.js';
 import type { MemoryKeyspace, StoreAcquireReply, StoreOwned } from '../memory-keyspace.js';
 import { type Head, keepPlace } from '../memory-queue.util.js';
-import { memoryChannel, toAcquireReply } from '../memory-reply.util.js';
+import { MemoryLeaseDriver } from '../memory-lease-driver.js';
+import { toAcquireReply } from '../memory-reply.util.js';
 import { liveReaders } from './memory-read-write.util.js';
 
 /**
@@ -15,15 +15,16 @@ import { liveReaders } from './memory-read-write.util.js';
  * scripts do it: writers queue in arrival order, go first, and get fencing tokens.
  * @internal
  */
-export class MemoryWriteDriver implements LeaseDriver {
+export class MemoryWriteDriver extends MemoryLeaseDriver {
   readonly addressed = true;
-  readonly channelFor = memoryChannel;
 
   constructor(
-    private readonly space: MemoryKeyspace,
+    space: MemoryKeyspace,
     /** How long a queued writer keeps its place without renewing it, in milliseconds. */
     private readonly placeTtl: number,
-  ) {}
+  ) {
+    super(space);
+  }
 
   async acquire(
     keys: readonly string[],
@@ -94,15 +95,7 @@ export class MemoryWriteDriver implements LeaseDriver {
     return { acquired: false, holderTtl: Math.min(until - now, renewEvery), blockedBy: 0 };
   }
 
-  async extend(request: ExtendRequest): Promise<OwnedResult> {
-    return this.extendOne(request);
-  }
-
-  async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    return requests.map((request) => this.extendOne(request));
-  }
-
-  private extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
+  protected extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
     const now = monotonicNow();
     const entry = this.space.live(redisKeys[0]!, now);
     if (!entry) return 'expired';

@@ -1,7 +1,6 @@
 import type {
   AcquireReply,
   ExtendRequest,
-  LeaseDriver,
   LeaseParams,
   OwnedResult,
 } from '../../backend/lease-driver.interface.js';
@@ -13,7 +12,8 @@ import {
   type StoreOwned,
   wrongType,
 } from '../memory-keyspace.js';
-import { memoryChannel, toAcquireReply } from '../memory-reply.util.js';
+import { MemoryLeaseDriver } from '../memory-lease-driver.js';
+import { toAcquireReply } from '../memory-reply.util.js';
 
 type Holders = Map<string, { weight: number; expiresAt: number }>;
 
@@ -23,13 +23,13 @@ type Holders = Map<string, { weight: number; expiresAt: number }>;
  * holder.
  * @internal
  */
-export class MemorySemaphoreDriver implements LeaseDriver {
-  readonly channelFor = memoryChannel;
-
+export class MemorySemaphoreDriver extends MemoryLeaseDriver {
   constructor(
-    private readonly space: MemoryKeyspace,
+    space: MemoryKeyspace,
     private readonly keyPrefix: string,
-  ) {}
+  ) {
+    super(space);
+  }
 
   async acquire(
     keys: readonly string[],
@@ -79,15 +79,7 @@ export class MemorySemaphoreDriver implements LeaseDriver {
     return { acquired: true, fencingToken: 0, passOn: limit - used - weight > 0 };
   }
 
-  async extend(request: ExtendRequest): Promise<OwnedResult> {
-    return this.extendOne(request);
-  }
-
-  async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
-    return requests.map((request) => this.extendOne(request));
-  }
-
-  private extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
+  protected extendOne({ redisKeys, token, ttl }: ExtendRequest): StoreOwned {
     const key = redisKeys[0]!;
     const now = monotonicNow();
     const held = this.space.live(key, now)?.held;

@@ -8,7 +8,7 @@ import type {
 import { toOwned } from '../../backend/owned-result.util.js';
 import type { RedisKeyspace } from '../redis-keyspace.js';
 import { readWriteKeys } from './read-write-keys.util.js';
-import { extendInBatches } from '../extend-in-batches.util.js';
+import { extendInBatches, tokensAndTtls } from '../extend-in-batches.util.js';
 import { ScriptLeaseDriver } from '../script-lease-driver.js';
 
 interface ReadScripts {
@@ -52,7 +52,7 @@ export class ReadLockDriver extends ScriptLeaseDriver<ReadScripts> {
           const { state, readers } = readWriteKeys(this.keyspace, r.redisKeys[0]!);
           return [state, readers];
         }),
-        ...batch.flatMap((r) => [r.token, r.ttl]),
+        ...tokensAndTtls(batch),
       ),
     );
   }

@@ -13,7 +13,7 @@ import type {
 import { toOwned } from '../../backend/owned-result.util.js';
 import { readWriteKeys } from './read-write-keys.util.js';
 import type { RedisKeyspace } from '../redis-keyspace.js';
-import { extendInBatches } from '../extend-in-batches.util.js';
+import { extendInBatches, mainKeys, tokensAndTtls } from '../extend-in-batches.util.js';
 import { ScriptLeaseDriver } from '../script-lease-driver.js';
 
 interface WriteScripts {
@@ -83,11 +83,7 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
 
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
     return extendInBatches(requests, this.keyspace, (batch) =>
-      this.scripts.extend(
-        batch.length,
-        ...batch.map((r) => r.redisKeys[0]!),
-        ...batch.flatMap((r) => [r.token, r.ttl]),
-      ),
+      this.scripts.extend(batch.length, ...mainKeys(batch), ...tokensAndTtls(batch)),
     );
   }
 }

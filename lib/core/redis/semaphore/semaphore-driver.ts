@@ -13,7 +13,7 @@ import type {
 } from '../../backend/lease-driver.interface.js';
 import { toOwned } from '../../backend/owned-result.util.js';
 import type { RedisKeyspace } from '../redis-keyspace.js';
-import { extendInBatches } from '../extend-in-batches.util.js';
+import { extendInBatches, mainKeys, tokensAndTtls } from '../extend-in-batches.util.js';
 import { ScriptLeaseDriver } from '../script-lease-driver.js';
 
 interface SemaphoreScripts {
@@ -60,11 +60,7 @@ export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
 
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
     return extendInBatches(requests, this.keyspace, (batch) =>
-      this.scripts.extend(
-        batch.length,
-        ...batch.map((r) => r.redisKeys[0]!),
-        ...batch.flatMap((r) => [r.token, r.ttl]),
-      ),
+      this.scripts.extend(batch.length, ...mainKeys(batch), ...tokensAndTtls(batch)),
     );
   }
 }
