@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { AcquireCall, type AcquireContext } from './acquire/acquire-call.js';
+import { AcquireCall } from './acquire/acquire-call.js';
+import type { AcquireContext } from './acquire/acquire-context.interface.js';
 import { type AcquireRequest, AcquireRequests, type LockKey } from './acquire/acquire-request.js';
 import { createBackend } from './backend/create-backend.js';
 import type { PrimitiveDriverSet } from './backend/lease-driver.interface.js';

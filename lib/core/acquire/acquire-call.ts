@@ -12,7 +12,6 @@ import { createLockToken, createWaiterId } from '../util/token.util.js';
 import type { Membership } from '../wakeup/wakeup-hub.js';
 import type { AcquireContext } from './acquire-context.interface.js';
 
-export type { AcquireContext } from './acquire-context.interface.js';
 import type { AcquireRequest } from './acquire-request.js';
 import {
   ATTEMPT_TIMEOUT_FLOOR_MS,

@@ -6,12 +6,14 @@ import type { AcquireRequest } from './acquire-request.js';
 /**
  * However short the wait, an attempt already sent gets this long to be answered: waitTimeout
  * bounds the waiting for a holder, not the round trip to a healthy Redis.
+ * @internal
  */
 export const ATTEMPT_TIMEOUT_FLOOR_MS = 1_000;
 
 /**
  * How one attempt ended: Redis's reply, or no reply the call will use (Redis failed, the
  * deadline or the caller's signal came first, the manager was closed).
+ * @internal
  */
 export type AttemptOutcome =
   | AcquireReply
@@ -23,7 +25,7 @@ class NotConnected extends Error {
   override readonly name = 'NotConnected';
 }
 
-/** Nothing of the attempt ran: Redis refused it outright, or it was never sent. */
+/** Nothing of the attempt ran: Redis refused it outright, or it was never sent. @internal */
 export function isReplyError(error: unknown): boolean {
   return error instanceof NotConnected || (error instanceof Error && error.name === 'ReplyError');
 }
