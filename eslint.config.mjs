@@ -1,6 +1,7 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import local from './tools/eslint/no-import-cycle.mjs';
 
 export default tseslint.config(
   {
@@ -57,6 +58,12 @@ export default tseslint.config(
   {
     files: ['lib/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
+  },
+  {
+    // The engine has no import cycle, type-only imports included.
+    files: ['lib/core/**/*.ts'],
+    plugins: { local },
+    rules: { 'local/no-import-cycle': 'error' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'sample-app/**/*.ts'],

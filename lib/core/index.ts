@@ -1,5 +1,13 @@
 // The framework-free lock engine: nothing here imports @nestjs/*.
-export { LockManager, type LockClient, type LockClients, type LockKey } from './lock-manager.js';
+import { InMemoryLockStore as Store } from './memory/in-memory-lock-store.js';
+
+export {
+  LockManager,
+  type LockClient,
+  type LockClients,
+  type LockKey,
+  type LockTarget,
+} from './lock-manager.js';
 export { Lease } from './lease.js';
 export { Lock } from './lock.js';
 export { ReadLock } from './read-lock.js';
@@ -11,8 +19,11 @@ export type { LeaseKind } from './interfaces/lease-kind.interface.js';
 export type { SemaphoreOptions } from './interfaces/semaphore-options.interface.js';
 export type { SemaphoreAcquireOptions } from './interfaces/semaphore-acquire-options.interface.js';
 export type { ReadWriteAcquireOptions } from './interfaces/read-write-acquire-options.interface.js';
-export type { HeldLockInfo, LockInfo } from './interfaces/lock-info.interface.js';
-export type { ListLocksOptions } from './interfaces/list-locks-options.interface.js';
+export type { FreeLockInfo, HeldLockInfo, LockInfo } from './interfaces/lock-info.interface.js';
+export type {
+  ListLocksOptions,
+  ListLocksPageOptions,
+} from './interfaces/list-locks-options.interface.js';
 export type { CheckHealthOptions } from './interfaces/check-health-options.interface.js';
 export type { LockHealth, LockNodeHealth } from './interfaces/lock-health.interface.js';
 export type { LockManagerOptions } from './interfaces/lock-manager-options.interface.js';
@@ -21,4 +32,10 @@ export type { RetryOptions } from './interfaces/retry-options.interface.js';
 export type { WaitForReplicasOptions } from './interfaces/wait-for-replicas-options.interface.js';
 export type * from './interfaces/lock-manager-events.interface.js';
 export * from './errors/index.js';
-export { InMemoryLockStore } from './memory/in-memory-lock-store.js';
+/**
+ * @deprecated since 0.2 (removed in 0.3): import it from `nestjs-redis-lock/testing`, with the
+ * other test helpers.
+ */
+export const InMemoryLockStore = Store;
+/** @deprecated since 0.2 (removed in 0.3): import it from `nestjs-redis-lock/testing`. */
+export type InMemoryLockStore = Store;

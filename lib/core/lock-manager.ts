@@ -1,63 +1,54 @@
 import { EventEmitter } from 'node:events';
-import type { Cluster, Redis } from 'ioredis';
-import { AcquireCall, type AcquireContext } from './acquire/acquire-call.js';
+import { AcquireCall } from './acquire/acquire-call.js';
+import type { AcquireContext } from './acquire/acquire-context.interface.js';
 import { type AcquireRequest, AcquireRequests, type LockKey } from './acquire/acquire-request.js';
 import { createBackend } from './backend/create-backend.js';
-import type { LeaseParams } from './backend/lease-driver.interface.js';
+import type { PrimitiveDriverSet } from './backend/lease-driver.interface.js';
 import type { LockBackend } from './backend/lock-backend.interface.js';
-import type { PrimitiveDriverSet } from './backend/primitive-drivers.js';
 import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
 import { LockManagerClosedError } from './errors/lock-manager-closed.error.js';
 import { RedisFailure } from './errors/redis-failure.js';
-import { emitSafely } from './events/emit-safely.util.js';
+import { warnPubSubDenied } from './events/warn-pubsub-denied.util.js';
+import { listHeld } from './inspection/list-held.util.js';
 import { UnsupportedPrimitiveError } from './errors/unsupported-primitive.error.js';
 import type { AcquireOptions } from './interfaces/acquire-options.interface.js';
 import type { CheckHealthOptions } from './interfaces/check-health-options.interface.js';
 import type { LeaseKind } from './interfaces/lease-kind.interface.js';
-import type { ListLocksOptions } from './interfaces/list-locks-options.interface.js';
+import type {
+  ListLocksOptions,
+  ListLocksPageOptions,
+} from './interfaces/list-locks-options.interface.js';
 import type { LockHealth } from './interfaces/lock-health.interface.js';
-import type { HeldLockInfo, LockInfo } from './interfaces/lock-info.interface.js';
+import type { FreeLockInfo, HeldLockInfo } from './interfaces/lock-info.interface.js';
 import type { LockManagerEvents } from './interfaces/lock-manager-events.interface.js';
+import type { LockTarget } from './interfaces/lock-clients.interface.js';
 import type { LockManagerOptions } from './interfaces/lock-manager-options.interface.js';
 import type { SemaphoreOptions } from './interfaces/semaphore-options.interface.js';
-import type { Lease } from './lease.js';
+import type { LeaseOf } from './lease/lease-handle.util.js';
 import { LeaseKeeper } from './lease/lease-keeper.js';
 import type { Lock } from './lock.js';
 import { describeValue } from './options/describe-value.util.js';
 import {
   validateCheckHealthOptions,
   validateForceReleaseOptions,
-  validateListOptions,
+  validateListArguments,
 } from './options/operator-options.js';
 import {
   resolveLockManagerOptions,
   type ResolvedLockManagerOptions,
 } from './options/resolve-manager-options.js';
-import { RESERVED_KEY_START, validateKey } from './options/validation.js';
+import { validateKey } from './options/validation.js';
+import { ManagerHost } from './primitives/manager-host.js';
+import type { PrimitiveHost } from './primitives/primitive-host.interface.js';
 import { ReadWriteLock } from './primitives/read-write-lock.js';
 import { runHolding } from './primitives/run-holding.util.js';
 import { Semaphore } from './primitives/semaphore.js';
 import { DeadlineWatch } from './util/deadline-watch.js';
-import { escapeGlob } from './util/escape-glob.util.js';
 import { InFlight } from './util/in-flight.js';
 import { WakeupHub } from './wakeup/wakeup-hub.js';
-import type { InMemoryLockStore } from './memory/in-memory-lock-store.js';
 
 export type { LockKey } from './acquire/acquire-request.js';
-
-/**
- * An ioredis client the manager can take locks on.
- * @publicApi
- */
-export type LockClient = Redis | Cluster;
-
-/**
- * What a manager takes locks on: one client (a standalone or Sentinel `Redis`, or a `Cluster`),
- * 3 to 15 clients of independent Redis masters for a Redlock quorum, or an `InMemoryLockStore`
- * (one process only: for tests).
- * @publicApi
- */
-export type LockClients = LockClient | readonly Redis[] | InMemoryLockStore;
+export type { LockClient, LockClients, LockTarget } from './interfaces/lock-clients.interface.js';
 
 /**
  * How long `close()` waits for the commands already sent (an acquire in flight, releases) to be
@@ -86,6 +77,10 @@ const CLOSE_DRAIN_MS = 2_000;
  *   const balance = await readBalance(id);
  *   return writeBalance(id, balance - amount, lock.fencingToken);
  * });
+ *
+ * Over 400 lines with its comments, on purpose: the engine's public facade, mostly the JSDoc of
+ * its methods; each body checks its arguments and hands over to acquire/, lease/, inspection/
+ * or primitives/.
  * @publicApi
  */
 export class LockManager extends EventEmitter<LockManagerEvents> {
@@ -102,6 +97,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   /** The acquire calls under way: close() cancels them. */
   private readonly calls = new Set<AcquireCall>();
   private readonly acquireContext: AcquireContext;
+  /** What the semaphores and read-write locks of this manager ask it for. */
+  private readonly host: PrimitiveHost;
   private drivers: PrimitiveDriverSet | undefined;
   private closing: Promise<void> | undefined;
 
@@ -112,15 +109,15 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * @param options defaults for every lock; see {@link LockManagerOptions}.
    * @throws InvalidLockOptionsError when a client or an option is invalid
    */
-  constructor(client: LockClients, options?: LockManagerOptions) {
+  constructor(client: LockTarget, options?: LockManagerOptions) {
     super();
     this.options = resolveLockManagerOptions(options);
-    const backend = createBackend(client, this.options);
+    const backend = createBackend(client, this.options, options?.nodeTimeout !== undefined);
     this.backend = backend;
     this.hub = new WakeupHub(
       () => backend.createWakeupTransport(),
       undefined,
-      (error) => this.warnPubSubDenied(error),
+      (error) => warnPubSubDenied(this, backend.channelPattern(), error),
     );
     this.failures = new RedisFailure({
       keyPrefix: this.options.keyPrefix,
@@ -136,7 +133,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     });
     this.requests = new AcquireRequests(
       this.options,
-      backend,
+      backend.plain,
       (primitive, key) => this.primitiveDrivers(primitive, key),
       () => (this.drivers ??= backend.primitives()),
     );
@@ -148,9 +145,15 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       inFlight: this.inFlight,
       failures: this.failures,
       events: this,
-      channelFor: (redisKey) => backend.channelFor(redisKey),
+      channelFor: (redisKey) => backend.plain.channelFor(redisKey),
       unreachable: () => backend.unreachable(),
     };
+    this.host = new ManagerHost(
+      this.options,
+      this.requests,
+      (primitive, key) => this.primitiveDrivers(primitive, key),
+      (request, mode) => this.take(request, mode),
+    );
   }
 
   /**
@@ -182,8 +185,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * await using transfer = await manager.acquire([`account:${from}`, `account:${to}`]);
    */
   async acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
-    const request = this.requests.lock(key, options, this.options.waitTimeout);
-    return (await this.take(request, 'acquire')) as Lock;
+    return this.take(this.requests.lock(key, options, this.options.waitTimeout), 'acquire');
   }
 
   /**
@@ -196,8 +198,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * if (!lock) return; // another instance runs it
    */
   async tryAcquire(key: LockKey, options?: AcquireOptions): Promise<Lock | null> {
-    const request = this.requests.lock(key, options, 0);
-    return (await this.take(request, 'try')) as Lock | null;
+    return this.take(this.requests.lock(key, options, 0), 'try');
   }
 
   /**
@@ -226,10 +227,10 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       );
     }
     const request = this.requests.lock(key, options, this.options.waitTimeout);
-    const lock = (await this.take(
+    const lock = await this.take(
       options?.autoExtend === undefined ? { ...request, autoExtend: true } : request,
       'acquire',
-    )) as Lock;
+    );
     return runHolding(lock, fn);
   }
 
@@ -252,7 +253,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * const receipt = await payments.withPermit(() => provider.charge(order));
    */
   semaphore(key: string, options: SemaphoreOptions): Semaphore {
-    return new Semaphore(this, key, options);
+    return Semaphore.create(this.host, key, options);
   }
 
   /**
@@ -271,14 +272,14 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * await report.withWrite((lock) => rebuildReport(month, lock.fencingToken));
    */
   readWriteLock(key: string): ReadWriteLock {
-    return new ReadWriteLock(this, key);
+    return ReadWriteLock.create(this.host, key);
   }
 
   /**
    * Reads the state of a lock in Redis: whether it is held, its remaining ttl, the holder's
    * fencing token and owner label. One round trip; it takes nothing.
    */
-  async inspect(key: string): Promise<LockInfo> {
+  async inspect(key: string): Promise<FreeLockInfo | HeldLockInfo> {
     validateKey(key, this.options.maxKeyLength);
     try {
       return { key, ...(await this.backend.inspect(this.options.keyPrefix + key)) };
@@ -325,17 +326,24 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * Options are checked when it is called, before any Redis call; Redis errors reject the
    * iteration with `LockBackendError`.
    *
-   * @param options `match`, a glob over keys without the prefix (default `'*'`), and `count`,
-   *   the SCAN page hint (default 100)
+   * @param match a glob over keys without the prefix (default `'*'`, every lock)
+   * @param options `count`, the SCAN page hint (default 100)
    * @throws InvalidLockOptionsError for an invalid option
    * @example
-   * for await (const lock of manager.list({ match: 'order:*' })) {
+   * for await (const lock of manager.list('order:*')) {
    *   console.log(lock.key, lock.ttl, lock.fencingToken, lock.owner);
    * }
    */
-  list(options?: ListLocksOptions): AsyncIterableIterator<HeldLockInfo> {
-    const { match, count } = validateListOptions(options, this.options.maxKeyLength);
-    return this.listHeld(match, count);
+  list(match?: string, options?: ListLocksPageOptions): AsyncIterableIterator<HeldLockInfo>;
+  /** @deprecated since 0.2 (removed in 0.3): pass the glob first, `list('order:*', { count })`. */
+  list(options?: ListLocksOptions): AsyncIterableIterator<HeldLockInfo>;
+  list(
+    first?: string | ListLocksOptions,
+    options?: ListLocksPageOptions,
+  ): AsyncIterableIterator<HeldLockInfo> {
+    const max = this.options.maxKeyLength;
+    const { match, count } = validateListArguments(first, options, max);
+    return listHeld(this.backend, this.failures, this.options.keyPrefix, match, count);
   }
 
   /**
@@ -369,60 +377,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     return this.closing;
   }
 
-  private async *listHeld(match: string, count: number): AsyncIterableIterator<HeldLockInfo> {
-    const { keyPrefix } = this.options;
-    const reserved = keyPrefix + RESERVED_KEY_START;
-    // SCAN may return a key twice (while Redis resizes its table); a listing names it once.
-    const seen = new Set<string>();
-    try {
-      for await (const names of this.backend.scan(escapeGlob(keyPrefix) + match, count)) {
-        const fresh = names.filter(
-          (name) => name.startsWith(keyPrefix) && !name.startsWith(reserved) && !seen.has(name),
-        );
-        for (const name of fresh) seen.add(name);
-        // Sent together: one round trip per page on a single server.
-        const infos = await Promise.all(fresh.map((name) => this.backend.inspect(name)));
-        for (let i = 0; i < fresh.length; i++) {
-          const info = infos[i]!;
-          // Released since the SCAN, or a hash that is not a lock of this library.
-          if (!info.held) continue;
-          yield {
-            key: fresh[i]!.slice(keyPrefix.length),
-            held: true,
-            ttl: info.ttl ?? -1,
-            fencingToken: info.fencingToken ?? 0,
-            owner: info.owner,
-          };
-        }
-      }
-    } catch (error) {
-      throw this.failures.backendError(match, 'list', error);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // For the primitives (semaphores, read-write locks)
-
-  /**
-   * The request of one lease of a semaphore or read-write lock, validated before any Redis call.
-   * @internal
-   */
-  leaseRequest(
-    kind: Exclude<LeaseKind, 'lock'>,
-    key: string,
-    options: unknown,
-    mode: 'acquire' | 'try',
-    extra: readonly string[] = [],
-    params?: LeaseParams,
-  ): AcquireRequest {
-    return this.requests.lease(kind, key, options, mode, extra, params);
-  }
-
-  /**
-   * The drivers of semaphores, read-write locks and fair locks; refused on a quorum.
-   * @internal
-   */
-  primitiveDrivers(
+  /** The drivers of semaphores, read-write locks and fair locks; refused on a quorum. */
+  private primitiveDrivers(
     primitive: UnsupportedPrimitiveError['primitive'],
     key: string,
   ): PrimitiveDriverSet {
@@ -433,14 +389,24 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
 
   /**
    * Acquires the lease a request describes (any kind): waits, validity, renewal and events are
-   * the same for every primitive.
-   * @internal
+   * the same for every primitive. A call in `acquire` mode ends with the lease or throws.
    */
-  takeLease(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
-    return this.take(request, mode);
-  }
-
-  private async take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
+  private take<K extends LeaseKind>(
+    request: AcquireRequest<K>,
+    mode: 'acquire',
+  ): Promise<LeaseOf<K>>;
+  private take<K extends LeaseKind>(
+    request: AcquireRequest<K>,
+    mode: 'try',
+  ): Promise<LeaseOf<K> | null>;
+  private take<K extends LeaseKind>(
+    request: AcquireRequest<K>,
+    mode: 'acquire' | 'try',
+  ): Promise<LeaseOf<K> | null>;
+  private async take<K extends LeaseKind>(
+    request: AcquireRequest<K>,
+    mode: 'acquire' | 'try',
+  ): Promise<LeaseOf<K> | null> {
     if (this.closing) throw new LockManagerClosedError();
     const call = new AcquireCall(this.acquireContext, request, mode);
     this.calls.add(call);
@@ -448,20 +414,6 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       return await call.run();
     } finally {
       this.calls.delete(call);
-    }
-  }
-
-  /** Once per manager: Redis refused the subscriptions, so waiters poll. */
-  private warnPubSubDenied(error: Error): void {
-    const pattern = this.backend.channelPattern();
-    const message =
-      `Redis refused to subscribe to lock release announcements (${error.message}): waiters fall back to polling, which is slower and sends more commands. ` +
-      `Grant the connection's ACL user the lock channels and the pub/sub commands, for example \`ACL SETUSER <user> &${pattern} +subscribe +publish\` ` +
-      '(+ssubscribe +spublish on a Cluster), or &* for every channel.';
-    if (this.listenerCount('warning') > 0) {
-      emitSafely(this, 'warning', { code: 'pubsub-denied', message, error });
-    } else {
-      process.emitWarning(message, { code: 'REDIS_LOCK_PUBSUB_DENIED' });
     }
   }
 

@@ -2,12 +2,6 @@ import { Lease, type LeaseHost } from './lease.js';
 import type { LeaseLifecycle } from './lease/lease-lifecycle.js';
 
 /**
- * What a `Lock` needs from the manager that issued it.
- * @internal
- */
-export type LockHost = LeaseHost;
-
-/**
  * A held lock, returned by `LockManager.acquire()` and friends (and by
  * `ReadWriteLock.write()`, with `kind` `'write-lock'`). Keep it to the end of the work and
  * release it, or use `await using` so it is released on every path:
@@ -37,7 +31,12 @@ export class Lock extends Lease {
   readonly fencingToken: number;
 
   /** @internal */
-  constructor(lease: LeaseLifecycle, host: LockHost) {
+  static create(lease: LeaseLifecycle, host: LeaseHost): Lock {
+    return new Lock(lease, host);
+  }
+
+  // Private: only a manager hands out locks (LockManager.acquire() and friends).
+  private constructor(lease: LeaseLifecycle, host: LeaseHost) {
     super(lease, host);
     this.kind = lease.kind === 'write-lock' ? 'write-lock' : 'lock';
     this.keys = lease.keys;

@@ -27,7 +27,12 @@ export class Permit extends Lease {
   readonly permits: number;
 
   /** @internal */
-  constructor(lease: LeaseLifecycle, host: LeaseHost) {
+  static create(lease: LeaseLifecycle, host: LeaseHost): Permit {
+    return new Permit(lease, host);
+  }
+
+  // Private: only a semaphore hands out permits (Semaphore.acquire() and friends).
+  private constructor(lease: LeaseLifecycle, host: LeaseHost) {
     super(lease, host);
     this.weight = lease.params?.weight ?? 1;
     this.permits = lease.params?.limit ?? 0;

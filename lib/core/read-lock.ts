@@ -18,7 +18,12 @@ export class ReadLock extends Lease {
   readonly kind = 'read-lock' as const;
 
   /** @internal */
-  constructor(lease: LeaseLifecycle, host: LeaseHost) {
+  static create(lease: LeaseLifecycle, host: LeaseHost): ReadLock {
+    return new ReadLock(lease, host);
+  }
+
+  // Private: only a read-write lock hands out read locks (ReadWriteLock.read() and friends).
+  private constructor(lease: LeaseLifecycle, host: LeaseHost) {
     super(lease, host);
   }
 }

@@ -6,6 +6,7 @@ import {
   LockManager,
   LockTimeoutError,
 } from '../../lib/core/index.js';
+import { RedisBackend } from '../../lib/core/redis/redis-backend.js';
 import { auxKey, keysLeft } from '../support/key-names.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
 import { commandCalls, countByName, monitorCommands, startRedis } from '../support/redis-server.js';
@@ -182,7 +183,13 @@ describe('fair lock: direct handoff', () => {
 
   it('a waiter that gives up just as the lock is handed to it passes it on at once', async () => {
     const manager = db.manager({ waiterTtl: 120_000 });
-    const fair = manager.primitiveDrivers('fair lock', 'crossed').fair;
+    // The fair driver itself, as the manager's would be, to stage the crossing step by step.
+    const fair = new RedisBackend(db.redis, {
+      keyPrefix: 'lock:',
+      placeTtl: 120_000,
+      subscriber: undefined,
+      waitForReplicas: undefined,
+    }).primitives().fair;
     const keys = ['lock:crossed'];
     const holder = await manager.acquire('crossed', { fair: true });
     // Two waiters queue, as their acquire attempts would: first A, then B.

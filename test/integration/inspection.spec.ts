@@ -9,7 +9,7 @@ import {
   LockManager,
   LockQuorumError,
 } from '../../lib/core/index.js';
-import { ACQUIRE_SCRIPT } from '../../lib/core/scripts/acquire.script.js';
+import { ACQUIRE_SCRIPT } from '../../lib/core/redis/plain/acquire.script.js';
 import { fenceKey } from '../support/key-names.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
@@ -141,10 +141,16 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
       { count: 1.5 },
       { count: '10' },
       { pattern: 'x' },
-      'order:*',
+      42,
     ]) {
       expect(refused(options)).toBeInstanceOf(InvalidLockOptionsError);
     }
+    // The glob first, then the page options: checked the same way.
+    expect(() => manager.list('', { count: 10 })).toThrow(InvalidLockOptionsError);
+    expect(() => manager.list('order:*', { count: 0 })).toThrow(/count must be a whole number/);
+    expect(() => manager.list('order:*', { match: 'x' } as never)).toThrow(
+      /Unknown list\(\) option "match"/,
+    );
     expect(() => manager.checkHealth({ timeout: 0 })).toThrow(InvalidLockOptionsError);
     expect(() => manager.checkHealth({ timeout: '100' as never })).toThrow(/timeout/);
   });

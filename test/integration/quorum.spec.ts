@@ -10,7 +10,7 @@ import {
   LockQuorumError,
   LockTimeoutError,
 } from '../../lib/core/index.js';
-import { ACQUIRE_SCRIPT } from '../../lib/core/scripts/acquire.script.js';
+import { ACQUIRE_SCRIPT } from '../../lib/core/redis/plain/acquire.script.js';
 import { fenceKey } from '../support/key-names.js';
 import { fencingRegressions, overlaps, raceForLock } from '../support/exclusion.js';
 import {

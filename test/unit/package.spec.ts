@@ -56,6 +56,7 @@ describe('the published package', () => {
           'package.json',
           'core/package.json',
           'health/package.json',
+          'testing/package.json',
           'README.md',
           'LICENSE',
         ].includes(path),
@@ -72,17 +73,29 @@ describe('the published package', () => {
         'dist/cjs/health/index.d.ts',
         'dist/esm/health/index.js',
         'dist/esm/health/index.d.ts',
+        'dist/cjs/testing/index.js',
+        'dist/cjs/testing/index.d.ts',
+        'dist/esm/testing/index.js',
+        'dist/esm/testing/index.d.ts',
         'dist/cjs/cli/main.js',
       ]),
     );
-    expect(files.some((path) => /test|bench|sample-app|\.ts$(?<!\.d\.ts)/.test(path))).toBe(false);
+    // No test, benchmark or sample file (the `testing` entry point is the library's own).
+    const foreign = /(^|\/)(test|bench|sample-app)(\/|$)|\.(spec|e2e-spec)\.|\.ts$(?<!\.d\.ts)/;
+    expect(files.filter((path) => foreign.test(path))).toEqual([]);
   });
 
   it('maps every entry point, for both module formats, to files it ships', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       exports: Record<string, string | Record<string, Record<string, string>>>;
     };
-    expect(Object.keys(manifest.exports)).toEqual(['.', './core', './health', './package.json']);
+    expect(Object.keys(manifest.exports)).toEqual([
+      '.',
+      './core',
+      './health',
+      './testing',
+      './package.json',
+    ]);
     for (const [entry, target] of Object.entries(manifest.exports)) {
       if (typeof target === 'string') continue;
       for (const format of ['import', 'require'] as const) {

@@ -101,7 +101,7 @@ describe('options of semaphores, read-write locks and fair locks', () => {
 
   it('refuses a write lock inside withRead of the same lock before any Redis call', async () => {
     // withRead itself needs Redis; the check is what a write inside it runs first.
-    const { runReading } = await import('../../lib/core/primitives/read-scope.js');
+    const { runReading } = await import('../../lib/core/primitives/read-scope.util.js');
     const lock = manager.readWriteLock('report');
     const error = await runReading(manager.options, 'report', () => lock.write()).catch(
       (e: unknown) => e,

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { InMemoryLockStore } from '../../lib/testing/index.js';
 import {
   InvalidLockOptionsError,
   LockBackendError,
@@ -44,6 +45,27 @@ describe('topology options', () => {
     const attempt = (): LockManager => new LockManager(client, options as never);
     expect(attempt).toThrow(InvalidLockOptionsError);
     expect(attempt).toThrow(message);
+  });
+
+  it('refuses nodeTimeout with a single client or store, where it would do nothing', () => {
+    const single = (): LockManager => new LockManager(client, { nodeTimeout: 50 });
+    expect(single).toThrow(InvalidLockOptionsError);
+    expect(single).toThrow(/nodeTimeout bounds each master's answer in a Redlock quorum/);
+    expect(() => new LockManager([client], { nodeTimeout: 50 })).toThrow(/nodeTimeout/);
+    expect(() => new LockManager(new InMemoryLockStore(), { nodeTimeout: 50 })).toThrow(
+      InvalidLockOptionsError,
+    );
+  });
+
+  it('refuses semaphores and read-write locks with waitForReplicas, which they would skip', () => {
+    const manager = new LockManager(client, { waitForReplicas: { replicas: 1 } });
+    const semaphore = (): unknown => manager.semaphore('pool', { permits: 2 });
+    const readWrite = (): unknown => manager.readWriteLock('config');
+    expect(semaphore).toThrow(InvalidLockOptionsError);
+    expect(semaphore).toThrow(/semaphore cannot be combined with the manager's waitForReplicas/);
+    expect(readWrite).toThrow(
+      /read-write lock cannot be combined with the manager's waitForReplicas/,
+    );
   });
 
   it('has typed errors for quorum and replication shortfalls, both LockBackendErrors', () => {

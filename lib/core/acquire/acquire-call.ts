@@ -1,68 +1,25 @@
-import type { EventEmitter } from 'node:events';
-import type { AcquireReply } from '../backend/lock-backend.interface.js';
+import type { AcquireReply } from '../backend/lease-driver.interface.js';
 import { emitSafely } from '../events/emit-safely.util.js';
 import { LockAbortedError } from '../errors/lock-aborted.error.js';
 import { LockManagerClosedError } from '../errors/lock-manager-closed.error.js';
 import { LockTimeoutError } from '../errors/lock-timeout.error.js';
-import type { RedisFailure } from '../errors/redis-failure.js';
 import { RedisLockError } from '../errors/redis-lock.error.js';
-import type { Lease } from '../lease.js';
-import type { LeaseKeeper } from '../lease/lease-keeper.js';
-import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
+import type { LeaseKind } from '../interfaces/lease-kind.interface.js';
+import type { LeaseOf } from '../lease/lease-handle.util.js';
 import { monotonicNow } from '../util/clock.util.js';
-import type { DeadlineWatch } from '../util/deadline-watch.js';
 import { jittered } from '../util/delay.util.js';
-import type { InFlight } from '../util/in-flight.js';
 import { createLockToken, createWaiterId } from '../util/token.util.js';
-import type { Membership, WakeupHub } from '../wakeup/wakeup-hub.js';
+import type { Membership } from '../wakeup/wakeup-hub.js';
+import type { AcquireContext } from './acquire-context.interface.js';
+
 import type { AcquireRequest } from './acquire-request.js';
-
-/**
- * However short the wait, an attempt already sent gets this long to be answered: waitTimeout
- * bounds the waiting for a holder, not the round trip to a healthy Redis.
- */
-const ATTEMPT_TIMEOUT_FLOOR_MS = 1_000;
-
-/** What one call needs from its manager. @internal */
-export interface AcquireContext {
-  readonly options: ResolvedLockManagerOptions;
-  readonly hub: WakeupHub;
-  readonly keeper: LeaseKeeper;
-  readonly deadlines: DeadlineWatch;
-  readonly inFlight: InFlight;
-  readonly failures: RedisFailure;
-  readonly events: EventEmitter;
-  /** The channel a release of `redisKey` is announced on (for the first key of any request). */
-  channelFor(redisKey: string): string;
-  /**
-   * Why Redis cannot be reached right now (the client is reconnecting, closed), or undefined:
-   * an attempt is then not sent, and fails at once as Redis would have failed it.
-   */
-  unreachable(): string | undefined;
-}
-
-/**
- * How one attempt ended: Redis's reply, or no reply the call will use (Redis failed, the
- * deadline or the caller's signal came first, the manager was closed).
- */
-type AttemptOutcome =
-  | AcquireReply
-  | { readonly acquired: false; readonly failure: 'error'; readonly error: unknown }
-  | { readonly acquired: false; readonly failure: 'deadline' | 'aborted' | 'closed' };
-
-/** An attempt not sent because the client knows it cannot reach Redis. */
-class NotConnected extends Error {
-  override readonly name = 'NotConnected';
-}
-
-/** Nothing of the attempt ran: Redis refused it outright, or it was never sent. */
-function isReplyError(error: unknown): boolean {
-  return error instanceof NotConnected || (error instanceof Error && error.name === 'ReplyError');
-}
-
-const ABORTED: AttemptOutcome = Object.freeze({ acquired: false, failure: 'aborted' });
-const DEADLINE: AttemptOutcome = Object.freeze({ acquired: false, failure: 'deadline' });
-const CLOSED: AttemptOutcome = Object.freeze({ acquired: false, failure: 'closed' });
+import {
+  ATTEMPT_TIMEOUT_FLOOR_MS,
+  type AttemptOutcome,
+  isReplyError,
+  sendAttempt,
+} from './send-attempt.util.js';
+import { type WaitOutcome, waitWithin } from './wait-within.util.js';
 
 /**
  * Where a call is:
@@ -82,9 +39,13 @@ type Outcome = 'acquired' | 'timeout' | 'aborted' | 'error';
  * attempts, the subscription to the key's release announcements, waits between attempts, and
  * what is given back when the call ends without the lease. A call is its own object, so its
  * state is named (`state`) and `close()` can cancel it.
+ *
+ * Over 400 lines with its comments, on purpose: one state machine whose steps (attempt, listen,
+ * pause, give up) share the call's state; the pieces that need none of it are beside it
+ * (send-attempt.util.ts, wait-within.util.ts).
  * @internal
  */
-export class AcquireCall {
+export class AcquireCall<K extends LeaseKind = LeaseKind> {
   state: AcquireCallState = 'attempting';
 
   private readonly token = createLockToken();
@@ -143,7 +104,7 @@ export class AcquireCall {
 
   constructor(
     private readonly context: AcquireContext,
-    private readonly request: AcquireRequest,
+    private readonly request: AcquireRequest<K>,
     private readonly mode: 'acquire' | 'try',
   ) {
     this.deadline = this.startedAt + request.waitTimeout;
@@ -158,7 +119,7 @@ export class AcquireCall {
     this.interrupt?.();
   }
 
-  async run(): Promise<Lease | null> {
+  async run(): Promise<LeaseOf<K> | null> {
     const { key, signal } = this.request;
     if (this.cancelled) throw new LockManagerClosedError();
     if (signal?.aborted) throw new LockAbortedError(key, { cause: signal.reason });
@@ -177,25 +138,10 @@ export class AcquireCall {
   }
 
   /** One attempt; returns the lease, null (a try that found it held), or 'wait'. */
-  private async attemptAndDecide(): Promise<Lease | null | 'wait'> {
+  private async attemptAndDecide(): Promise<LeaseOf<K> | null | 'wait'> {
     this.state = 'attempting';
     const { redisKeys, ttl } = this.request;
-    // Before the call joins a channel, other waiters of this process may already listen to it:
-    // then a release during this attempt cannot go unnoticed.
-    const { membership } = this;
-    if (membership) {
-      this.sentChannel = membership.channel;
-      this.sentActive = membership.active;
-      this.sentGeneration = membership.generation;
-    } else {
-      const { hub } = this.context;
-      this.sentChannel = this.context.channelFor(redisKeys[0]!);
-      this.sentActive = hub.isListening(this.sentChannel);
-      this.sentGeneration = hub.generationOf(this.sentChannel);
-    }
-    this.sentReconnects = this.context.hub.reconnects;
-    // A grant heard before this attempt is older than what the attempt will find in Redis.
-    if (this.address !== undefined) membership?.claimGrant(this.address);
+    this.noteChannel();
     const sentAt = monotonicNow();
     this.attempts++;
     const reply = await this.attempt();
@@ -245,6 +191,26 @@ export class AcquireCall {
       return this.giveUp();
     }
     return 'wait';
+  }
+
+  /** What the attempt about to be sent could be woken on, and whether that was listened to. */
+  private noteChannel(): void {
+    // Before the call joins a channel, other waiters of this process may already listen to it:
+    // then a release during this attempt cannot go unnoticed.
+    const { membership } = this;
+    if (membership) {
+      this.sentChannel = membership.channel;
+      this.sentActive = membership.active;
+      this.sentGeneration = membership.generation;
+    } else {
+      const { hub } = this.context;
+      this.sentChannel = this.context.channelFor(this.request.redisKeys[0]!);
+      this.sentActive = hub.isListening(this.sentChannel);
+      this.sentGeneration = hub.generationOf(this.sentChannel);
+    }
+    this.sentReconnects = this.context.hub.reconnects;
+    // A grant heard before this attempt is older than what the attempt will find in Redis.
+    if (this.address !== undefined) membership?.claimGrant(this.address);
   }
 
   /**
@@ -303,7 +269,7 @@ export class AcquireCall {
    * Waits for an announcement, the holder's expiry, the next poll or the deadline. Returns the
    * lease when a release handed the lock straight to this call.
    */
-  private async pause(): Promise<Lease | undefined> {
+  private async pause(): Promise<LeaseOf<K> | undefined> {
     this.state = 'waiting';
     if (this.awaitsGrant) {
       // Handed the lock while its attempt was on the way back: no need to wait for it.
@@ -361,7 +327,7 @@ export class AcquireCall {
    * confirms it at once with an extension to the full ttl. When that moment is too long ago to
    * leave any validity, one more attempt takes the lock for its full ttl instead.
    */
-  private takeGrant(): Lease | undefined {
+  private takeGrant(): LeaseOf<K> | undefined {
     const { request } = this;
     const grantTtl = request.driver.grantTtl!;
     const fencingToken = this.grantedFence!;
@@ -374,77 +340,29 @@ export class AcquireCall {
     }
     this.state = 'granted';
     this.outcome = 'acquired';
-    return this.context.keeper.grant(
-      {
-        key: request.key,
-        keys: request.keys,
-        redisKeys: request.redisKeys,
-        token: this.token,
-        fencingToken,
-        ttl: grantTtl,
-        sentAt: this.queuedAt,
-        autoExtend: request.autoExtend,
-        driver: request.driver,
-        kind: request.kind,
-        params: request.params,
-      },
-      monotonicNow() - this.startedAt,
-      this.attempts,
-      request.ttl,
-    );
+    return this.holdLease(fencingToken, grantTtl, this.queuedAt, request.ttl);
   }
 
   /** One acquire attempt, bounded by the deadline (and a floor), the signal and close(). */
   private attempt(): Promise<AttemptOutcome> {
-    const { redisKeys, signal, driver, ttl, params } = this.request;
-    const { inFlight, deadlines, options } = this.context;
-    const down = this.context.unreachable();
-    if (down !== undefined) {
-      // Queued by the client until it reconnects, the attempt would only use up the wait: an
-      // outage is told as one at once (and nothing was sent, so nothing can be held).
-      return Promise.resolve({ acquired: false, failure: 'error', error: new NotConnected(down) });
-    }
-    inFlight.begin();
-    // A single attempt (a try) never takes a place in a queue: it could not wait for its turn.
-    const waiter = this.request.waitTimeout === 0 ? undefined : this.address;
-    const pending = driver.acquire(redisKeys, this.token, ttl, options.owner, params, waiter);
-    const budget = Math.max(
-      this.deadline - monotonicNow(),
-      ATTEMPT_TIMEOUT_FLOOR_MS + (driver.attemptAllowanceMs ?? 0),
-    );
-    return new Promise<AttemptOutcome>((resolve) => {
-      let settled = false;
-      const finish = (outcome: AttemptOutcome): void => {
-        if (settled) return;
-        settled = true;
-        watched?.cancel();
-        if (signal) signal.removeEventListener('abort', onAbort);
-        this.interrupt = undefined;
-        resolve(outcome);
-      };
-      const onAbort = (): void => finish(ABORTED);
-      const watched =
-        budget === Number.POSITIVE_INFINITY
-          ? undefined
-          : deadlines.watch(monotonicNow() + budget, () => finish(DEADLINE));
-      if (signal) signal.addEventListener('abort', onAbort, { once: true });
-      this.interrupt = () => finish(CLOSED);
-      pending.then(
-        (reply) => {
-          inFlight.end();
-          // Given up on before the reply came: a lock taken now must not linger until its ttl.
-          if (settled && reply.acquired) this.giveBack();
-          finish(reply);
-        },
-        (error: unknown) => {
-          inFlight.end();
-          finish({ acquired: false, failure: 'error', error });
-        },
-      );
+    return sendAttempt(this.context, this.request, {
+      token: this.token,
+      // A single attempt (a try) never takes a place in a queue: it could not wait for its turn.
+      waiter: this.request.waitTimeout === 0 ? undefined : this.address,
+      deadline: this.deadline,
+      interruptible: (interrupt) => (this.interrupt = interrupt),
+      giveBack: () => this.giveBack(),
     });
   }
 
-  private grant(reply: Extract<AcquireReply, { acquired: true }>, sentAt: number): Lease {
+  /** Waits for `promise`, the deadline, the signal or close(), whichever comes first. */
+  private waitFor(promise: Promise<void>): Promise<WaitOutcome> {
+    return waitWithin(promise, this.deadline, this.request.signal, this.cancelled, (interrupt) => {
+      this.interrupt = interrupt;
+    });
+  }
+
+  private grant(reply: Extract<AcquireReply, { acquired: true }>, sentAt: number): LeaseOf<K> {
     const { request } = this;
     this.state = 'granted';
     this.outcome = 'acquired';
@@ -458,22 +376,26 @@ export class AcquireCall {
     }
     // A read lock or a permit with room to spare: the next waiter here may get in too.
     if (reply.passOn) this.membership?.passOn();
+    return this.holdLease(reply.fencingToken, request.ttl, sentAt);
+  }
+
+  /**
+   * The lease granted to this call, handed to the keeper: held for `ttl` from `sentAt`, and
+   * with `confirmTtl` confirmed at once by an extension to it (a grant handed over in Redis).
+   */
+  private holdLease(
+    fencingToken: number,
+    ttl: number,
+    sentAt: number,
+    confirmTtl?: number,
+  ): LeaseOf<K> {
+    const { key, keys, redisKeys, autoExtend, driver, kind, params } = this.request;
+    const grant = { key, keys, redisKeys, token: this.token, fencingToken, ttl, sentAt };
     return this.context.keeper.grant(
-      {
-        key: request.key,
-        keys: request.keys,
-        redisKeys: request.redisKeys,
-        token: this.token,
-        fencingToken: reply.fencingToken,
-        ttl: request.ttl,
-        sentAt,
-        autoExtend: request.autoExtend,
-        driver: request.driver,
-        kind: request.kind,
-        params: request.params,
-      },
+      { ...grant, autoExtend, driver, kind, params },
       monotonicNow() - this.startedAt,
       this.attempts,
+      confirmTtl,
     );
   }
 
@@ -540,29 +462,6 @@ export class AcquireCall {
       error,
     }));
     return error;
-  }
-
-  /** Waits for `promise`, the deadline, the signal or close(), whichever comes first. */
-  private waitFor(promise: Promise<void>): Promise<'done' | 'deadline' | 'aborted' | 'closed'> {
-    const { signal } = this.request;
-    if (signal?.aborted) return Promise.resolve('aborted');
-    if (this.cancelled) return Promise.resolve('closed');
-    return new Promise((resolve) => {
-      const finish = (outcome: 'done' | 'deadline' | 'aborted' | 'closed'): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.interrupt = undefined;
-        resolve(outcome);
-      };
-      const onAbort = (): void => finish('aborted');
-      const timer = setTimeout(
-        () => finish('deadline'),
-        Math.min(Math.max(0, this.deadline - monotonicNow()), 2_147_483_647),
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.interrupt = () => finish('closed');
-      void promise.then(() => finish('done'));
-    });
   }
 
   /** Owner-checked, so harmless when the key is someone else's or nobody's. */

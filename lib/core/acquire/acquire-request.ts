@@ -1,5 +1,8 @@
-import type { LeaseDriver, LeaseParams } from '../backend/lease-driver.interface.js';
-import type { PrimitiveDriverSet } from '../backend/primitive-drivers.js';
+import type {
+  LeaseDriver,
+  LeaseParams,
+  PrimitiveDriverSet,
+} from '../backend/lease-driver.interface.js';
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
 import type { UnsupportedPrimitiveError } from '../errors/unsupported-primitive.error.js';
 import type { AcquireOptions } from '../interfaces/acquire-options.interface.js';
@@ -25,7 +28,7 @@ export type LockKey = string | readonly string[];
  * One acquisition, validated, of any kind of lease.
  * @internal
  */
-export interface AcquireRequest {
+export interface AcquireRequest<K extends LeaseKind = LeaseKind> {
   /** The key, or the keys joined with " + " (messages, events). */
   readonly key: string;
   readonly keys: readonly string[];
@@ -36,7 +39,7 @@ export interface AcquireRequest {
   readonly autoExtend: boolean;
   /** How the lease is taken, renewed and released in Redis: the backend for plain locks. */
   readonly driver: LeaseDriver;
-  readonly kind: LeaseKind;
+  readonly kind: K;
   /** Set for semaphore permits. */
   readonly params: LeaseParams | undefined;
 }
@@ -44,9 +47,20 @@ export interface AcquireRequest {
 /** The validated options common to every kind of lease. */
 type LeaseSettings = Pick<AcquireRequest, 'ttl' | 'waitTimeout' | 'signal' | 'autoExtend'>;
 
-const ACQUIRE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend', 'fair'] as const;
+const ACQUIRE_OPTIONS = [
+  'ttl',
+  'waitTimeout',
+  'signal',
+  'autoExtend',
+  'fair',
+] as const satisfies ReadonlyArray<keyof AcquireOptions>;
 /** The options every kind of lease takes (`acquire()` adds `fair`, semaphores `weight`). */
-const LEASE_OPTIONS = ['ttl', 'waitTimeout', 'signal', 'autoExtend'] as const;
+const LEASE_OPTIONS = [
+  'ttl',
+  'waitTimeout',
+  'signal',
+  'autoExtend',
+] as const satisfies ReadonlyArray<keyof AcquireOptions>;
 
 /** More keys than this in one lock is a design problem, not a lock. */
 const MAX_KEYS_PER_LOCK = 64;
@@ -57,7 +71,7 @@ const MAX_KEYS_PER_LOCK = 64;
  * @internal
  */
 export class AcquireRequests {
-  private readonly defaults: Omit<AcquireRequest, 'key' | 'keys' | 'redisKeys'>;
+  private readonly defaults: Omit<AcquireRequest<'lock'>, 'key' | 'keys' | 'redisKeys'>;
   private fairDefault: LeaseDriver | undefined;
 
   constructor(
@@ -83,7 +97,11 @@ export class AcquireRequests {
   }
 
   /** A plain (fair or barging) lock; `waitTimeout` is the default wait of the calling method. */
-  lock(input: LockKey, options: AcquireOptions | undefined, waitTimeout: number): AcquireRequest {
+  lock(
+    input: LockKey,
+    options: AcquireOptions | undefined,
+    waitTimeout: number,
+  ): AcquireRequest<'lock'> {
     const { keys, key } = this.normalizeKeys(input);
     const redisKeys =
       keys.length === 1
@@ -138,14 +156,14 @@ export class AcquireRequests {
    * One lease of a semaphore or read-write lock. `extra` names the options the primitive adds
    * (read by the primitive itself).
    */
-  lease(
-    kind: Exclude<LeaseKind, 'lock'>,
+  lease<K extends Exclude<LeaseKind, 'lock'>>(
+    kind: K,
     key: string,
     options: unknown,
     mode: 'acquire' | 'try',
     extra: readonly string[] = [],
     params?: LeaseParams,
-  ): AcquireRequest {
+  ): AcquireRequest<K> {
     // As for locks: acquire() waits the manager's waitTimeout by default, a try makes one attempt.
     const defaultWait = mode === 'acquire' ? this.options.waitTimeout : 0;
     const where =

@@ -4,9 +4,10 @@ import { describeValue } from '../options/describe-value.util.js';
 import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
 import { InMemoryBackend } from '../memory/in-memory-backend.js';
 import { InMemoryLockStore } from '../memory/in-memory-lock-store.js';
+import { keyspaceOf } from '../memory/memory-keyspace.js';
 import type { LockBackend } from './lock-backend.interface.js';
-import { QuorumBackend } from './quorum-backend.js';
-import { RedisBackend } from './redis-backend.js';
+import { QuorumBackend } from '../quorum/quorum-backend.js';
+import { RedisBackend, type RedisBackendConfig } from '../redis/redis-backend.js';
 
 /** Masters a quorum accepts: more would only add latency and operations. */
 const MAX_MASTERS = 15;
@@ -17,26 +18,47 @@ const MAX_MASTERS = 15;
  * any Redis call.
  * @internal
  */
-export function createBackend(client: unknown, options: ResolvedLockManagerOptions): LockBackend {
-  if (client instanceof InMemoryLockStore) {
-    if (options.subscriber !== undefined || options.waitForReplicas !== undefined) {
-      throw new InvalidLockOptionsError(
-        options.subscriber !== undefined ? 'subscriber' : 'waitForReplicas',
-        'subscriber and waitForReplicas are for Redis; an InMemoryLockStore has neither connections nor replicas.',
-      );
-    }
-    return new InMemoryBackend(client, options.keyPrefix, options.waiterTtl);
+export function createBackend(
+  client: unknown,
+  options: ResolvedLockManagerOptions,
+  /** Whether the caller set `nodeTimeout` (the resolved options always have one). */
+  nodeTimeoutGiven = false,
+): LockBackend {
+  if (Array.isArray(client) && client.length !== 1) return createQuorum(client, options);
+  const target =
+    client instanceof InMemoryLockStore
+      ? client
+      : checkClient(Array.isArray(client) ? client[0] : client, 'client');
+  if (nodeTimeoutGiven) {
+    throw new InvalidLockOptionsError(
+      'nodeTimeout',
+      "nodeTimeout bounds each master's answer in a Redlock quorum (an array of 3 to 15 clients); with one client it would do nothing. Remove it, or bound commands with the client's own commandTimeout.",
+    );
   }
-  const config = {
+  if (!(target instanceof InMemoryLockStore)) return new RedisBackend(target, redisConfig(options));
+  if (options.subscriber !== undefined || options.waitForReplicas !== undefined) {
+    throw new InvalidLockOptionsError(
+      options.subscriber !== undefined ? 'subscriber' : 'waitForReplicas',
+      'subscriber and waitForReplicas are for Redis; an InMemoryLockStore has neither connections nor replicas.',
+    );
+  }
+  return new InMemoryBackend(keyspaceOf(target), options.keyPrefix, options.waiterTtl);
+}
+
+function redisConfig(options: ResolvedLockManagerOptions): RedisBackendConfig {
+  return {
     keyPrefix: options.keyPrefix,
-    waiterTtl: options.waiterTtl,
+    placeTtl: options.waiterTtl,
     subscriber: options.subscriber,
     waitForReplicas: options.waitForReplicas,
   };
-  if (!Array.isArray(client)) return new RedisBackend(checkClient(client, 'client'), config);
+}
 
-  const clients = client as readonly unknown[];
-  if (clients.length === 1) return new RedisBackend(checkClient(clients[0], 'client'), config);
+/** A Redlock quorum over 3 to 15 independent masters, checked before any Redis call. */
+function createQuorum(
+  clients: readonly unknown[],
+  options: ResolvedLockManagerOptions,
+): LockBackend {
   if (clients.length === 2 || clients.length === 0 || clients.length > MAX_MASTERS) {
     throw new InvalidLockOptionsError(
       'client',
@@ -76,6 +98,7 @@ export function createBackend(client: unknown, options: ResolvedLockManagerOptio
       'subscriber is for a single Redis. With several masters the manager opens one pub/sub connection per master (when a caller first waits) and closes them itself.',
     );
   }
+  const config = redisConfig(options);
   return new QuorumBackend(
     checked.map((c) => new RedisBackend(c, config)),
     options.nodeTimeout,

@@ -1,4 +1,58 @@
-import type { AcquireReply, ExtendRequest, OwnedResult } from './lock-backend.interface.js';
+/**
+ * Result of one acquire attempt.
+ * @internal
+ */
+export type AcquireReply =
+  | {
+      readonly acquired: true;
+      /** 0 for leases without fencing (permits, read locks). */
+      readonly fencingToken: number;
+      /**
+       * The grant left room for others (a read lock, a permit with permits to spare): a waiter
+       * that got it passes the wakeup on to the next waiter of its process.
+       */
+      readonly passOn?: boolean;
+      /** Set when `waitForReplicas` is on with `onShortfall: 'report'` and too few replicas acknowledged. */
+      readonly shortfall?: { readonly acknowledged: number; readonly required: number };
+    }
+  | {
+      readonly acquired: false;
+      /**
+       * Milliseconds after which another attempt may succeed without a wakeup (the remaining
+       * ttl of the key that blocked the attempt, or when a waiter must renew its place in a
+       * queue), -1 when unknown.
+       */
+      readonly holderTtl: number;
+      /** Index (in the keys passed) of a key someone else holds. */
+      readonly blockedBy: number;
+      /**
+       * The fencing token of the holder when the caller was queued for a handed-off lock: a grant
+       * announced to the caller afterwards carries a larger one (an older grant, delayed on its
+       * way, does not).
+       */
+      readonly holderFence?: number;
+    };
+
+/**
+ * Result of an owner-checked operation (release, extend): done, the key is gone, or another
+ * holder has it.
+ * @internal
+ */
+export type OwnedResult = 'ok' | 'expired' | 'taken';
+
+/** @internal */
+export interface ExtendRequest {
+  readonly redisKeys: readonly string[];
+  readonly token: string;
+  readonly ttl: number;
+  /** The lock's fencing token: a quorum restores it on a master that lost the lock. */
+  readonly fencingToken: number;
+  /**
+   * Asked right before a quorum restores the lock on a master that lost it: false once the
+   * lease is being released (or is lost), so no write of it follows its release.
+   */
+  readonly mayRestore?: () => boolean;
+}
 
 /**
  * What an acquisition of a semaphore permit carries besides its key and token.
@@ -14,8 +68,8 @@ export interface LeaseParams {
 /**
  * How the leases of one primitive (plain locks, fair locks, semaphore permits, read locks,
  * write locks) are taken, renewed and given back in Redis. The manager's waiting, validity,
- * renewal and events are the same for all of them; only these calls differ. A `LockBackend` is
- * the driver of plain locks.
+ * renewal and events are the same for all of them; only these calls differ. Each backend has
+ * one per primitive: `LockBackend.plain`, and `primitives()` for the others.
  *
  * One driver per primitive and manager: the renewal scheduler batches the extensions of the
  * leases that share a driver.
@@ -63,4 +117,15 @@ export interface LeaseDriver {
    * is given at least this on top of the usual floor, however short the caller's wait.
    */
   readonly attemptAllowanceMs?: number;
+}
+
+/**
+ * The drivers of semaphores, read-write locks and fair locks of a backend.
+ * @internal
+ */
+export interface PrimitiveDriverSet {
+  readonly fair: LeaseDriver;
+  readonly semaphore: LeaseDriver;
+  readonly read: LeaseDriver;
+  readonly write: LeaseDriver;
 }

@@ -1,70 +1,18 @@
 import type { LockHealth } from '../interfaces/lock-health.interface.js';
-import type { LeaseDriver } from './lease-driver.interface.js';
-import type { PrimitiveDriverSet } from './primitive-drivers.js';
+import type { LeaseDriver, PrimitiveDriverSet } from './lease-driver.interface.js';
 
 /**
- * Result of one acquire attempt.
+ * A lock's state as a backend reads it: free, or held (ttl -1 for a key without expiry).
  * @internal
  */
-export type AcquireReply =
+export type RawLockInfo =
+  | { readonly held: false; readonly ttl: null; readonly fencingToken: null; readonly owner: null }
   | {
-      readonly acquired: true;
-      /** 0 for leases without fencing (permits, read locks). */
+      readonly held: true;
+      readonly ttl: number;
       readonly fencingToken: number;
-      /**
-       * The grant left room for others (a read lock, a permit with permits to spare): a waiter
-       * that got it passes the wakeup on to the next waiter of its process.
-       */
-      readonly passOn?: boolean;
-      /** Set when `waitForReplicas` is on with `onShortfall: 'report'` and too few replicas acknowledged. */
-      readonly shortfall?: { readonly acknowledged: number; readonly required: number };
-    }
-  | {
-      readonly acquired: false;
-      /**
-       * Milliseconds after which another attempt may succeed without a wakeup (the remaining
-       * ttl of the key that blocked the attempt, or when a waiter must renew its place in a
-       * queue), -1 when unknown.
-       */
-      readonly holderTtl: number;
-      /** Index (in the keys passed) of a key someone else holds. */
-      readonly blockedBy: number;
-      /**
-       * The fencing token of the holder when the caller was queued for a handed-off lock: a grant
-       * announced to the caller afterwards carries a larger one (an older grant, delayed on its
-       * way, does not).
-       */
-      readonly holderFence?: number;
+      readonly owner: string | null;
     };
-
-/**
- * Result of an owner-checked operation (release, extend): done, the key is gone, or another
- * holder has it.
- * @internal
- */
-export type OwnedResult = 'ok' | 'expired' | 'taken';
-
-/** @internal */
-export interface ExtendRequest {
-  readonly redisKeys: readonly string[];
-  readonly token: string;
-  readonly ttl: number;
-  /** The lock's fencing token: a quorum restores it on a master that lost the lock. */
-  readonly fencingToken: number;
-  /**
-   * Asked right before a quorum restores the lock on a master that lost it: false once the
-   * lease is being released (or is lost), so no write of it follows its release.
-   */
-  readonly mayRestore?: () => boolean;
-}
-
-/** @internal */
-export interface RawLockInfo {
-  readonly held: boolean;
-  readonly ttl: number | null;
-  readonly fencingToken: number | null;
-  readonly owner: string | null;
-}
 
 /**
  * The connection waiters listen on for release announcements.
@@ -85,13 +33,18 @@ export interface WakeupTransport {
 
 /**
  * Where locks live. One implementation per topology; the manager adds waiting, validity,
- * renewal and events on top, the same for all of them.
+ * renewal and events on top, the same for all of them. Each primitive is a driver
+ * ({@link LeaseDriver}): `plain` for plain locks, `primitives()` for the others; the backend
+ * itself answers what operators ask (inspect, list, force release, health) and opens the
+ * connection waiters listen on.
  *
  * A lock has one or more keys (`redisKeys`, full names, in the canonical order every caller
  * uses); acquire takes all of them or none.
  * @internal
  */
-export interface LockBackend extends LeaseDriver {
+export interface LockBackend {
+  /** The driver of plain locks (barging, one or more keys). */
+  readonly plain: LeaseDriver;
   inspect(redisKey: string): Promise<RawLockInfo>;
   /** Deletes the lock whoever holds it, or only the holder with `fencingToken` when given. */
   forceRelease(redisKey: string, fencingToken?: number): Promise<boolean>;

@@ -1,4 +1,4 @@
-import type { OwnedResult } from './lock-backend.interface.js';
+import type { OwnedResult } from './lease-driver.interface.js';
 
 /**
  * The result code of an owner-checked script: 1 done, 0 gone (expired), -1 another holder.

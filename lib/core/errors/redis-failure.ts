@@ -1,5 +1,5 @@
-import { QuorumShortfall } from '../backend/quorum-shortfall.js';
-import { ReplicaShortfall } from '../backend/replica-shortfall.js';
+import { QuorumShortfall } from '../quorum/quorum-shortfall.js';
+import { ReplicaShortfall } from '../redis/replica-shortfall.js';
 import { LockBackendError } from './lock-backend.error.js';
 import { LockQuorumError } from './lock-quorum.error.js';
 import { LockReplicationError } from './lock-replication.error.js';

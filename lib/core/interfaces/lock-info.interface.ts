@@ -1,5 +1,8 @@
 /**
- * What `inspect()` found in Redis for one lock key.
+ * What `inspect()` found in Redis for one lock key. Nothing is spelled `null` (a free lock has
+ * no ttl, fencing token or owner); a `ttl` of -1 is Redis's answer for a held key without
+ * expiry (made by hand), not "nothing". `inspect()` resolves to {@link FreeLockInfo} or
+ * {@link HeldLockInfo}: test `held` to narrow it.
  * @publicApi
  */
 export interface LockInfo {
@@ -16,7 +19,18 @@ export interface LockInfo {
 }
 
 /**
- * A lock `LockManager.list()` found held.
+ * A lock `inspect()` found free.
+ * @publicApi
+ */
+export interface FreeLockInfo extends LockInfo {
+  readonly held: false;
+  readonly ttl: null;
+  readonly fencingToken: null;
+  readonly owner: null;
+}
+
+/**
+ * A lock `inspect()` or `LockManager.list()` found held.
  * @publicApi
  */
 export interface HeldLockInfo extends LockInfo {

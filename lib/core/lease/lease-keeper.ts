@@ -1,21 +1,19 @@
 import type { EventEmitter } from 'node:events';
-import type { LeaseDriver } from '../backend/lease-driver.interface.js';
-import type { ExtendRequest, OwnedResult } from '../backend/lock-backend.interface.js';
-import { QuorumShortfall } from '../backend/quorum-shortfall.js';
+import type { ExtendRequest, LeaseDriver, OwnedResult } from '../backend/lease-driver.interface.js';
+import { QuorumShortfall } from '../quorum/quorum-shortfall.js';
 import { emitSafely } from '../events/emit-safely.util.js';
 import { LockBackendError } from '../errors/lock-backend.error.js';
 import type { LockLostReason } from '../errors/lock-lost.error.js';
 import { LockReleasedError } from '../errors/lock-released.error.js';
 import { errorMessage, type RedisFailure } from '../errors/redis-failure.js';
-import type { Lease, LeaseHost } from '../lease.js';
-import { Lock } from '../lock.js';
+import type { LeaseKind } from '../interfaces/lease-kind.interface.js';
+import type { LeaseHost } from '../lease.js';
 import { validateTtl } from '../options/validation.js';
-import { Permit } from '../permit.js';
-import { ReadLock } from '../read-lock.js';
 import { LeaseScheduler } from '../renewal/lease-scheduler.js';
 import { driftFor, monotonicNow } from '../util/clock.util.js';
 import type { DeadlineWatch } from '../util/deadline-watch.js';
 import type { InFlight } from '../util/in-flight.js';
+import { createHandle, type LeaseOf } from './lease-handle.util.js';
 import { type ExtensionTicket, type LeaseGrant, LeaseLifecycle } from './lease-lifecycle.js';
 
 /**
@@ -65,7 +63,12 @@ export class LeaseKeeper implements LeaseHost {
    * `confirmTtl`, the grant was a short one (a lock handed to a waiter): an extension to
    * `confirmTtl` is sent at once, as the lease's first renewal.
    */
-  grant(grant: LeaseGrant, waitedMs: number, attempts: number, confirmTtl?: number): Lease {
+  grant<K extends LeaseKind>(
+    grant: LeaseGrant & { readonly kind: K },
+    waitedMs: number,
+    attempts: number,
+    confirmTtl?: number,
+  ): LeaseOf<K> {
     const lease = new LeaseLifecycle(grant, this.validUntil(grant.sentAt, grant.ttl));
     this.scheduler.add(lease);
     if (confirmTtl !== undefined) this.confirm(lease, confirmTtl);
@@ -76,11 +79,7 @@ export class LeaseKeeper implements LeaseHost {
       waitedMs,
       attempts,
     }));
-    return lease.kind === 'lock' || lease.kind === 'write-lock'
-      ? new Lock(lease, this)
-      : lease.kind === 'read-lock'
-        ? new ReadLock(lease, this)
-        : new Permit(lease, this);
+    return createHandle(grant.kind, lease, this);
   }
 
   releaseLease(lease: LeaseLifecycle): Promise<void> {

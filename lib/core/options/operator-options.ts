@@ -48,6 +48,24 @@ export function validateListOptions(
 }
 
 /**
+ * Checks the arguments of `LockManager.list()`, either form: `(match?, { count })`, or the
+ * older `({ match, count })`.
+ * @internal
+ */
+export function validateListArguments(
+  first: unknown,
+  second: unknown,
+  maxKeyLength: number,
+): { readonly match: string; readonly count: number } {
+  if (typeof first !== 'string' && (first !== undefined || second === undefined)) {
+    return validateListOptions(first, maxKeyLength);
+  }
+  const page = validateOptionsObject(second, 'list()') as { count?: unknown };
+  assertKnownOptions(page, ['count'], 'list()');
+  return validateListOptions({ ...page, match: first }, maxKeyLength);
+}
+
+/**
  * Checks the options of `LockManager.checkHealth()` and fills in the defaults.
  * @internal
  */

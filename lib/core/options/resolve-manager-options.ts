@@ -69,12 +69,22 @@ export const LOCK_MANAGER_OPTION_NAMES = [
   'nodeTimeout',
   'waiterTtl',
   'waitForReplicas',
-] as const;
+] as const satisfies ReadonlyArray<keyof LockManagerOptions>;
+// And every option of the type is listed: one added to LockManagerOptions must be added above.
+const _everyOptionListed: [
+  Exclude<keyof LockManagerOptions, (typeof LOCK_MANAGER_OPTION_NAMES)[number]>,
+] extends [never]
+  ? true
+  : never = true;
 /** Below this, renewing a place (every third of it) would be most of what a waiter does. */
 const MIN_WAITER_TTL_MS = 100;
 
-const KNOWN_RETRY_OPTIONS = ['minDelay', 'maxDelay', 'factor'] as const;
-const KNOWN_WAIT_OPTIONS = ['replicas', 'timeout', 'onShortfall'] as const;
+const KNOWN_RETRY_OPTIONS = ['minDelay', 'maxDelay', 'factor'] as const satisfies ReadonlyArray<
+  keyof NonNullable<LockManagerOptions['retry']>
+>;
+const KNOWN_WAIT_OPTIONS = ['replicas', 'timeout', 'onShortfall'] as const satisfies ReadonlyArray<
+  keyof NonNullable<LockManagerOptions['waitForReplicas']>
+>;
 
 /**
  * Validates manager options and fills in the defaults, once, so the hot path never re-checks them.
@@ -93,7 +103,56 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
     );
   }
 
-  const retryInput = validateOptionsObject(options.retry, 'retry') as NonNullable<
+  const retry = resolveRetry(options.retry);
+  const driftFactor = resolveDriftFactor(options.driftFactor);
+  const maxKeyLength = resolveMaxKeyLength(options.maxKeyLength);
+  const waiterTtl = resolveWaiterTtl(options.waiterTtl);
+  const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  if (typeof owner !== 'string' || owner.length > 256) {
+    throw new InvalidLockOptionsError(
+      'owner',
+      `owner must be a string of at most 256 characters (for example "api-3:1234"), but received ${describeValue(owner)}.`,
+    );
+  }
+
+  const subscriber = options.subscriber;
+  if (subscriber !== undefined && !isRedisLike(subscriber)) {
+    throw new InvalidLockOptionsError(
+      'subscriber',
+      `subscriber must be an ioredis Redis connection, but received ${describeValue(subscriber)}.`,
+    );
+  }
+
+  const nodeTimeout = validateDelay(
+    options.nodeTimeout ?? LOCK_MANAGER_DEFAULTS.nodeTimeout,
+    'nodeTimeout',
+  );
+
+  return Object.freeze({
+    keyPrefix,
+    ttl: validateTtl(options.ttl ?? LOCK_MANAGER_DEFAULTS.ttl, 'ttl'),
+    waitTimeout: validateWaitTimeout(
+      options.waitTimeout ?? LOCK_MANAGER_DEFAULTS.waitTimeout,
+      'waitTimeout',
+    ),
+    autoExtend: validateBoolean(
+      options.autoExtend ?? LOCK_MANAGER_DEFAULTS.autoExtend,
+      'autoExtend',
+    ),
+    fair: validateBoolean(options.fair ?? LOCK_MANAGER_DEFAULTS.fair, 'fair'),
+    retry,
+    driftFactor,
+    owner,
+    maxKeyLength,
+    subscriber,
+    nodeTimeout,
+    waiterTtl,
+    waitForReplicas: resolveWaitForReplicas(options.waitForReplicas),
+  });
+}
+
+function resolveRetry(input: LockManagerOptions['retry']): ResolvedLockManagerOptions['retry'] {
+  const retryInput = validateOptionsObject(input, 'retry') as NonNullable<
     LockManagerOptions['retry']
   >;
   assertKnownOptions(retryInput, KNOWN_RETRY_OPTIONS, 'retry');
@@ -118,8 +177,11 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
       `retry.factor must be a number from 1 to 10, but received ${describeValue(factor)}.`,
     );
   }
+  return Object.freeze({ minDelay, maxDelay, factor });
+}
 
-  const driftFactor = options.driftFactor ?? LOCK_MANAGER_DEFAULTS.driftFactor;
+function resolveDriftFactor(input: unknown): number {
+  const driftFactor = input ?? LOCK_MANAGER_DEFAULTS.driftFactor;
   if (
     typeof driftFactor !== 'number' ||
     !Number.isFinite(driftFactor) ||
@@ -131,16 +193,11 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
       `driftFactor must be a number from 0 to below 0.5 (0.01 means 1% of the ttl), but received ${describeValue(driftFactor)}.`,
     );
   }
+  return driftFactor;
+}
 
-  const owner = options.owner ?? `${hostname()}:${process.pid}`;
-  if (typeof owner !== 'string' || owner.length > 256) {
-    throw new InvalidLockOptionsError(
-      'owner',
-      `owner must be a string of at most 256 characters (for example "api-3:1234"), but received ${describeValue(owner)}.`,
-    );
-  }
-
-  const maxKeyLength = options.maxKeyLength ?? LOCK_MANAGER_DEFAULTS.maxKeyLength;
+function resolveMaxKeyLength(input: unknown): number {
+  const maxKeyLength = input ?? LOCK_MANAGER_DEFAULTS.maxKeyLength;
   if (
     typeof maxKeyLength !== 'number' ||
     !Number.isInteger(maxKeyLength) ||
@@ -152,21 +209,11 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
       `maxKeyLength must be a whole number from 1 to 65536, but received ${describeValue(maxKeyLength)}.`,
     );
   }
+  return maxKeyLength;
+}
 
-  const subscriber = options.subscriber;
-  if (subscriber !== undefined && !isRedisLike(subscriber)) {
-    throw new InvalidLockOptionsError(
-      'subscriber',
-      `subscriber must be an ioredis Redis connection, but received ${describeValue(subscriber)}.`,
-    );
-  }
-
-  const nodeTimeout = validateDelay(
-    options.nodeTimeout ?? LOCK_MANAGER_DEFAULTS.nodeTimeout,
-    'nodeTimeout',
-  );
-
-  const waiterTtl = options.waiterTtl ?? LOCK_MANAGER_DEFAULTS.waiterTtl;
+function resolveWaiterTtl(input: unknown): number {
+  const waiterTtl = input ?? LOCK_MANAGER_DEFAULTS.waiterTtl;
   if (
     typeof waiterTtl !== 'number' ||
     !Number.isInteger(waiterTtl) ||
@@ -179,28 +226,7 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
         'It bounds how long a dead waiter of a fair lock holds up the others; live waiters renew their place every third of it.',
     );
   }
-
-  return Object.freeze({
-    keyPrefix,
-    ttl: validateTtl(options.ttl ?? LOCK_MANAGER_DEFAULTS.ttl, 'ttl'),
-    waitTimeout: validateWaitTimeout(
-      options.waitTimeout ?? LOCK_MANAGER_DEFAULTS.waitTimeout,
-      'waitTimeout',
-    ),
-    autoExtend: validateBoolean(
-      options.autoExtend ?? LOCK_MANAGER_DEFAULTS.autoExtend,
-      'autoExtend',
-    ),
-    fair: validateBoolean(options.fair ?? LOCK_MANAGER_DEFAULTS.fair, 'fair'),
-    retry: Object.freeze({ minDelay, maxDelay, factor }),
-    driftFactor,
-    owner,
-    maxKeyLength,
-    subscriber,
-    nodeTimeout,
-    waiterTtl,
-    waitForReplicas: resolveWaitForReplicas(options.waitForReplicas),
-  });
+  return waiterTtl;
 }
 
 function resolveWaitForReplicas(

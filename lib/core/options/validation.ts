@@ -184,3 +184,26 @@ export function validateOptionsObject(value: unknown, where: string): object {
   }
   return value;
 }
+
+/** More permits than this make a rate limiter's job, not a semaphore's. @internal */
+export const MAX_PERMITS = 10_000;
+
+/**
+ * A whole number from 1 to `max` (a semaphore's permits, a holder's weight), or a typed error
+ * whose message ends with `hint()`.
+ * @internal
+ */
+export function validateCount(
+  value: unknown,
+  option: string,
+  max: number,
+  hint: () => string,
+): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidLockOptionsError(
+      option,
+      `${option} must be a whole number from 1 to ${max}, but received ${describeValue(value)}. ${hint()}`,
+    );
+  }
+  return value;
+}

@@ -1,12 +1,13 @@
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
 import { LockUpgradeError } from '../errors/lock-upgrade.error.js';
 import type { ReadWriteAcquireOptions } from '../interfaces/read-write-acquire-options.interface.js';
+import type { AcquireRequest } from '../acquire/acquire-request.js';
 import type { Lock } from '../lock.js';
-import type { LockManager } from '../lock-manager.js';
 import { describeValue } from '../options/describe-value.util.js';
 import { validateKey } from '../options/validation.js';
 import type { ReadLock } from '../read-lock.js';
-import { isReading, runReading } from './read-scope.js';
+import type { PrimitiveHost } from './primitive-host.interface.js';
+import { isReading, runReading } from './read-scope.util.js';
 import { runHolding } from './run-holding.util.js';
 
 /**
@@ -34,13 +35,18 @@ export class ReadWriteLock {
   /** The lock key, without the manager's `keyPrefix`. */
   readonly key: string;
 
-  readonly #manager: LockManager;
+  readonly #host: PrimitiveHost;
 
   /** @internal */
-  constructor(manager: LockManager, key: string) {
-    this.key = validateKey(key, manager.options.maxKeyLength);
-    manager.primitiveDrivers('read-write lock', this.key);
-    this.#manager = manager;
+  static create(host: PrimitiveHost, key: string): ReadWriteLock {
+    return new ReadWriteLock(host, key);
+  }
+
+  // Private: a read-write lock comes from LockManager.readWriteLock().
+  private constructor(host: PrimitiveHost, key: string) {
+    this.key = validateKey(key, host.options.maxKeyLength);
+    host.assertSupported('read-write lock', this.key);
+    this.#host = host;
   }
 
   /**
@@ -52,12 +58,12 @@ export class ReadWriteLock {
    * return await loadReport();
    */
   async read(options?: ReadWriteAcquireOptions): Promise<ReadLock> {
-    return (await this.take('read-lock', options, 'acquire')) as ReadLock;
+    return this.#host.take(this.request('read-lock', options, 'acquire'), 'acquire');
   }
 
   /** Like `read()`, but `null` instead of waiting when a writer holds or waits for the lock. */
   async tryRead(options?: ReadWriteAcquireOptions): Promise<ReadLock | null> {
-    return (await this.take('read-lock', options, 'try')) as ReadLock | null;
+    return this.#host.take(this.request('read-lock', options, 'try'), 'try');
   }
 
   /**
@@ -70,12 +76,12 @@ export class ReadWriteLock {
    * await saveReport(next, lock.fencingToken);
    */
   async write(options?: ReadWriteAcquireOptions): Promise<Lock> {
-    return (await this.take('write-lock', options, 'acquire')) as Lock;
+    return this.#host.take(this.request('write-lock', options, 'acquire'), 'acquire');
   }
 
   /** Like `write()`, but `null` instead of waiting when the lock is held or writers queue. */
   async tryWrite(options?: ReadWriteAcquireOptions): Promise<Lock | null> {
-    return (await this.take('write-lock', options, 'try')) as Lock | null;
+    return this.#host.take(this.request('write-lock', options, 'try'), 'try');
   }
 
   /**
@@ -89,8 +95,11 @@ export class ReadWriteLock {
     options?: ReadWriteAcquireOptions,
   ): Promise<T> {
     assertFunction(fn, 'withRead');
-    const lock = (await this.take('read-lock', options, 'acquire', true)) as ReadLock;
-    return runReading(this.#manager.options, this.key, () => runHolding(lock, fn));
+    const lock = await this.#host.take(
+      this.request('read-lock', options, 'acquire', true),
+      'acquire',
+    );
+    return runReading(this.#host.options, this.key, () => runHolding(lock, fn));
   }
 
   /**
@@ -104,23 +113,25 @@ export class ReadWriteLock {
     options?: ReadWriteAcquireOptions,
   ): Promise<T> {
     assertFunction(fn, 'withWrite');
-    const lock = (await this.take('write-lock', options, 'acquire', true)) as Lock;
+    const lock = await this.#host.take(
+      this.request('write-lock', options, 'acquire', true),
+      'acquire',
+    );
     return runHolding(lock, fn);
   }
 
-  private take(
-    kind: 'read-lock' | 'write-lock',
+  private request<K extends 'read-lock' | 'write-lock'>(
+    kind: K,
     options: ReadWriteAcquireOptions | undefined,
     mode: 'acquire' | 'try',
     /** withRead/withWrite: renew while the work runs, unless autoExtend says otherwise. */
     renew = false,
-  ): Promise<ReadLock | Lock | null> {
-    let request = this.#manager.leaseRequest(kind, this.key, options, mode);
-    if (renew && options?.autoExtend === undefined) request = { ...request, autoExtend: true };
-    if (kind === 'write-lock' && isReading(this.#manager.options, this.key)) {
+  ): AcquireRequest<K> {
+    const request = this.#host.request(kind, this.key, options, mode);
+    if (kind === 'write-lock' && isReading(this.#host.options, this.key)) {
       throw new LockUpgradeError(this.key);
     }
-    return this.#manager.takeLease(request, mode) as Promise<ReadLock | Lock | null>;
+    return renew && options?.autoExtend === undefined ? { ...request, autoExtend: true } : request;
   }
 }
 

@@ -1,14 +1,23 @@
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
 import type { SemaphoreAcquireOptions } from '../interfaces/semaphore-acquire-options.interface.js';
 import type { SemaphoreOptions } from '../interfaces/semaphore-options.interface.js';
-import type { LockManager } from '../lock-manager.js';
+import type { AcquireRequest } from '../acquire/acquire-request.js';
 import { describeValue } from '../options/describe-value.util.js';
-import { assertKnownOptions, validateKey, validateOptionsObject } from '../options/validation.js';
+import {
+  assertKnownOptions,
+  MAX_PERMITS,
+  validateCount,
+  validateKey,
+  validateOptionsObject,
+} from '../options/validation.js';
 import type { Permit } from '../permit.js';
+import type { PrimitiveHost } from './primitive-host.interface.js';
 import { runHolding } from './run-holding.util.js';
 
-/** More permits than this make a rate limiter's job, not a semaphore's. */
-const MAX_PERMITS = 10_000;
+/** The options a semaphore takes, checked against the type. */
+const SEMAPHORE_OPTIONS = ['permits'] as const satisfies ReadonlyArray<keyof SemaphoreOptions>;
+/** What `acquire()` adds to the options of every lease. */
+const PERMIT_OPTIONS = ['weight'] as const satisfies ReadonlyArray<keyof SemaphoreAcquireOptions>;
 
 /**
  * A distributed semaphore, from `LockManager.semaphore(key, { permits })`: at most `permits`
@@ -34,20 +43,25 @@ export class Semaphore {
   /** How many permits the semaphore has. */
   readonly permits: number;
 
-  readonly #manager: LockManager;
+  readonly #host: PrimitiveHost;
 
   /** @internal */
-  constructor(manager: LockManager, key: string, options: SemaphoreOptions) {
-    this.key = validateKey(key, manager.options.maxKeyLength);
+  static create(host: PrimitiveHost, key: string, options: SemaphoreOptions): Semaphore {
+    return new Semaphore(host, key, options);
+  }
+
+  // Private: a semaphore comes from LockManager.semaphore().
+  private constructor(host: PrimitiveHost, key: string, options: SemaphoreOptions) {
+    this.key = validateKey(key, host.options.maxKeyLength);
     const checked = validateOptionsObject(options, 'semaphore') as Partial<SemaphoreOptions>;
-    assertKnownOptions(checked, ['permits'], 'semaphore');
+    assertKnownOptions(checked, SEMAPHORE_OPTIONS, 'semaphore');
     this.permits = validateCount(checked.permits, 'permits', MAX_PERMITS, () =>
       options === undefined
         ? 'manager.semaphore(key, { permits: 5 }) needs the number of permits.'
         : 'It is how many holders may hold the semaphore at once.',
     );
-    manager.primitiveDrivers('semaphore', this.key);
-    this.#manager = manager;
+    host.assertSupported('semaphore', this.key);
+    this.#host = host;
   }
 
   /**
@@ -61,7 +75,7 @@ export class Semaphore {
    * await provider.charge(order);
    */
   async acquire(options?: SemaphoreAcquireOptions): Promise<Permit> {
-    return (await this.take(options, 'acquire')) as Permit;
+    return this.#host.take(this.request(options, 'acquire'), 'acquire');
   }
 
   /**
@@ -72,7 +86,7 @@ export class Semaphore {
    * if (!permit) return reply.status(429).send('Too many exports running, try again later');
    */
   async tryAcquire(options?: SemaphoreAcquireOptions): Promise<Permit | null> {
-    return this.take(options, 'try');
+    return this.#host.take(this.request(options, 'try'), 'try');
   }
 
   /**
@@ -92,16 +106,16 @@ export class Semaphore {
         `withPermit() needs the work to run as its first argument, a function, but received ${describeValue(fn)}.`,
       );
     }
-    const permit = (await this.take(options, 'acquire', true)) as Permit;
+    const permit = await this.#host.take(this.request(options, 'acquire', true), 'acquire');
     return runHolding(permit, fn);
   }
 
-  private async take(
+  private request(
     options: SemaphoreAcquireOptions | undefined,
     mode: 'acquire' | 'try',
     /** withPermit: renew while the work runs, unless autoExtend says otherwise. */
     renew = false,
-  ): Promise<Permit | null> {
+  ): AcquireRequest<'permit'> {
     const weight =
       options?.weight === undefined
         ? 1
@@ -110,21 +124,10 @@ export class Semaphore {
               ? `Semaphore "${this.key}" has ${this.permits} permits: a holder asking for more would wait forever.`
               : 'It is how many permits this holder takes at once.',
           );
-    let request = this.#manager.leaseRequest('permit', this.key, options, mode, ['weight'], {
+    const request = this.#host.request('permit', this.key, options, mode, PERMIT_OPTIONS, {
       weight,
       limit: this.permits,
     });
-    if (renew && options?.autoExtend === undefined) request = { ...request, autoExtend: true };
-    return (await this.#manager.takeLease(request, mode)) as Permit | null;
+    return renew && options?.autoExtend === undefined ? { ...request, autoExtend: true } : request;
   }
-}
-
-function validateCount(value: unknown, option: string, max: number, hint: () => string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidLockOptionsError(
-      option,
-      `${option} must be a whole number from 1 to ${max}, but received ${describeValue(value)}. ${hint()}`,
-    );
-  }
-  return value;
 }

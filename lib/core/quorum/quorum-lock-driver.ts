@@ -1,0 +1,271 @@
+import type {
+  AcquireReply,
+  ExtendRequest,
+  LeaseDriver,
+  OwnedResult,
+} from '../backend/lease-driver.interface.js';
+import { ReplicaShortfall } from '../redis/replica-shortfall.js';
+import type { QuorumMember } from './quorum-member.interface.js';
+import { type NodeOutcome, quorumRound } from './quorum-round.util.js';
+import { type QuorumShortfall, type QuorumSize, shortfallOf } from './quorum-shortfall.js';
+
+type MemberLocks = QuorumMember['plain'];
+
+/** A master that granted, and the fencing token it issued. */
+interface Grant {
+  readonly node: MemberLocks;
+  readonly fencingToken: number;
+}
+
+/** What the masters answered to one acquire round, counted. */
+interface Tally {
+  readonly granted: Grant[];
+  readonly refusal: { holderTtl: number; blockedBy: number } | undefined;
+  readonly answered: number;
+  readonly shortfall: { acknowledged: number; required: number } | undefined;
+}
+
+/**
+ * Redlock's plain locks: the same lock on N independent masters, held while a majority holds
+ * it.
+ *
+ * - Acquire sends to every master at once, bounded by `nodeTimeout` per round. With a majority
+ *   of grants the largest of their fencing tokens becomes the lock's token, and the granting
+ *   masters' counters are raised to it (a second round), so any later majority, which shares
+ *   at least one master with this one, issues a larger token. Without a majority, the attempt
+ *   is released on every master, including those that did not answer.
+ * - Extend needs a majority; a master that lost the lock (restarted empty) while the holder
+ *   keeps its majority gets it back (see the heal script).
+ * - Release goes to every master.
+ * - The manager measures validity from before the first round to after the last, so the time
+ *   all rounds took is subtracted from the lock's validity.
+ * @internal
+ */
+export class QuorumLockDriver implements LeaseDriver {
+  private readonly nodes: readonly MemberLocks[];
+
+  constructor(
+    members: readonly QuorumMember[],
+    private readonly size: QuorumSize,
+    private readonly owner: string,
+  ) {
+    this.nodes = members.map((member) => member.plain);
+  }
+
+  private get quorum(): number {
+    return this.size.needed;
+  }
+
+  private shortfall<T>(outcomes: ReadonlyArray<NodeOutcome<T>>, confirmed = 0): QuorumShortfall {
+    return shortfallOf(outcomes, this.size, confirmed);
+  }
+
+  async acquire(
+    redisKeys: readonly string[],
+    token: string,
+    ttl: number,
+    owner: string,
+  ): Promise<AcquireReply> {
+    const n = this.nodes.length;
+    // Set once the lock is granted: a master answering later gets the lock's fencing token.
+    const decision: { fence?: number } = {};
+    const late: Grant[] = [];
+    const outcomes = await quorumRound(
+      this.nodes.map((node) => () => node.acquire(redisKeys, token, ttl, owner)),
+      this.size.nodeTimeout,
+      (sofar) => {
+        let granted = 0;
+        let denied = 0;
+        for (const o of sofar) {
+          if (o.status === 'ok' && o.value.acquired) granted++;
+          else if (o.status !== 'pending') denied++;
+        }
+        // Decided once a majority granted, or once a majority can no longer be reached.
+        return granted >= this.quorum || n - denied < this.quorum;
+      },
+      (i, o) => {
+        if (o.status !== 'ok' || !o.value.acquired) return;
+        const grant = { node: this.nodes[i]!, fencingToken: o.value.fencingToken };
+        if (decision.fence === undefined) late.push(grant);
+        else this.alignLateGrant(grant, redisKeys, token, decision.fence);
+      },
+    );
+    const tally = this.tally(outcomes);
+    if (tally.granted.length < this.quorum) return this.refused(outcomes, tally, redisKeys, token);
+    const reply = await this.raiseToLargest(tally, redisKeys, token);
+    if (!reply.acquired) return reply;
+    decision.fence = reply.fencingToken;
+    for (const grant of late.splice(0)) {
+      this.alignLateGrant(grant, redisKeys, token, reply.fencingToken);
+    }
+    return reply;
+  }
+
+  private tally(outcomes: ReadonlyArray<NodeOutcome<AcquireReply>>): Tally {
+    const granted: Grant[] = [];
+    let refusal: Tally['refusal'];
+    let answered = 0;
+    let shortfall: Tally['shortfall'];
+    outcomes.forEach((o, i) => {
+      if (o.status !== 'ok') {
+        // A master whose replicas fell short released its part: it answered, without a grant.
+        if (o.status === 'error' && o.error instanceof ReplicaShortfall) answered++;
+        return;
+      }
+      answered++;
+      const reply = o.value;
+      if (reply.acquired) {
+        granted.push({ node: this.nodes[i]!, fencingToken: reply.fencingToken });
+        if (
+          reply.shortfall &&
+          (!shortfall || reply.shortfall.acknowledged < shortfall.acknowledged)
+        ) {
+          shortfall = reply.shortfall;
+        }
+      } else if (!refusal || (reply.holderTtl >= 0 && reply.holderTtl < refusal.holderTtl)) {
+        // The earliest expiry among the holders: a waiter should look again by then.
+        refusal = { holderTtl: reply.holderTtl, blockedBy: reply.blockedBy };
+      }
+    });
+    return { granted, refusal, answered, shortfall };
+  }
+
+  /** No majority granted: gives back what was granted, and says why. */
+  private refused(
+    outcomes: ReadonlyArray<NodeOutcome<AcquireReply>>,
+    { refusal, answered }: Tally,
+    redisKeys: readonly string[],
+    token: string,
+  ): AcquireReply {
+    // Release wherever the lock may have been taken, answered or not: a late grant from a
+    // slow master is released as soon as it is processed (same connection, same order).
+    if (outcomes.some((o) => o.status !== 'ok' || o.value.acquired)) {
+      this.releaseEverywhere(redisKeys, token);
+    }
+    if (answered >= this.quorum && refusal) {
+      return { acquired: false, holderTtl: refusal.holderTtl, blockedBy: refusal.blockedBy };
+    }
+    const replica = outcomes.find(
+      (o) => o.status === 'error' && o.error instanceof ReplicaShortfall,
+    );
+    if (replica && answered >= this.quorum) throw (replica as { error: unknown }).error;
+    // A majority refused the command itself (a data key under the lock's name, ACL): that
+    // is the error to report, not the count of answers.
+    const rejected = outcomes.flatMap((o) =>
+      o.status === 'error' && o.error instanceof Error && o.error.name === 'ReplyError'
+        ? [o.error]
+        : [],
+    );
+    if (rejected.length >= this.quorum) throw rejected[0];
+    throw this.shortfall(outcomes);
+  }
+
+  /** A majority granted: the largest token becomes the lock's, the other counters rise to it. */
+  private async raiseToLargest(
+    { granted, shortfall }: Tally,
+    redisKeys: readonly string[],
+    token: string,
+  ): Promise<AcquireReply> {
+    const fence = Math.max(...granted.map((g) => g.fencingToken));
+    const toRaise = granted.filter((g) => g.fencingToken < fence);
+    if (toRaise.length > 0) {
+      const raised = await quorumRound(
+        toRaise.map((g) => () => g.node.raiseFence(redisKeys, token, fence)),
+        this.size.nodeTimeout,
+      );
+      const confirmed =
+        granted.length -
+        toRaise.length +
+        raised.filter((o) => o.status === 'ok' && o.value === 'ok').length;
+      if (confirmed < this.quorum) {
+        this.releaseEverywhere(redisKeys, token);
+        if (raised.some((o) => o.status !== 'ok')) throw this.shortfall(raised);
+        // Parts expired between the rounds (a ttl shorter than the round trips): try again.
+        return { acquired: false, holderTtl: -1, blockedBy: 0 };
+      }
+    }
+    return shortfall
+      ? { acquired: true, fencingToken: fence, shortfall }
+      : { acquired: true, fencingToken: fence };
+  }
+
+  /**
+   * A master that granted after the quorum was decided stores the lock's token too (its own
+   * counter stays where it is if it is higher: later tokens only get larger).
+   */
+  private alignLateGrant(
+    grant: Grant,
+    redisKeys: readonly string[],
+    token: string,
+    fence: number,
+  ): void {
+    if (grant.fencingToken === fence) return;
+    void grant.node.raiseFence(redisKeys, token, fence).catch(() => undefined);
+  }
+
+  private releaseEverywhere(redisKeys: readonly string[], token: string): void {
+    for (const node of this.nodes) void node.release(redisKeys, token).catch(() => undefined);
+  }
+
+  /**
+   * The result of an owner-checked operation on every master: held (`ok`) with a majority;
+   * lost when a majority can no longer say `ok`; unknown (throws) when too few answered.
+   */
+  private verdict(outcomes: ReadonlyArray<NodeOutcome<OwnedResult>>): OwnedResult {
+    let ok = 0;
+    let taken = 0;
+    let unknown = 0;
+    for (const o of outcomes) {
+      if (o.status !== 'ok') unknown++;
+      else if (o.value === 'ok') ok++;
+      else if (o.value === 'taken') taken++;
+    }
+    if (ok >= this.quorum) return 'ok';
+    if (ok + unknown >= this.quorum) throw this.shortfall(outcomes, ok);
+    return taken > 0 ? 'taken' : 'expired';
+  }
+
+  async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
+    const outcomes = await quorumRound(
+      this.nodes.map((node) => () => node.release(redisKeys, token)),
+      this.size.nodeTimeout,
+    );
+    return this.verdict(outcomes);
+  }
+
+  async extend(request: ExtendRequest): Promise<OwnedResult> {
+    return (await this.extendMany([request]))[0]!;
+  }
+
+  async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
+    const outcomes = await quorumRound(
+      this.nodes.map((node) => () => node.extendMany(requests)),
+      this.size.nodeTimeout,
+    );
+    return requests.map((request, r) => {
+      const perNode = outcomes.map((o): NodeOutcome<OwnedResult> =>
+        o.status === 'ok' ? { status: 'ok', value: o.value[r]! } : o,
+      );
+      const result = this.verdict(perNode);
+      if (result === 'ok') {
+        // Held by a majority: give the lock back to the masters that lost it (restarted
+        // without persistence), before further restarts erode the majority.
+        perNode.forEach((o, i) => {
+          if (o.status === 'ok' && o.value === 'expired' && (request.mayRestore?.() ?? true)) {
+            void this.nodes[i]!.heal(request, this.owner).catch(() => undefined);
+          }
+        });
+      }
+      return result;
+    });
+  }
+
+  channelFor(redisKey: string): string {
+    // Every master names the channel alike: the manager checks that the clients share a prefix.
+    return this.nodes[0]!.channelFor(redisKey);
+  }
+
+  get attemptAllowanceMs(): number {
+    return Math.max(...this.nodes.map((node) => node.attemptAllowanceMs));
+  }
+}

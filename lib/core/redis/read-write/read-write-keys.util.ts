@@ -1,0 +1,18 @@
+import type { RedisKeyspace } from '../redis-keyspace.js';
+
+/**
+ * The keys of the read-write lock whose state hash is `state` (the name a plain lock of the same
+ * key would have), all in its slot.
+ * @internal
+ */
+export function readWriteKeys(
+  keyspace: RedisKeyspace,
+  state: string,
+): { state: string; readers: string; queue: string; expiry: string } {
+  return {
+    state,
+    readers: keyspace.auxKey(state, 'readers'),
+    queue: keyspace.auxKey(state, 'writers'),
+    expiry: keyspace.auxKey(state, 'writers-expiry'),
+  };
+}

@@ -1,0 +1,138 @@
+import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
+import { escapeGlob } from '../util/escape-glob.util.js';
+import { groupKeysBySlot, hasHashTag, keySlot, tagForSlot } from '../util/key-slot.util.js';
+
+/** Slot tags remembered per keyspace: the lock keys in use, at most this many. */
+const SLOT_TAG_CACHE = 4_096;
+
+function isCrossSlot(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('CROSSSLOT');
+}
+
+/**
+ * How the keys of one manager are named on one Redis client, and which of them one script may
+ * touch together: the lock keys under the manager's prefix, the bookkeeping keys beside them
+ * (fencing counters, queues, readers, release marks) pinned to their lock's slot, the slot
+ * groups of a multi-key lock, and the wakeup channels. Every Redis driver works through it and
+ * nothing else of the backend.
+ * @internal
+ */
+export class RedisKeyspace {
+  /** The client's own ioredis `keyPrefix`: Redis sees it in front of every key we name. */
+  readonly clientPrefix: string;
+  private readonly sharedFenceKey: string | undefined;
+  private slotRules = false;
+  private readonly slotTags = new Map<string, string>();
+
+  constructor(
+    /** The manager's `keyPrefix`. */
+    readonly keyPrefix: string,
+    clientPrefix: string,
+    /** Whether the client is a Cluster client (scripts then touch one slot each). */
+    readonly cluster: boolean,
+  ) {
+    this.clientPrefix = clientPrefix;
+    const fullPrefix = clientPrefix + keyPrefix;
+    // One fencing counter serves every lock that lives in the same slot, pinned to it with a
+    // {tag}: a script never touches two slots, which a Cluster, and the proxies and managed
+    // services that enforce its slot rules on a single endpoint, would refuse (CROSSSLOT). With
+    // a {hash tag} in the prefix every key shares one slot, and one counter serves them all.
+    if (hasHashTag(fullPrefix)) {
+      this.sharedFenceKey = `${keyPrefix}#fence`;
+    } else if (fullPrefix.includes('{')) {
+      throw new InvalidLockOptionsError(
+        'keyPrefix',
+        `keyPrefix "${fullPrefix}" contains "{" without a complete {hash tag}; on a Cluster that would move keys to unexpected slots. Remove the brace or close the tag.`,
+      );
+    }
+  }
+
+  /**
+   * Whether every script must keep to one slot: on a Cluster, and on a single endpoint once it
+   * refused a script whose keys span slots (a proxy or managed service enforcing the Cluster's
+   * slot rules, such as Azure Managed Redis with the Enterprise cluster policy). Until then a
+   * multi-key lock takes its keys in one script and renewals batch locks of any slots.
+   */
+  get splitsBySlot(): boolean {
+    return this.cluster || this.slotRules;
+  }
+
+  /**
+   * Runs an operation; if the server refuses it for spanning slots (nothing was run), switches
+   * to one slot per script for good and runs it again.
+   */
+  async keepingSlotRules<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (this.splitsBySlot || !isCrossSlot(error)) throw error;
+      this.slotRules = true;
+      return run();
+    }
+  }
+
+  /** The lock's keys in the groups one script can take: one group unless a Cluster splits them. */
+  groups(redisKeys: readonly string[]): readonly (readonly string[])[] {
+    if (!this.splitsBySlot || this.sharedFenceKey !== undefined || redisKeys.length < 2) {
+      return [redisKeys];
+    }
+    return groupKeysBySlot(redisKeys, this.clientPrefix);
+  }
+
+  /**
+   * `{tag}` that pins a bookkeeping key to the slot of `redisKey`. Remembered for the keys in
+   * use: every operation of a lock names a bookkeeping key or two (fencing counter, queue,
+   * release mark), and a CRC per name adds up.
+   */
+  private slotTag(redisKey: string): string {
+    let tag = this.slotTags.get(redisKey);
+    if (tag === undefined) {
+      if (this.slotTags.size >= SLOT_TAG_CACHE) this.slotTags.clear();
+      tag = `{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`;
+      this.slotTags.set(redisKey, tag);
+    }
+    return tag;
+  }
+
+  /** The fencing counter of the slot `redisKey` lives in. */
+  fenceKeyFor(redisKey: string): string {
+    return this.sharedFenceKey ?? `${this.keyPrefix}#fence:${this.slotTag(redisKey)}`;
+  }
+
+  /**
+   * A bookkeeping key of the primitive whose main key is `redisKey` (a queue, the readers of a
+   * read-write lock), in the same slot: `lock:#queue:order:42`, or on a Cluster
+   * `lock:#queue:{tag}:order:42` where `{tag}` pins it to the main key's slot whatever the key
+   * looks like (as the fencing counters are). Names starting with `#` are never user keys.
+   */
+  auxKey(redisKey: string, role: string): string {
+    const key = redisKey.slice(this.keyPrefix.length);
+    if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#${role}:${key}`;
+    return `${this.keyPrefix}#${role}:${this.slotTag(redisKey)}:${key}`;
+  }
+
+  /**
+   * The release mark of `token` in the slot of `redisKey` (see release-mark.lua.ts):
+   * `lock:#released:{tag}:<token>`. Named by the token, which is dead once released.
+   */
+  markKey(redisKey: string, token: string): string {
+    if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#released:${token}`;
+    return `${this.keyPrefix}#released:${this.slotTag(redisKey)}:${token}`;
+  }
+
+  /** The key as the caller named it, without the manager's prefix (for error messages). */
+  userKey(redisKey: string): string {
+    return redisKey.slice(this.keyPrefix.length);
+  }
+
+  /** The channel releases of `redisKey` are announced on, as SUBSCRIBE names it. */
+  channelFor(redisKey: string): string {
+    // Scripts publish on KEYS[1], which ioredis prefixed; SUBSCRIBE arguments are not prefixed.
+    return this.clientPrefix + redisKey;
+  }
+
+  /** The ACL channel pattern that covers every wakeup channel of these locks. */
+  channelPattern(): string {
+    return `${escapeGlob(this.clientPrefix + this.keyPrefix)}*`;
+  }
+}

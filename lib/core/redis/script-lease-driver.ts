@@ -1,0 +1,53 @@
+import type { Cluster, Redis } from 'ioredis';
+import type {
+  AcquireReply,
+  ExtendRequest,
+  LeaseDriver,
+  LeaseParams,
+  OwnedResult,
+} from '../backend/lease-driver.interface.js';
+import type { RedisKeyspace } from './redis-keyspace.js';
+import { defineScripts, type ScriptDefinition } from './script-registry.js';
+
+/**
+ * What the Redis drivers of every primitive share: their Lua commands defined once per client
+ * through the script registry, the keyspace that names their keys, renewal of one lease
+ * through the batch, and the wakeup channels.
+ * @internal
+ */
+export abstract class ScriptLeaseDriver<Scripts extends object> implements LeaseDriver {
+  protected readonly scripts: Scripts;
+
+  protected constructor(
+    client: Redis | Cluster,
+    protected readonly keyspace: RedisKeyspace,
+    definitions: { readonly [K in keyof Scripts]: ScriptDefinition },
+  ) {
+    this.scripts = defineScripts<Scripts>(client, keyspace.cluster, definitions);
+  }
+
+  abstract acquire(
+    redisKeys: readonly string[],
+    token: string,
+    ttl: number,
+    owner: string,
+    params?: LeaseParams,
+  ): Promise<AcquireReply>;
+
+  abstract release(redisKeys: readonly string[], token: string): Promise<OwnedResult>;
+
+  abstract extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]>;
+
+  async extend(request: ExtendRequest): Promise<OwnedResult> {
+    return (await this.extendMany([request]))[0]!;
+  }
+
+  channelFor(redisKey: string): string {
+    return this.keyspace.channelFor(redisKey);
+  }
+
+  /** A refusal whose script answered with how long the current holders keep the lease, in ms. */
+  protected denied(holderTtl: unknown): AcquireReply {
+    return { acquired: false, holderTtl: Number(holderTtl), blockedBy: 0 };
+  }
+}
