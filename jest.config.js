@@ -30,6 +30,7 @@ const common = {
     '^nestjs-redis-lock$': '<rootDir>/lib/index.ts',
     '^nestjs-redis-lock/core$': '<rootDir>/lib/core/index.ts',
     '^nestjs-redis-lock/health$': '<rootDir>/lib/health/index.ts',
+    '^nestjs-redis-lock/experimental$': '<rootDir>/lib/experimental/index.ts',
   },
   testEnvironment: 'node',
 };

@@ -56,6 +56,7 @@ describe('the published package', () => {
           'package.json',
           'core/package.json',
           'health/package.json',
+          'experimental/package.json',
           'README.md',
           'LICENSE',
         ].includes(path),
@@ -72,6 +73,10 @@ describe('the published package', () => {
         'dist/cjs/health/index.d.ts',
         'dist/esm/health/index.js',
         'dist/esm/health/index.d.ts',
+        'dist/cjs/experimental/index.js',
+        'dist/cjs/experimental/index.d.ts',
+        'dist/esm/experimental/index.js',
+        'dist/esm/experimental/index.d.ts',
         'dist/cjs/cli/main.js',
       ]),
     );
@@ -82,7 +87,13 @@ describe('the published package', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       exports: Record<string, string | Record<string, Record<string, string>>>;
     };
-    expect(Object.keys(manifest.exports)).toEqual(['.', './core', './health', './package.json']);
+    expect(Object.keys(manifest.exports)).toEqual([
+      '.',
+      './core',
+      './health',
+      './experimental',
+      './package.json',
+    ]);
     for (const [entry, target] of Object.entries(manifest.exports)) {
       if (typeof target === 'string') continue;
       for (const format of ['import', 'require'] as const) {
@@ -114,12 +125,17 @@ describe('the published package', () => {
       const main = graph('index.js');
       const cli = graph('cli/main.js');
       const health = graph('health/index.js');
+      const experimental = graph('experimental/index.js');
       const packagesOf = (paths: string[]): string[] => [
         ...new Set(paths.flatMap((path) => staticImports(path).filter((s) => !s.startsWith('.')))),
       ];
       expect(packagesOf(main)).not.toContain('@nestjs/terminus');
       expect(packagesOf(main).filter((name) => name.startsWith('@opentelemetry'))).toEqual([]);
       expect(packagesOf(health)).toContain('@nestjs/terminus');
+      // The adapters for @nestjs/locks and @nestjs/schedule need neither package, nor Nest.
+      expect(
+        packagesOf(experimental).filter((name) => name !== 'ioredis' && !name.startsWith('node:')),
+      ).toEqual([]);
       expect(
         packagesOf(cli).filter(
           (name) => name.startsWith('@nestjs') || name.startsWith('@opentelemetry'),
