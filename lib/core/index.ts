@@ -21,4 +21,12 @@ export type { RetryOptions } from './interfaces/retry-options.interface.js';
 export type { WaitForReplicasOptions } from './interfaces/wait-for-replicas-options.interface.js';
 export type * from './interfaces/lock-manager-events.interface.js';
 export * from './errors/index.js';
+export {
+  LOCK_CHANNELS,
+  type AcquireMessage,
+  type ExtendMessage,
+  type LeaseMessage,
+  type LostMessage,
+  type WaitMessage,
+} from './diagnostics/lock-channels.js';
 export { InMemoryLockStore } from './memory/in-memory-lock-store.js';

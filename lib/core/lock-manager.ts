@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { AcquireCall, type AcquireContext } from './acquire/acquire-call.js';
 import { type AcquireRequest, AcquireRequests, type LockKey } from './acquire/acquire-request.js';
 import { createBackend } from './backend/create-backend.js';
+import { acquireChannel } from './diagnostics/lock-channels.js';
 import type { LeaseParams } from './backend/lease-driver.interface.js';
 import type { LockBackend } from './backend/lock-backend.interface.js';
 import type { PrimitiveDriverSet } from './backend/primitive-drivers.js';
@@ -440,7 +441,20 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     return this.take(request, mode);
   }
 
-  private async take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
+  private take(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
+    if (!acquireChannel.hasSubscribers) return this.run(request, mode);
+    const { key, keys, kind, ttl, waitTimeout } = request;
+    return acquireChannel.tracePromise(() => this.run(request, mode), {
+      key,
+      keys,
+      kind,
+      mode,
+      ttl,
+      waitTimeout,
+    });
+  }
+
+  private async run(request: AcquireRequest, mode: 'acquire' | 'try'): Promise<Lease | null> {
     if (this.closing) throw new LockManagerClosedError();
     const call = new AcquireCall(this.acquireContext, request, mode);
     this.calls.add(call);

@@ -1,5 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import type { AcquireReply } from '../backend/lock-backend.interface.js';
+import {
+  publishSettled,
+  publishStarted,
+  waitChannel,
+  type WaitMessage,
+} from '../diagnostics/lock-channels.js';
 import { emitSafely } from '../events/emit-safely.util.js';
 import { LockAbortedError } from '../errors/lock-aborted.error.js';
 import { LockManagerClosedError } from '../errors/lock-manager-closed.error.js';
@@ -103,6 +109,10 @@ export class AcquireCall {
   /** Whether the last wait ended with a wakeup (the attempt after it may still lose). */
   private woken = false;
   private outcome: Outcome = 'error';
+  /** What the call rejects with, for the wait's diagnostics channel. */
+  private failure: unknown;
+  /** Set while the wait is traced (someone subscribed to the wait channel when it began). */
+  private waitMessage: WaitMessage | undefined;
   /**
    * An attempt ended without the call learning what Redis did with it (an error, a deadline, an
    * abort): it may have taken the lock under this call's token, to be given back if the call
@@ -159,6 +169,9 @@ export class AcquireCall {
         if (granted) return granted;
         if (this.state === 'failed') return this.giveUp();
       }
+    } catch (error) {
+      this.failure = error;
+      throw error;
     } finally {
       this.finish();
     }
@@ -243,6 +256,14 @@ export class AcquireCall {
     if (!this.membership) {
       if (!this.waitStarted) {
         this.waitStarted = true;
+        if (waitChannel.hasSubscribers) {
+          this.waitMessage = {
+            key: this.request.key,
+            kind: this.request.kind,
+            waitedBeforeMs: monotonicNow() - this.startedAt,
+          };
+          publishStarted(waitChannel, this.waitMessage);
+        }
         this.emit('waitStarted', () => ({
           key: this.request.key,
           waitedMs: monotonicNow() - this.startedAt,
@@ -543,6 +564,12 @@ export class AcquireCall {
       if (driver.abandon && (this.queued || this.uncertain)) {
         this.context.inFlight.track(driver.abandon(redisKeys, this.token));
       }
+    }
+    const { waitMessage } = this;
+    if (waitMessage) {
+      waitMessage.waitedMs = monotonicNow() - this.startedAt;
+      waitMessage.outcome = this.outcome;
+      publishSettled(waitChannel, waitMessage, this.failure);
     }
     if (this.waitStarted) {
       this.emit('waitEnded', () => ({
