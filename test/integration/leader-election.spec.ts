@@ -8,7 +8,7 @@ import {
   LockReleasedError,
 } from '../../lib/core/index.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { forkWorker, nextMessage } from '../support/processes.js';
+import { forkWorker } from '../support/processes.js';
 import { useRedisServer } from '../support/suites.js';
 import { until } from '../support/until.js';
 
@@ -16,6 +16,41 @@ import { until } from '../support/until.js';
 type Entry = [candidate: string, what: 'elected' | 'revoked', fencingToken: number];
 
 const TTL = 1_000;
+
+/** A message of a worker, numbered in the order this process received it (from any worker). */
+type Received = { type: string; seq: number } & Record<string, unknown>;
+let received = 0;
+
+/** A candidate process, and every message it sent since it started (none missed between awaits). */
+interface ProcessCandidate {
+  readonly worker: ChildProcess;
+  next(type: string): Promise<Received>;
+}
+
+function inbox(worker: ChildProcess): ProcessCandidate['next'] {
+  const unread: Received[] = [];
+  const waiting: Array<{
+    type: string;
+    resolve: (m: Received) => void;
+    reject: (e: Error) => void;
+  }> = [];
+  worker.on('message', (message: { type: string }) => {
+    const entry = { ...message, seq: ++received } as Received;
+    const i = waiting.findIndex((w) => w.type === entry.type);
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(entry);
+    else unread.push(entry);
+  });
+  worker.once('exit', (code, signal) => {
+    for (const w of waiting.splice(0)) {
+      w.reject(new Error(`worker exited (${code ?? signal}) before sending ${w.type}`));
+    }
+  });
+  return (type) => {
+    const i = unread.findIndex((m) => m.type === type);
+    if (i >= 0) return Promise.resolve(unread.splice(i, 1)[0]!);
+    return new Promise((resolve, reject) => waiting.push({ type, resolve, reject }));
+  };
+}
 
 describe('LockManager.electLeader()', () => {
   const db = useRedisServer();
@@ -58,11 +93,12 @@ describe('LockManager.electLeader()', () => {
   }
 
   /** A candidate in a process of its own. */
-  async function processCandidate(name = 'scheduler'): Promise<ChildProcess> {
+  async function processCandidate(name = 'scheduler'): Promise<ProcessCandidate> {
     const worker = forkWorker('leader-worker.cjs', [String(db.server.port), name, String(TTL)]);
     workers.push(worker);
-    await nextMessage(worker, 'ready');
-    return worker;
+    const next = inbox(worker);
+    await next('ready');
+    return { worker, next };
   }
 
   const leaders = (candidates: LeaderElection[]): LeaderElection[] =>
@@ -140,8 +176,8 @@ describe('LockManager.electLeader()', () => {
   });
 
   it('moves leadership within the ttl when the leader process is killed', async () => {
-    const worker = await processCandidate();
-    const elected = await nextMessage<{ type: string; fencingToken: number }>(worker, 'elected');
+    const { worker, next } = await processCandidate();
+    const elected = await next('elected');
     const b = candidate('b');
     // b waits: the worker leads.
     await until(
@@ -152,31 +188,26 @@ describe('LockManager.electLeader()', () => {
     worker.kill('SIGKILL');
     // Within the ttl plus a handoff (and a generous margin for a loaded machine).
     await until(() => b.isLeader, 'b to lead after the kill', { timeoutMs: TTL + 5_000 });
-    expect(b.term!.fencingToken).toBeGreaterThan(elected.fencingToken);
+    expect(b.term!.fencingToken).toBeGreaterThan(elected.fencingToken as number);
   });
 
   it('moves leadership when the leader process is frozen (SIGSTOP); once it runs again it learns its term ended, and its token is the older one', async () => {
-    const worker = await processCandidate();
-    const elected = await nextMessage<{ type: string; fencingToken: number }>(worker, 'elected');
+    const { worker, next } = await processCandidate();
+    const elected = await next('elected');
     const b = candidate('b');
     worker.kill('SIGSTOP');
     await until(() => b.isLeader, 'b to lead after the freeze', { timeoutMs: TTL + 5_000 });
-    const revoked = nextMessage<{
-      type: string;
-      fencingToken: number;
-      reason: string;
-      lostReason: string;
-      isLeader: boolean;
-    }>(worker, 'revoked');
+    const revoked = next('revoked');
     worker.kill('SIGCONT');
     expect(await revoked).toEqual({
       type: 'revoked',
+      seq: expect.any(Number),
       fencingToken: elected.fencingToken,
       reason: 'LockLostError',
       lostReason: expect.stringMatching(/^(expired|unconfirmed|taken)$/),
       isLeader: false,
     });
-    expect(b.term!.fencingToken).toBeGreaterThan(elected.fencingToken);
+    expect(b.term!.fencingToken).toBeGreaterThan(elected.fencingToken as number);
     // b kept leading all along: the stale leader never took the lock back.
     expect(b.isLeader).toBe(true);
     expect(await db.redis.hget('lock:scheduler', 'f')).toBe(String(b.term!.fencingToken));
@@ -185,17 +216,18 @@ describe('LockManager.electLeader()', () => {
   it('a leader process that stops gracefully steps down before another process is elected', async () => {
     const first = await processCandidate();
     const second = await processCandidate();
-    const [winner, other] = await Promise.race([
-      nextMessage(first, 'elected').then(() => [first, second] as const),
-      nextMessage(second, 'elected').then(() => [second, first] as const),
+    const firstElected = first.next('elected');
+    const secondElected = second.next('elected');
+    const firstWon = await Promise.race([
+      firstElected.then(() => true),
+      secondElected.then(() => false),
     ]);
-    const order: string[] = [];
-    const revoked = nextMessage(winner, 'revoked').then(() => order.push('old revoked'));
-    const elected = nextMessage(other, 'elected').then(() => order.push('new elected'));
-    winner.send({ type: 'stop' });
-    await Promise.all([revoked, elected]);
+    const [winner, otherElected] = firstWon ? [first, secondElected] : [second, firstElected];
+    winner.worker.send({ type: 'stop' });
+    const [revoked, elected] = await Promise.all([winner.next('revoked'), otherElected]);
     // The old leader told its parent before it released the lock the new one then took.
-    expect(order).toEqual(['old revoked', 'new elected']);
+    expect(revoked.seq).toBeLessThan(elected.seq);
+    expect(elected.fencingToken).toBeGreaterThan(revoked.fencingToken as number);
   });
 
   it('keeps leading when onElected throws, and reports it', async () => {
