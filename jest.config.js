@@ -31,6 +31,7 @@ const common = {
     '^nestjs-redis-lock/core$': '<rootDir>/lib/core/index.ts',
     '^nestjs-redis-lock/health$': '<rootDir>/lib/health/index.ts',
     '^nestjs-redis-lock/testing$': '<rootDir>/lib/testing/index.ts',
+    '^nestjs-redis-lock/experimental$': '<rootDir>/lib/experimental/index.ts',
   },
   testEnvironment: 'node',
 };

@@ -14,6 +14,11 @@ export { DistributedLock, type LockableMethod } from './decorators/distributed-l
 export { DistributedSemaphore } from './decorators/distributed-semaphore.decorator.js';
 export { InjectRedisLockClient } from './decorators/inject-redis-lock-client.decorator.js';
 export { LockConflictFilter } from './filters/lock-conflict.filter.js';
+export { LeaderOnly } from './leader/leader-only.decorator.js';
+export { LeaderService } from './leader/leader.service.js';
+export { LEADER_ONLY_METADATA } from './leader/leader.constants.js';
+export { LeaderServiceUnavailableError } from './leader/leader-service-unavailable.error.js';
+export type { LeaderOnlyOptions } from './leader/leader-only-options.interface.js';
 export {
   REDIS_LOCK_CLIENT,
   DISTRIBUTED_LOCK_METADATA,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LockManager } from './core/lock-manager.js';
+import { LeaderService } from './leader/leader.service.js';
 import { REDIS_LOCK_CLIENT } from './redis-lock.constants.js';
 import { ConfigurableModuleClass } from './redis-lock.module-definition.js';
 import { redisLockProviders } from './redis-lock.providers.js';
@@ -28,7 +29,7 @@ import { RedisLockService } from './redis-lock.service.js';
  * @publicApi
  */
 @Module({
-  providers: [...redisLockProviders, RedisLockService],
-  exports: [RedisLockService, LockManager, REDIS_LOCK_CLIENT],
+  providers: [...redisLockProviders, RedisLockService, LeaderService],
+  exports: [RedisLockService, LockManager, REDIS_LOCK_CLIENT, LeaderService],
 })
 export class RedisLockModule extends ConfigurableModuleClass {}

@@ -12,6 +12,9 @@ export { Lease } from './lease.js';
 export { Lock } from './lock.js';
 export { ReadLock } from './read-lock.js';
 export { Permit } from './permit.js';
+export { LeaderElection } from './leader/leader-election.js';
+export type { LeaderTerm } from './leader/leader-term.interface.js';
+export type { LeaderElectionOptions } from './interfaces/leader-election-options.interface.js';
 export { Semaphore } from './primitives/semaphore.js';
 export { ReadWriteLock } from './primitives/read-write-lock.js';
 export type { AcquireOptions } from './interfaces/acquire-options.interface.js';
@@ -39,3 +42,11 @@ export * from './errors/index.js';
 export const InMemoryLockStore = Store;
 /** @deprecated since 0.2 (removed in 0.3): import it from `nestjs-redis-lock/testing`. */
 export type InMemoryLockStore = Store;
+export {
+  LOCK_CHANNELS,
+  type AcquireMessage,
+  type ExtendMessage,
+  type LeaseMessage,
+  type LostMessage,
+  type WaitMessage,
+} from './diagnostics/lock-channels.js';

@@ -4,6 +4,7 @@ import type { AcquireContext } from './acquire/acquire-context.interface.js';
 import { type AcquireRequest, AcquireRequests, type LockKey } from './acquire/acquire-request.js';
 import { createBackend } from './backend/create-backend.js';
 import type { PrimitiveDriverSet } from './backend/lease-driver.interface.js';
+import { acquireChannel } from './diagnostics/lock-channels.js';
 import type { LockBackend } from './backend/lock-backend.interface.js';
 import { InvalidLockOptionsError } from './errors/invalid-lock-options.error.js';
 import { LockManagerClosedError } from './errors/lock-manager-closed.error.js';
@@ -26,6 +27,8 @@ import type { LockManagerOptions } from './interfaces/lock-manager-options.inter
 import type { SemaphoreOptions } from './interfaces/semaphore-options.interface.js';
 import type { LeaseOf } from './lease/lease-handle.util.js';
 import { LeaseKeeper } from './lease/lease-keeper.js';
+import type { LeaderElectionOptions } from './interfaces/leader-election-options.interface.js';
+import { LeaderElection, validateLeaderElection } from './leader/leader-election.js';
 import type { Lock } from './lock.js';
 import { describeValue } from './options/describe-value.util.js';
 import {
@@ -276,6 +279,38 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   }
 
   /**
+   * Runs for leader of `name` among every process that calls it with the same name: the
+   * candidate that holds the lock `name` leads, renewing it about every ttl/3, and the others
+   * wait for it (woken by its release, or at the end of its ttl when it died). So exactly one
+   * candidate leads while it stays healthy, and leadership moves within the ttl (plus a round
+   * trip) when the leader dies or is cut off from Redis.
+   *
+   * `onElected(signal, term)` starts the leader's work; `signal` aborts when the term ends,
+   * before another candidate can be elected whenever this process is running to notice (a
+   * `stop()`, a renewal that did not get through in time, `close()`). A process that was
+   * frozen (SIGSTOP, a debugger) learns it lost leadership only when it runs again: give
+   * `term.fencingToken`, which grows with every term, to the storage the leader writes to.
+   * After a term the candidate runs again, until `stop()` (or `options.signal`).
+   *
+   * @param name the election, and the key of its leader lock (`keyPrefix` applies)
+   * @throws InvalidLockOptionsError for an invalid name or option (before any Redis call)
+   * @throws LockManagerClosedError after `close()`
+   * @example
+   * const election = manager.electLeader('billing:scheduler', {
+   *   ttl: 10_000,
+   *   onElected: (signal, term) => runScheduler({ signal, fencingToken: term.fencingToken }),
+   *   onRevoked: (reason) => logger.warn(`no longer the scheduler: ${String(reason)}`),
+   * });
+   * // On shutdown: steps down (the signal aborts first), then releases the lock.
+   * await election.stop();
+   */
+  electLeader(name: string, options: LeaderElectionOptions): LeaderElection {
+    const valid = validateLeaderElection(name, options, this.options.maxKeyLength);
+    if (this.closing) throw new LockManagerClosedError();
+    return new LeaderElection(this, valid.name, valid.options);
+  }
+
+  /**
    * Reads the state of a lock in Redis: whether it is held, its remaining ttl, the holder's
    * fencing token and owner label. One round trip; it takes nothing.
    */
@@ -403,7 +438,23 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     request: AcquireRequest<K>,
     mode: 'acquire' | 'try',
   ): Promise<LeaseOf<K> | null>;
-  private async take<K extends LeaseKind>(
+  private take<K extends LeaseKind>(
+    request: AcquireRequest<K>,
+    mode: 'acquire' | 'try',
+  ): Promise<LeaseOf<K> | null> {
+    if (!acquireChannel.hasSubscribers) return this.run(request, mode);
+    const { key, keys, kind, ttl, waitTimeout } = request;
+    return acquireChannel.tracePromise(() => this.run(request, mode), {
+      key,
+      keys,
+      kind,
+      mode,
+      ttl,
+      waitTimeout,
+    });
+  }
+
+  private async run<K extends LeaseKind>(
     request: AcquireRequest<K>,
     mode: 'acquire' | 'try',
   ): Promise<LeaseOf<K> | null> {

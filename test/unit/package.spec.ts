@@ -57,6 +57,7 @@ describe('the published package', () => {
           'core/package.json',
           'health/package.json',
           'testing/package.json',
+          'experimental/package.json',
           'README.md',
           'LICENSE',
         ].includes(path),
@@ -77,6 +78,10 @@ describe('the published package', () => {
         'dist/cjs/testing/index.d.ts',
         'dist/esm/testing/index.js',
         'dist/esm/testing/index.d.ts',
+        'dist/cjs/experimental/index.js',
+        'dist/cjs/experimental/index.d.ts',
+        'dist/esm/experimental/index.js',
+        'dist/esm/experimental/index.d.ts',
         'dist/cjs/cli/main.js',
       ]),
     );
@@ -94,6 +99,7 @@ describe('the published package', () => {
       './core',
       './health',
       './testing',
+      './experimental',
       './package.json',
     ]);
     for (const [entry, target] of Object.entries(manifest.exports)) {
@@ -127,12 +133,17 @@ describe('the published package', () => {
       const main = graph('index.js');
       const cli = graph('cli/main.js');
       const health = graph('health/index.js');
+      const experimental = graph('experimental/index.js');
       const packagesOf = (paths: string[]): string[] => [
         ...new Set(paths.flatMap((path) => staticImports(path).filter((s) => !s.startsWith('.')))),
       ];
       expect(packagesOf(main)).not.toContain('@nestjs/terminus');
       expect(packagesOf(main).filter((name) => name.startsWith('@opentelemetry'))).toEqual([]);
       expect(packagesOf(health)).toContain('@nestjs/terminus');
+      // The adapters for @nestjs/locks and @nestjs/schedule need neither package, nor Nest.
+      expect(
+        packagesOf(experimental).filter((name) => name !== 'ioredis' && !name.startsWith('node:')),
+      ).toEqual([]);
       expect(
         packagesOf(cli).filter(
           (name) => name.startsWith('@nestjs') || name.startsWith('@opentelemetry'),

@@ -1,4 +1,10 @@
 import type { AcquireReply } from '../backend/lease-driver.interface.js';
+import {
+  publishSettled,
+  publishStarted,
+  waitChannel,
+  type WaitMessage,
+} from '../diagnostics/lock-channels.js';
 import { emitSafely } from '../events/emit-safely.util.js';
 import { LockAbortedError } from '../errors/lock-aborted.error.js';
 import { LockManagerClosedError } from '../errors/lock-manager-closed.error.js';
@@ -64,6 +70,10 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
   /** Whether the last wait ended with a wakeup (the attempt after it may still lose). */
   private woken = false;
   private outcome: Outcome = 'error';
+  /** What the call rejects with, for the wait's diagnostics channel. */
+  private failure: unknown;
+  /** Set while the wait is traced (someone subscribed to the wait channel when it began). */
+  private waitMessage: WaitMessage | undefined;
   /**
    * An attempt ended without the call learning what Redis did with it (an error, a deadline, an
    * abort): it may have taken the lock under this call's token, to be given back if the call
@@ -132,6 +142,9 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
         if (granted) return granted;
         if (this.state === 'failed') return this.giveUp();
       }
+    } catch (error) {
+      this.failure = error;
+      throw error;
     } finally {
       this.finish();
     }
@@ -229,6 +242,14 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
     if (!this.membership) {
       if (!this.waitStarted) {
         this.waitStarted = true;
+        if (waitChannel.hasSubscribers) {
+          this.waitMessage = {
+            key: this.request.key,
+            kind: this.request.kind,
+            waitedBeforeMs: monotonicNow() - this.startedAt,
+          };
+          publishStarted(waitChannel, this.waitMessage);
+        }
         this.emit('waitStarted', () => ({
           key: this.request.key,
           waitedMs: monotonicNow() - this.startedAt,
@@ -481,6 +502,12 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
       if (driver.abandon && (this.queued || this.uncertain)) {
         this.context.inFlight.track(driver.abandon(redisKeys, this.token));
       }
+    }
+    const { waitMessage } = this;
+    if (waitMessage) {
+      waitMessage.waitedMs = monotonicNow() - this.startedAt;
+      waitMessage.outcome = this.outcome;
+      publishSettled(waitChannel, waitMessage, this.failure);
     }
     if (this.waitStarted) {
       this.emit('waitEnded', () => ({

@@ -1,6 +1,16 @@
 import type { EventEmitter } from 'node:events';
 import type { ExtendRequest, LeaseDriver, OwnedResult } from '../backend/lease-driver.interface.js';
 import { QuorumShortfall } from '../quorum/quorum-shortfall.js';
+import {
+  type ExtendMessage,
+  extendChannel,
+  type LeaseMessage,
+  type LostMessage,
+  lostChannel,
+  publishSettled,
+  publishStarted,
+  releaseChannel,
+} from '../diagnostics/lock-channels.js';
 import { emitSafely } from '../events/emit-safely.util.js';
 import { LockBackendError } from '../errors/lock-backend.error.js';
 import type { LockLostReason } from '../errors/lock-lost.error.js';
@@ -83,6 +93,20 @@ export class LeaseKeeper implements LeaseHost {
   }
 
   releaseLease(lease: LeaseLifecycle): Promise<void> {
+    if (!releaseChannel.hasSubscribers) return this.release(lease);
+    return releaseChannel.tracePromise(() => this.release(lease), this.leaseMessage(lease));
+  }
+
+  extendLease(lease: LeaseLifecycle, ttl: number | undefined): Promise<void> {
+    if (!extendChannel.hasSubscribers) return this.extend(lease, ttl);
+    return extendChannel.tracePromise(() => this.extend(lease, ttl), {
+      ...this.leaseMessage(lease),
+      ttl: ttl ?? lease.ttl,
+      automatic: false,
+    });
+  }
+
+  private release(lease: LeaseLifecycle): Promise<void> {
     if (lease.phase === 'released') return Promise.resolve();
     if (lease.phase === 'lost') return Promise.reject(lease.lostError);
     if (lease.releasing) return lease.releasing;
@@ -93,7 +117,7 @@ export class LeaseKeeper implements LeaseHost {
     return lease.releasing;
   }
 
-  async extendLease(lease: LeaseLifecycle, ttl: number | undefined): Promise<void> {
+  private async extend(lease: LeaseLifecycle, ttl: number | undefined): Promise<void> {
     const newTtl = ttl === undefined ? undefined : validateTtl(ttl);
     const sentAt = monotonicNow();
     const ticket = lease.sendExtension(newTtl, sentAt, this.validUntil, false);
@@ -154,10 +178,17 @@ export class LeaseKeeper implements LeaseHost {
     }
     if (sending.length === 0) return;
     const requests = sending.map((lease, i) => this.extendRequest(lease, tickets[i]!));
+    const messages = extendChannel.hasSubscribers
+      ? sending.map((lease, i) => {
+          const message = { ...this.leaseMessage(lease), ttl: tickets[i]!.ttl, automatic: true };
+          publishStarted(extendChannel, message);
+          return message;
+        })
+      : undefined;
     this.context.inFlight.track(
       driver.extendMany(requests).then(
-        (results) => this.settleRenewals(sending, tickets, results),
-        () => this.settleRenewals(sending, tickets, undefined),
+        (results) => this.settleRenewals(sending, tickets, results, messages),
+        (error: unknown) => this.settleRenewals(sending, tickets, undefined, messages, error),
       ),
     );
   }
@@ -166,22 +197,33 @@ export class LeaseKeeper implements LeaseHost {
     leases: readonly LeaseLifecycle[],
     tickets: readonly ExtensionTicket[],
     results: readonly OwnedResult[] | undefined,
+    messages?: readonly ExtendMessage[],
+    error?: unknown,
   ): void {
     const now = monotonicNow();
     leases.forEach((lease, i) => {
-      const ticket = tickets[i]!;
       const result = results?.[i];
-      if (result === 'ok') {
-        if (lease.confirmExtension(ticket)) this.emitExtended(lease, ticket);
-      } else if (result === 'expired' || result === 'taken') {
-        // During a release, the release's own reply tells.
-        if (lease.phase === 'held') this.lose(lease, result);
-        return;
-      } else {
-        lease.extensionUnanswered(ticket, now);
-      }
-      this.scheduler.reschedule(lease);
+      this.settleRenewal(lease, tickets[i]!, result, now);
+      if (messages) this.publishRenewal(messages[i]!, lease, result, error);
     });
+  }
+
+  private settleRenewal(
+    lease: LeaseLifecycle,
+    ticket: ExtensionTicket,
+    result: OwnedResult | undefined,
+    now: number,
+  ): void {
+    if (result === 'ok') {
+      if (lease.confirmExtension(ticket)) this.emitExtended(lease, ticket);
+    } else if (result === 'expired' || result === 'taken') {
+      // During a release, the release's own reply tells.
+      if (lease.phase === 'held') this.lose(lease, result);
+      return;
+    } else {
+      lease.extensionUnanswered(ticket, now);
+    }
+    this.scheduler.reschedule(lease);
   }
 
   private extendRequest(lease: LeaseLifecycle, ticket: ExtensionTicket): ExtendRequest {
@@ -267,14 +309,54 @@ export class LeaseKeeper implements LeaseHost {
    */
   private lose(lease: LeaseLifecycle, reason: LockLostReason): void {
     this.scheduler.delete(lease);
-    if (!lease.lose(reason)) return;
+    if (lease.phase === 'released' || lease.phase === 'lost') return;
+    if (lostChannel.hasSubscribers) {
+      const message: LostMessage = { ...this.leaseMessage(lease), reason };
+      lostChannel.traceSync(() => {
+        this.tellLost(lease, reason);
+        message.lost = lease.lostError;
+      }, message);
+    } else {
+      this.tellLost(lease, reason);
+    }
     // Told first, then given back: nobody else can hold the key before its holder heard.
+    this.context.inFlight.track(lease.driver.release(lease.redisKeys, lease.token));
+  }
+
+  /** Aborts the lease's signal and emits `lost`. */
+  private tellLost(lease: LeaseLifecycle, reason: LockLostReason): void {
+    lease.lose(reason);
     this.emit('lost', () => ({
       ...this.eventBase(lease),
       heldMs: monotonicNow() - lease.acquiredAt,
       error: lease.lostError!,
     }));
-    this.context.inFlight.track(lease.driver.release(lease.redisKeys, lease.token));
+  }
+
+  /** What the diagnostics channels say about a lease (built only for subscribers). */
+  private leaseMessage(lease: LeaseLifecycle): LeaseMessage {
+    return {
+      key: lease.key,
+      kind: lease.kind,
+      fencingToken: lease.fencingToken,
+      heldMs: monotonicNow() - lease.acquiredAt,
+    };
+  }
+
+  private publishRenewal(
+    message: ExtendMessage,
+    lease: LeaseLifecycle,
+    result: OwnedResult | undefined,
+    error: unknown,
+  ): void {
+    if (result === 'ok') return publishSettled(extendChannel, message);
+    publishSettled(
+      extendChannel,
+      message,
+      result === undefined
+        ? (error ?? new Error('Redis did not answer the renewal'))
+        : (lease.lostError ?? new Error(`Redis answered the renewal: ${result}`)),
+    );
   }
 
   private notHeld(lease: LeaseLifecycle): Error {
