@@ -3,13 +3,13 @@ export * from './core/index.js';
 
 // The NestJS layer.
 export { RedisLockModule } from './redis-lock.module.js';
-export {
-  RedisLockService,
-  type OnLostOption,
-  type WithLockOptions,
-  type WithPermitOptions,
-  type WithReadWriteLockOptions,
-} from './redis-lock.service.js';
+export { RedisLockService } from './redis-lock.service.js';
+export type {
+  OnLostOption,
+  WithLockOptions,
+  WithPermitOptions,
+  WithReadWriteLockOptions,
+} from './service/with-lease-options.interface.js';
 export { DistributedLock, type LockableMethod } from './decorators/distributed-lock.decorator.js';
 export { DistributedSemaphore } from './decorators/distributed-semaphore.decorator.js';
 export { InjectRedisLockClient } from './decorators/inject-redis-lock-client.decorator.js';

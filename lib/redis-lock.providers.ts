@@ -11,6 +11,7 @@ import {
   resolveRedisLockModuleOptions,
   type ResolvedRedisLockModuleOptions,
 } from './options/resolve-module-options.js';
+import type { RedisLockConnection } from './redis-lock-connection.interface.js';
 import { REDIS_LOCK_CLIENT } from './redis-lock.constants.js';
 import { REDIS_LOCK_MODULE_OPTIONS } from './redis-lock.module-definition.js';
 import {
@@ -21,13 +22,6 @@ import {
   REDIS_LOCK_TELEMETRY,
 } from './redis-lock.internal-constants.js';
 import { createLockTelemetry } from './telemetry/lock-telemetry.js';
-
-/** The client(s), and whether the module created them (then it closes them on shutdown). */
-export interface RedisLockConnection {
-  /** One client, or the clients of a quorum. */
-  readonly client: LockClients;
-  readonly owned: boolean;
-}
 
 /** @internal */
 export const redisLockProviders: Provider[] = [

@@ -4,9 +4,10 @@ import { describeValue } from '../core/options/describe-value.util.js';
 import type { DistributedSemaphoreOptions } from '../interfaces/distributed-semaphore-options.interface.js';
 import { compileLockKey, type LockKeySource } from '../key/lock-key-template.js';
 import { DISTRIBUTED_SEMAPHORE_METADATA } from '../redis-lock.constants.js';
-import type { LeaseTarget } from '../redis-lock.service.js';
+import type { LeaseTarget } from '../service/lease-target.interface.js';
 import type { LockableMethod } from './distributed-lock.decorator.js';
-import { validateLeaseMethodSettings, wrapLeaseMethod } from './wrap-lease-method.util.js';
+import { validateLeaseMethodSettings } from './lease-method/lease-method-settings.js';
+import { wrapLeaseMethod } from './wrap-lease-method.util.js';
 
 /** The engine accepts up to this many permits. */
 const MAX_PERMITS = 10_000;
@@ -52,20 +53,7 @@ export function DistributedSemaphore<M extends LockableMethod = LockableMethod>(
     'permits',
     'weight',
   ]);
-  const permits = validateCount(input.permits, 'permits', MAX_PERMITS, () =>
-    input.permits === undefined
-      ? "@DistributedSemaphore needs the number of permits: @DistributedSemaphore('payments', { permits: 5 })."
-      : 'It is how many calls may run at once.',
-  );
-  const weight =
-    input.weight === undefined
-      ? undefined
-      : validateCount(
-          input.weight,
-          'weight',
-          permits,
-          () => `It is how many of the ${permits} permits one call takes.`,
-        );
+  const { permits, weight } = readPermits(input);
 
   return (target, propertyKey, descriptor) =>
     wrapLeaseMethod(
@@ -93,6 +81,28 @@ export function DistributedSemaphore<M extends LockableMethod = LockableMethod>(
       propertyKey,
       descriptor as TypedPropertyDescriptor<unknown>,
     );
+}
+
+/** The semaphore's `permits` and a call's `weight`, checked when the class is defined. */
+function readPermits(input: Record<string, unknown>): {
+  permits: number;
+  weight: number | undefined;
+} {
+  const permits = validateCount(input.permits, 'permits', MAX_PERMITS, () =>
+    input.permits === undefined
+      ? "@DistributedSemaphore needs the number of permits: @DistributedSemaphore('payments', { permits: 5 })."
+      : 'It is how many calls may run at once.',
+  );
+  const weight =
+    input.weight === undefined
+      ? undefined
+      : validateCount(
+          input.weight,
+          'weight',
+          permits,
+          () => `It is how many of the ${permits} permits one call takes.`,
+        );
+  return { permits, weight };
 }
 
 function validateCount(value: unknown, option: string, max: number, hint: () => string): number {
