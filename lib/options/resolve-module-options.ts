@@ -160,43 +160,59 @@ function resolveConnection(options: RedisLockModuleOptions): RedisLockConnection
       'RedisLockModule got more than one way to reach Redis (client, url/redis, cluster, inMemory): give it exactly one.',
     );
   }
-  if (
-    inMemory !== undefined &&
-    typeof inMemory !== 'boolean' &&
-    !(inMemory instanceof InMemoryLockStore)
-  ) {
+  if (inMemory !== undefined) {
+    const store = resolveInMemory(inMemory);
+    if (store) return { kind: 'memory', store };
+  }
+  if (client !== undefined) return resolveClient(client);
+  if (cluster !== undefined) return resolveCluster(cluster);
+  return resolveCreated(url, redis);
+}
+
+function resolveInMemory(inMemory: unknown): InMemoryLockStore | undefined {
+  if (typeof inMemory !== 'boolean' && !(inMemory instanceof InMemoryLockStore)) {
     throw new InvalidLockOptionsError(
       'inMemory',
       `RedisLockModule option inMemory must be true or an InMemoryLockStore, but received ${describeValue(inMemory)}.`,
     );
   }
-  if (memory) {
-    return { kind: 'memory', store: inMemory === true ? InMemoryLockStore.shared : inMemory };
+  if (inMemory === false) return undefined;
+  return inMemory === true ? InMemoryLockStore.shared : inMemory;
+}
+
+function resolveClient(client: unknown): RedisLockConnectionOptions {
+  const clients: readonly unknown[] = Array.isArray(client) ? client : [client];
+  if (clients.length === 0 || !clients.every(isIoredisClient)) {
+    throw new InvalidLockOptionsError(
+      'client',
+      `RedisLockModule option client must be an ioredis Redis or Cluster instance (or a list of Redis instances for a quorum), but received ${describeValue(client)}.`,
+    );
   }
-  if (client !== undefined) {
-    const clients: readonly unknown[] = Array.isArray(client) ? client : [client];
-    if (clients.length === 0 || !clients.every(isIoredisClient)) {
-      throw new InvalidLockOptionsError(
-        'client',
-        `RedisLockModule option client must be an ioredis Redis or Cluster instance (or a list of Redis instances for a quorum), but received ${describeValue(client)}.`,
-      );
-    }
-    return { kind: 'client', client };
+  return { kind: 'client', client: client as LockClients };
+}
+
+function resolveCluster(
+  cluster: NonNullable<RedisLockModuleOptions['cluster']>,
+): RedisLockConnectionOptions {
+  if (
+    typeof cluster !== 'object' ||
+    cluster === null ||
+    !Array.isArray(cluster.nodes) ||
+    cluster.nodes.length === 0
+  ) {
+    throw new InvalidLockOptionsError(
+      'cluster',
+      `RedisLockModule option cluster must look like { nodes: [{ host, port }, ...], options? }, but received ${describeValue(cluster)}.`,
+    );
   }
-  if (cluster !== undefined) {
-    if (
-      typeof cluster !== 'object' ||
-      cluster === null ||
-      !Array.isArray(cluster.nodes) ||
-      cluster.nodes.length === 0
-    ) {
-      throw new InvalidLockOptionsError(
-        'cluster',
-        `RedisLockModule option cluster must look like { nodes: [{ host, port }, ...], options? }, but received ${describeValue(cluster)}.`,
-      );
-    }
-    return { kind: 'cluster', nodes: cluster.nodes, options: cluster.options ?? {} };
-  }
+  return { kind: 'cluster', nodes: cluster.nodes, options: cluster.options ?? {} };
+}
+
+/** A connection the module creates, from `url` (one, or a quorum's) and/or `redis` options. */
+function resolveCreated(
+  url: RedisLockModuleOptions['url'],
+  redis: RedisLockModuleOptions['redis'],
+): RedisLockConnectionOptions {
   if (url === undefined && redis === undefined) {
     throw new InvalidLockOptionsError(
       'url',
