@@ -13,6 +13,10 @@ export type {
 export { DistributedLock, type LockableMethod } from './decorators/distributed-lock.decorator.js';
 export { DistributedSemaphore } from './decorators/distributed-semaphore.decorator.js';
 export { InjectRedisLockClient } from './decorators/inject-redis-lock-client.decorator.js';
+export {
+  RedisLockTestingModule,
+  type RedisLockTestingOptions,
+} from './testing/redis-lock-testing.module.js';
 export { LockConflictFilter } from './filters/lock-conflict.filter.js';
 export {
   REDIS_LOCK_CLIENT,
