@@ -197,10 +197,19 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     options: WithOptions | undefined,
     caller: string,
   ): Promise<T> {
-    const { reentrant, onLost, ...acquireOptions } = options ?? {};
+    if (typeof fn !== 'function') {
+      throw new InvalidLockOptionsError(
+        'fn',
+        `${caller} needs the work to run as its second argument, a function, but received ${describeValue(fn)}.`,
+      );
+    }
+    const { reentrant, onLost, autoExtend, ...acquireOptions } = options ?? {};
     const lostThen = this.onLostOf(onLost);
     const reentering = reentrant ?? this.options.reentrant;
-    const entry = await this.enter(target, acquireOptions, reentering, caller);
+    // The work runs inside the lock however long it takes: renewed unless the module or the
+    // call says otherwise (the engine's own default is for acquire(), released by hand).
+    const renewing = { ...acquireOptions, autoExtend: autoExtend ?? this.options.autoExtend };
+    const entry = await this.enter(target, renewing, reentering, caller);
     const work = runInEntry(entry, fn as (lease: Lease) => T | Promise<T>, lostThen);
     return this.track(work, entry.holding);
   }
@@ -307,6 +316,7 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
 
   /** The module's defaults for decorated methods. @internal */
   get decoratorDefaults(): {
+    readonly autoExtend: boolean;
     readonly onLocked: 'throw' | 'skip';
     readonly onLost: 'throw' | 'ignore';
     readonly reentrant: boolean;

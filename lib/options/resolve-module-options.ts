@@ -7,7 +7,6 @@ import { describeValue } from '../core/options/describe-value.util.js';
 import {
   LOCK_MANAGER_OPTION_NAMES,
   resolveLockManagerOptions,
-  type ResolvedLockManagerOptions,
 } from '../core/options/resolve-manager-options.js';
 import {
   assertKnownOptions,
@@ -46,7 +45,11 @@ export interface ResolvedRedisLockModuleOptions {
   readonly connection: RedisLockConnectionOptions;
   /** Passed to the LockManager as they are: already validated. */
   readonly manager: LockManagerOptions;
-  readonly resolvedManager: ResolvedLockManagerOptions;
+  /**
+   * The renewal default of decorated methods and `with*` calls: the module's `autoExtend` when
+   * set, else true (their work runs inside the lock, however long it takes).
+   */
+  readonly autoExtend: boolean;
   readonly onLocked: 'throw' | 'skip';
   readonly onLost: 'throw' | 'ignore';
   readonly mapErrors: MapLockErrors;
@@ -72,9 +75,18 @@ const MODULE_ONLY = [
   'shutdownTimeout',
   'logging',
   'openTelemetry',
-];
+] as const satisfies ReadonlyArray<keyof RedisLockModuleOptions>;
 // The engine's options, but for `subscriber`: the module manages its connections itself.
 const MANAGER_OPTIONS = LOCK_MANAGER_OPTION_NAMES.filter((name) => name !== 'subscriber');
+/** Compiles only for `never`. */
+type Nothing<T extends never> = T;
+// A module option in neither list would be refused as unknown: this stops compiling instead.
+type _EveryModuleOptionListed = Nothing<
+  Exclude<
+    keyof RedisLockModuleOptions,
+    (typeof MODULE_ONLY)[number] | (typeof LOCK_MANAGER_OPTION_NAMES)[number]
+  >
+>;
 
 /**
  * Validates the module options at bootstrap, with messages that say what to fix, so that a
@@ -90,7 +102,8 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
     const value = (options as Record<string, unknown>)[name];
     if (value !== undefined) (manager as Record<string, unknown>)[name] = value;
   }
-  const resolvedManager = resolveLockManagerOptions(manager);
+  // Checked here, at bootstrap, with the engine's messages; the manager resolves them again.
+  resolveLockManagerOptions(manager);
 
   const onLocked = options.onLocked ?? 'throw';
   if (onLocked !== 'throw' && onLocked !== 'skip') {
@@ -118,7 +131,7 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
   return Object.freeze({
     connection: resolveConnection(options),
     manager: Object.freeze(manager),
-    resolvedManager,
+    autoExtend: manager.autoExtend ?? true,
     onLocked,
     onLost,
     mapErrors,

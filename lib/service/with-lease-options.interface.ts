@@ -24,6 +24,11 @@ export interface OnLostOption {
  */
 export interface WithLockOptions extends AcquireOptions, OnLostOption {
   /**
+   * Renew the lease while `fn` runs, so it may run longer than its ttl.
+   * @default the module's `autoExtend` when it is set, else true
+   */
+  autoExtend?: boolean;
+  /**
    * Enter a lock this async call chain already holds instead of waiting for itself.
    * @default the module's `reentrant` (true)
    */
@@ -37,6 +42,11 @@ export interface WithLockOptions extends AcquireOptions, OnLostOption {
  */
 export interface WithPermitOptions extends SemaphoreAcquireOptions, SemaphoreOptions, OnLostOption {
   /**
+   * Renew the lease while `fn` runs, so it may run longer than its ttl.
+   * @default the module's `autoExtend` when it is set, else true
+   */
+  autoExtend?: boolean;
+  /**
    * Enter a permit of this semaphore that the async call chain already holds instead of taking
    * another one (with `permits: 1`, taking another would wait for itself).
    * @default the module's `reentrant` (true)
@@ -49,6 +59,11 @@ export interface WithPermitOptions extends SemaphoreAcquireOptions, SemaphoreOpt
  * @publicApi
  */
 export interface WithReadWriteLockOptions extends ReadWriteAcquireOptions, OnLostOption {
+  /**
+   * Renew the lease while `fn` runs, so it may run longer than its ttl.
+   * @default the module's `autoExtend` when it is set, else true
+   */
+  autoExtend?: boolean;
   /**
    * Enter the lock when the async call chain already holds it: a read inside a read or a write,
    * a write inside a write. (A write inside a read is an upgrade: `LockUpgradeError`.)

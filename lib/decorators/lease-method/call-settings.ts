@@ -45,7 +45,7 @@ function resolveCallSettings(
       ...(settings.waitTimeout !== undefined
         ? { waitTimeout: settings.waitTimeout }
         : onLocked === 'skip' && { waitTimeout: 0 }),
-      autoExtend: settings.autoExtend ?? true,
+      autoExtend: settings.autoExtend ?? defaults.autoExtend,
     },
     onLocked,
     onLost: settings.onLost ?? defaults.onLost,
