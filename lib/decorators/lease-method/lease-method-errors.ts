@@ -40,7 +40,9 @@ export class LeaseMethodErrors {
 
   /** A failure to enter: the engine refusing the key is the caller's key, not a bug. */
   enterError(error: unknown): unknown {
-    return error instanceof InvalidLockOptionsError && error.option === 'key'
+    return error instanceof InvalidLockOptionsError &&
+      error.option === 'key' &&
+      !(error instanceof LockKeyError)
       ? this.keyError(error)
       : this.own(error);
   }
