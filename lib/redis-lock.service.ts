@@ -31,7 +31,6 @@ import {
 import { CallChainEntrance, type EnterOptions } from './service/call-chain-entrance.js';
 import { InflightCalls } from './service/inflight-calls.js';
 import type { LeaseTarget } from './service/lease-target.interface.js';
-import type { LockEntry } from './service/lock-entry.interface.js';
 import { runInEntry } from './service/run-in-entry.js';
 import type {
   OnLostOption,
@@ -72,7 +71,11 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
   private readonly stopLogging: () => void;
   /** Locked calls running, with what each holds (for a shutdown that cuts them). */
   private readonly calls = new InflightCalls();
-  private readonly entrance: CallChainEntrance;
+  /**
+   * How the call chains of this application enter their leases (decorated methods too).
+   * @internal
+   */
+  readonly entrance: CallChainEntrance;
   /** OpenTelemetry, when installed (a property, so that no declaration names its types). */
   @Optional()
   @Inject(REDIS_LOCK_TELEMETRY)
@@ -209,7 +212,7 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     // The work runs inside the lock however long it takes: renewed unless the module or the
     // call says otherwise (the engine's own default is for acquire(), released by hand).
     const renewing = { ...acquireOptions, autoExtend: autoExtend ?? this.options.autoExtend };
-    const entry = await this.enter(target, renewing, reentering, caller);
+    const entry = await this.entrance.enter(target, renewing, reentering, caller);
     const work = runInEntry(entry, fn as (lease: Lease) => T | Promise<T>, lostThen);
     return this.track(work, entry.holding);
   }
@@ -289,21 +292,6 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
       if (frame.owner === this) return frame.lease;
     }
     return undefined;
-  }
-
-  /**
-   * Acquires what this call chain does not hold yet (everything when not re-entrant): see
-   * `CallChainEntrance.enter`.
-   * @throws LockUpgradeError for a write lock inside a read lock of the same key
-   * @internal
-   */
-  enter(
-    target: LeaseTarget,
-    options: EnterOptions,
-    reentrant: boolean,
-    caller: string,
-  ): Promise<LockEntry> {
-    return this.entrance.enter(target, options, reentrant, caller);
   }
 
   /**

@@ -77,33 +77,27 @@ export class LockMetrics {
 /** The instruments of the table above. */
 function createInstruments(meter: OtelMeter) {
   const advice = { explicitBucketBoundaries: DURATION_BUCKETS_MS };
+  const duration = (name: string, description: string) =>
+    meter.createHistogram(`redis_lock.${name}.duration`, { description, unit: 'ms', advice });
+  const locks = { unit: '{lock}' };
   return {
-    acquireDuration: meter.createHistogram('redis_lock.acquire.duration', {
-      description: 'Time from an acquire call to its outcome (the lock, or giving up).',
-      unit: 'ms',
-      advice,
-    }),
-    waitDuration: meter.createHistogram('redis_lock.wait.duration', {
-      description: 'Time acquires spent waiting for a lock held by someone else.',
-      unit: 'ms',
-      advice,
-    }),
-    holdDuration: meter.createHistogram('redis_lock.hold.duration', {
-      description: 'Time from the grant of a lock to its release or loss.',
-      unit: 'ms',
-      advice,
-    }),
+    acquireDuration: duration(
+      'acquire',
+      'Time from an acquire call to its outcome (the lock, or giving up).',
+    ),
+    waitDuration: duration('wait', 'Time acquires spent waiting for a lock held by someone else.'),
+    holdDuration: duration('hold', 'Time from the grant of a lock to its release or loss.'),
     lost: meter.createCounter('redis_lock.lost', {
       description: 'Locks lost while held (taken after their ttl, expired, unconfirmable, closed).',
-      unit: '{lock}',
+      ...locks,
     }),
     timeouts: meter.createCounter('redis_lock.timeouts', {
       description: 'Acquires that gave up after waitTimeout because someone else held the lock.',
-      unit: '{lock}',
+      ...locks,
     }),
     held: meter.createObservableUpDownCounter('redis_lock.held', {
       description: 'Locks this application holds right now.',
-      unit: '{lock}',
+      ...locks,
     }),
   };
 }

@@ -30,7 +30,7 @@ export function runLockedObservable(
     let teardown: (() => void) | undefined;
     let fallback: Subscription | undefined;
     const acquire = { ...settings.acquire, signal: cancel.signal };
-    service.enter(call.target, acquire, settings.reentrant, method.label).then(
+    service.entrance.enter(call.target, acquire, settings.reentrant, method.label).then(
       (entry) => {
         if (subscriber.closed) return void entry.exit().catch(() => undefined);
         const start = (): Observable<unknown> =>

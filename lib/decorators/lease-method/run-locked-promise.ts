@@ -19,7 +19,12 @@ export async function runLockedPromise(
   const { service, settings } = call;
   let entry: LockEntry;
   try {
-    entry = await service.enter(call.target, settings.acquire, settings.reentrant, method.label);
+    entry = await service.entrance.enter(
+      call.target,
+      settings.acquire,
+      settings.reentrant,
+      method.label,
+    );
   } catch (error) {
     if (!isContention(error)) throw method.errors.enterError(error);
     return whenLocked(call, error);
