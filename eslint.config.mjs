@@ -60,8 +60,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
   },
   {
-    // The engine has no import cycle, type-only imports included.
-    files: ['lib/core/**/*.ts'],
+    // The library has no import cycle, type-only imports included.
+    files: ['lib/**/*.ts'],
     plugins: { local },
     rules: { 'local/no-import-cycle': 'error' },
   },

@@ -3,16 +3,20 @@ export * from './core/index.js';
 
 // The NestJS layer.
 export { RedisLockModule } from './redis-lock.module.js';
-export {
-  RedisLockService,
-  type OnLostOption,
-  type WithLockOptions,
-  type WithPermitOptions,
-  type WithReadWriteLockOptions,
-} from './redis-lock.service.js';
+export { RedisLockService } from './redis-lock.service.js';
+export type {
+  OnLostOption,
+  WithLockOptions,
+  WithPermitOptions,
+  WithReadWriteLockOptions,
+} from './service/with-lease-options.interface.js';
 export { DistributedLock, type LockableMethod } from './decorators/distributed-lock.decorator.js';
 export { DistributedSemaphore } from './decorators/distributed-semaphore.decorator.js';
 export { InjectRedisLockClient } from './decorators/inject-redis-lock-client.decorator.js';
+export {
+  RedisLockTestingModule,
+  type RedisLockTestingOptions,
+} from './testing/redis-lock-testing.module.js';
 export { LockConflictFilter } from './filters/lock-conflict.filter.js';
 export { LeaderOnly } from './leader/leader-only.decorator.js';
 export { LeaderService } from './leader/leader.service.js';

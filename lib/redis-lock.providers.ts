@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import { Cluster, Redis } from 'ioredis';
-import { type LockClient, type LockClients, LockManager } from './core/lock-manager.js';
+import { type LockClient, type LockTarget, LockManager } from './core/lock-manager.js';
 import { InMemoryLockStore } from './core/memory/in-memory-lock-store.js';
 import { RedisUnreachableError } from './errors/redis-unreachable.error.js';
 import { attachToGateways } from './exceptions/attach-to-gateways.js';
@@ -11,6 +11,7 @@ import {
   resolveRedisLockModuleOptions,
   type ResolvedRedisLockModuleOptions,
 } from './options/resolve-module-options.js';
+import type { RedisLockConnection } from './redis-lock-connection.interface.js';
 import { REDIS_LOCK_CLIENT } from './redis-lock.constants.js';
 import { REDIS_LOCK_MODULE_OPTIONS } from './redis-lock.module-definition.js';
 import {
@@ -21,13 +22,6 @@ import {
   REDIS_LOCK_TELEMETRY,
 } from './redis-lock.internal-constants.js';
 import { createLockTelemetry } from './telemetry/lock-telemetry.js';
-
-/** The client(s), and whether the module created them (then it closes them on shutdown). */
-export interface RedisLockConnection {
-  /** One client, or the clients of a quorum. */
-  readonly client: LockClients;
-  readonly owned: boolean;
-}
 
 /** @internal */
 export const redisLockProviders: Provider[] = [
@@ -138,7 +132,7 @@ export const redisLockProviders: Provider[] = [
  */
 async function untilReachable(
   manager: LockManager,
-  client: LockClients,
+  client: LockTarget,
   timeout: number,
 ): Promise<void> {
   const clients: LockClient[] =
@@ -165,7 +159,7 @@ async function untilReachable(
   }
 }
 
-function disconnectAll(client: LockClients): void {
+function disconnectAll(client: LockTarget): void {
   for (const c of Array.isArray(client) ? client : [client]) c.disconnect();
 }
 

@@ -19,47 +19,57 @@ export interface CliSession {
  * @internal
  */
 export async function openCliSession(connection: CliConnection): Promise<CliSession> {
-  const { urls, timeout, prefix } = connection;
   const base: RedisOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    connectTimeout: timeout,
-    commandTimeout: timeout,
+    connectTimeout: connection.timeout,
+    commandTimeout: connection.timeout,
   };
+  return connection.cluster ? openCluster(connection, base) : openServers(connection, base);
+}
 
-  if (connection.cluster) {
-    const [first] = urls;
-    const cluster = new Cluster(
-      urls.map((url) => ({ host: url.hostname, port: Number(url.port || 6379) })),
-      {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        clusterRetryStrategy: () => null,
-        redisOptions: {
-          ...base,
-          ...(first!.username && { username: decodeURIComponent(first!.username) }),
-          ...(first!.password && { password: decodeURIComponent(first!.password) }),
-          ...(first!.protocol === 'rediss:' && { tls: {} }),
-        },
+/** A Redis Cluster, from the seed nodes given; the first URL's credentials and TLS apply. */
+async function openCluster(
+  { urls, prefix }: CliConnection,
+  base: RedisOptions,
+): Promise<CliSession> {
+  const [first] = urls;
+  const cluster = new Cluster(
+    urls.map((url) => ({ host: url.hostname, port: Number(url.port || 6379) })),
+    {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: () => null,
+      redisOptions: {
+        ...base,
+        ...(first!.username && { username: decodeURIComponent(first!.username) }),
+        ...(first!.password && { password: decodeURIComponent(first!.password) }),
+        ...(first!.protocol === 'rediss:' && { tls: {} }),
       },
+    },
+  );
+  let lastError: unknown;
+  cluster.on('error', (error: Error) => (lastError = error));
+  try {
+    await cluster.connect();
+  } catch (error) {
+    letGo(cluster);
+    throw new CliConnectionError(
+      urls.map(safeUrl),
+      `Cannot reach the Redis Cluster at ${urls.map(safeUrl).join(', ')} (${messageOf(lastError ?? error)}).`,
     );
-    let lastError: unknown;
-    cluster.on('error', (error: Error) => (lastError = error));
-    try {
-      await cluster.connect();
-    } catch (error) {
-      letGo(cluster);
-      throw new CliConnectionError(
-        urls.map(safeUrl),
-        `Cannot reach the Redis Cluster at ${urls.map(safeUrl).join(', ')} (${messageOf(lastError ?? error)}).`,
-      );
-    }
-    const manager = new LockManager(cluster, { keyPrefix: prefix });
-    return session(manager, [cluster], []);
   }
+  const manager = new LockManager(cluster, { keyPrefix: prefix });
+  return session(manager, [cluster], []);
+}
 
+/** One server, or the masters of a quorum (which goes on with a majority of them). */
+async function openServers(
+  { urls, prefix }: CliConnection,
+  base: RedisOptions,
+): Promise<CliSession> {
   const lastErrors = new Map<Redis, Error>();
   const clients = urls.map((url) => {
     const client = new Redis(url.href, base);

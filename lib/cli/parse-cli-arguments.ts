@@ -44,8 +44,30 @@ export function parseCliArguments(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string = process.cwd(),
 ): CliRequest {
+  const { positional, values, flags } = tokenize(argv);
+  if (flags.has('--help') || flags.has('-h')) return { command: 'help' };
+  const { command, argument } = readCommand(positional);
+  const connection = readConnection(values, flags, env, cwd);
+  if (command === 'list') return { command, pattern: argument, ...connection };
+  if (argument === undefined) {
+    throw new CliUsageError(
+      'key',
+      `${command} needs the key of a lock (without the prefix), for example: ${command} order:42.`,
+    );
+  }
+  return { command, key: argument, ...connection };
+}
+
+type OptionWithValue = (typeof WITH_VALUE)[number];
+
+/** The words of the command line, sorted into arguments, options with values, and flags. */
+function tokenize(argv: readonly string[]): {
+  positional: string[];
+  values: Record<OptionWithValue, string[]>;
+  flags: Set<string>;
+} {
   const positional: string[] = [];
-  const values: Record<(typeof WITH_VALUE)[number], string[]> = {
+  const values: Record<OptionWithValue, string[]> = {
     '--url': [],
     '--prefix': [],
     '--count': [],
@@ -73,7 +95,7 @@ export function parseCliArguments(
           `Option ${name} needs a value, for example ${example(name)}.`,
         );
       }
-      values[name as (typeof WITH_VALUE)[number]].push(value);
+      values[name as OptionWithValue].push(value);
     } else if ((FLAGS as readonly string[]).includes(name) && eq === -1) {
       flags.add(name);
     } else {
@@ -83,8 +105,14 @@ export function parseCliArguments(
       );
     }
   }
+  return { positional, values, flags };
+}
 
-  if (flags.has('--help') || flags.has('-h')) return { command: 'help' };
+/** The command, and its one argument (a pattern or a key) when given. */
+function readCommand(positional: readonly string[]): {
+  command: (typeof COMMANDS)[number];
+  argument: string | undefined;
+} {
   const [command, ...rest] = positional;
   if (command === undefined) {
     throw new CliUsageError('command', `Give a command: ${COMMANDS.join(', ')}.`);
@@ -102,7 +130,16 @@ export function parseCliArguments(
       `${command} takes ${command === 'list' ? 'at most one pattern' : 'one key'}, but received ${rest.length} arguments: ${rest.map((r) => JSON.stringify(r)).join(' ')}. Quote a pattern so the shell does not expand it.`,
     );
   }
+  return { command: command as (typeof COMMANDS)[number], argument: rest[0] };
+}
 
+/** How to reach Redis: `--url`, else `REDIS_URL` (the environment's, else the `.env` file's). */
+function readConnection(
+  values: Record<OptionWithValue, string[]>,
+  flags: ReadonlySet<string>,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): CliConnection {
   for (const name of ['--prefix', '--count', '--timeout', '--env-file'] as const) {
     if (values[name].length > 1) {
       throw new CliUsageError(
@@ -130,7 +167,7 @@ export function parseCliArguments(
       'Option --prefix must not be empty (the default is lock:).',
     );
   }
-  const connection: CliConnection = {
+  return {
     urls: urlTexts.map(parseUrl),
     cluster: flags.has('--cluster'),
     prefix,
@@ -139,15 +176,6 @@ export function parseCliArguments(
     yes: flags.has('--yes') || flags.has('-y'),
     timeout: integer('--timeout', values['--timeout'][0], 5_000, 1, 600_000),
   };
-  if (command === 'list') return { command, pattern: rest[0], ...connection };
-  const key = rest[0];
-  if (key === undefined) {
-    throw new CliUsageError(
-      'key',
-      `${command} needs the key of a lock (without the prefix), for example: ${command} order:42.`,
-    );
-  }
-  return { command: command as 'inspect' | 'release', key, ...connection };
 }
 
 function parseUrl(text: string): URL {

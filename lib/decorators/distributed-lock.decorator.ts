@@ -6,8 +6,9 @@ import { validateBoolean } from '../core/options/validation.js';
 import type { DistributedLockOptions } from '../interfaces/distributed-lock-options.interface.js';
 import { compileLockKey, type LockKeySource } from '../key/lock-key-template.js';
 import { DISTRIBUTED_LOCK_METADATA } from '../redis-lock.constants.js';
-import type { LeaseTarget } from '../redis-lock.service.js';
-import { validateLeaseMethodSettings, wrapLeaseMethod } from './wrap-lease-method.util.js';
+import type { LeaseTarget } from '../service/lease-target.interface.js';
+import { validateLeaseMethodSettings } from './lease-method/lease-method-settings.js';
+import { wrapLeaseMethod } from './wrap-lease-method.util.js';
 
 /**
  * A method `@DistributedLock` can wrap: it returns a Promise (an `async` method) or an rxjs
@@ -95,27 +96,7 @@ export function DistributedLock<M extends LockableMethod = LockableMethod>(
     'mode',
     'fair',
   ]);
-  const { mode } = input;
-  if (mode !== undefined && mode !== 'read' && mode !== 'write') {
-    throw new InvalidLockOptionsError(
-      'mode',
-      `@DistributedLock option mode must be 'read' or 'write' (a side of a read-write lock), or left out for a plain lock, but received ${describeValue(mode)}.`,
-    );
-  }
-  const fair = input.fair === undefined ? false : validateBoolean(input.fair, 'fair');
-  if (fair && mode !== undefined) {
-    throw new InvalidLockOptionsError(
-      'fair',
-      '@DistributedLock options fair and mode do not combine: the writers of a read-write lock already queue in arrival order. Drop fair.',
-    );
-  }
-  if (Array.isArray(key) && (fair || mode !== undefined)) {
-    throw new InvalidLockOptionsError(
-      mode !== undefined ? 'mode' : 'fair',
-      `@DistributedLock with ${mode !== undefined ? `mode: '${mode}'` : 'fair: true'} takes one key, but received a list of ${key.length}. Lock one parent key instead.`,
-    );
-  }
-  const kind = mode === 'read' ? 'read-lock' : mode === 'write' ? 'write-lock' : 'lock';
+  const { mode, fair, kind } = readLockMode(input, key);
 
   return (target, propertyKey, descriptor) =>
     wrapLeaseMethod(
@@ -148,4 +129,37 @@ export function DistributedLock<M extends LockableMethod = LockableMethod>(
       propertyKey,
       descriptor as TypedPropertyDescriptor<unknown>,
     );
+}
+
+/** The primitive a `@DistributedLock` takes, from its `mode` and `fair` options. */
+function readLockMode(
+  input: Record<string, unknown>,
+  key: unknown,
+): {
+  mode: 'read' | 'write' | undefined;
+  fair: boolean;
+  kind: 'lock' | 'read-lock' | 'write-lock';
+} {
+  const { mode } = input;
+  if (mode !== undefined && mode !== 'read' && mode !== 'write') {
+    throw new InvalidLockOptionsError(
+      'mode',
+      `@DistributedLock option mode must be 'read' or 'write' (a side of a read-write lock), or left out for a plain lock, but received ${describeValue(mode)}.`,
+    );
+  }
+  const fair = input.fair === undefined ? false : validateBoolean(input.fair, 'fair');
+  if (fair && mode !== undefined) {
+    throw new InvalidLockOptionsError(
+      'fair',
+      '@DistributedLock options fair and mode do not combine: the writers of a read-write lock already queue in arrival order. Drop fair.',
+    );
+  }
+  if (Array.isArray(key) && (fair || mode !== undefined)) {
+    throw new InvalidLockOptionsError(
+      mode !== undefined ? 'mode' : 'fair',
+      `@DistributedLock with ${mode !== undefined ? `mode: '${mode}'` : 'fair: true'} takes one key, but received a list of ${key.length}. Lock one parent key instead.`,
+    );
+  }
+  const kind = mode === 'read' ? 'read-lock' : mode === 'write' ? 'write-lock' : 'lock';
+  return { mode, fair, kind };
 }

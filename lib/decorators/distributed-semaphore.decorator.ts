@@ -1,15 +1,15 @@
 import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
 import type { LockKey } from '../core/lock-manager.js';
-import { describeValue } from '../core/options/describe-value.util.js';
+import { MAX_PERMITS, validateCount } from '../core/options/validation.js';
 import type { DistributedSemaphoreOptions } from '../interfaces/distributed-semaphore-options.interface.js';
 import { compileLockKey, type LockKeySource } from '../key/lock-key-template.js';
 import { DISTRIBUTED_SEMAPHORE_METADATA } from '../redis-lock.constants.js';
-import type { LeaseTarget } from '../redis-lock.service.js';
+import type { LeaseTarget } from '../service/lease-target.interface.js';
 import type { LockableMethod } from './distributed-lock.decorator.js';
-import { validateLeaseMethodSettings, wrapLeaseMethod } from './wrap-lease-method.util.js';
+import { validateLeaseMethodSettings } from './lease-method/lease-method-settings.js';
+import { wrapLeaseMethod } from './wrap-lease-method.util.js';
 
 /** The engine accepts up to this many permits. */
-const MAX_PERMITS = 10_000;
 
 /**
  * Runs the method holding a permit of a distributed semaphore: at most `permits` calls run at
@@ -52,20 +52,7 @@ export function DistributedSemaphore<M extends LockableMethod = LockableMethod>(
     'permits',
     'weight',
   ]);
-  const permits = validateCount(input.permits, 'permits', MAX_PERMITS, () =>
-    input.permits === undefined
-      ? "@DistributedSemaphore needs the number of permits: @DistributedSemaphore('payments', { permits: 5 })."
-      : 'It is how many calls may run at once.',
-  );
-  const weight =
-    input.weight === undefined
-      ? undefined
-      : validateCount(
-          input.weight,
-          'weight',
-          permits,
-          () => `It is how many of the ${permits} permits one call takes.`,
-        );
+  const { permits, weight } = readPermits(input);
 
   return (target, propertyKey, descriptor) =>
     wrapLeaseMethod(
@@ -95,12 +82,25 @@ export function DistributedSemaphore<M extends LockableMethod = LockableMethod>(
     );
 }
 
-function validateCount(value: unknown, option: string, max: number, hint: () => string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidLockOptionsError(
-      option,
-      `@DistributedSemaphore option ${option} must be a whole number from 1 to ${max}, but received ${describeValue(value)}. ${hint()}`,
-    );
-  }
-  return value;
+/** The semaphore's `permits` and a call's `weight`, checked when the class is defined. */
+function readPermits(input: Record<string, unknown>): {
+  permits: number;
+  weight: number | undefined;
+} {
+  const permits = validateCount(input.permits, 'permits', MAX_PERMITS, () =>
+    input.permits === undefined
+      ? "@DistributedSemaphore needs the number of permits: @DistributedSemaphore('payments', { permits: 5 })."
+      : '@DistributedSemaphore permits is how many calls may run at once.',
+  );
+  const weight =
+    input.weight === undefined
+      ? undefined
+      : validateCount(
+          input.weight,
+          'weight',
+          permits,
+          () =>
+            `@DistributedSemaphore weight is how many of the ${permits} permits one call takes.`,
+        );
+  return { permits, weight };
 }

@@ -9,6 +9,31 @@ import type { LockFailure } from './lock-failure.interface.js';
 /** Seconds a client is asked to wait before retrying after an outage. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** What a client is told when Redis failed or did not answer. */
+const OUTAGE_MESSAGE = 'The service cannot process this request right now; try again later.';
+
+/**
+ * The classes of the errors `classifyLockError` answers (for `@Catch()`: exception filters
+ * match by class).
+ * @internal
+ */
+export const LOCK_FAILURE_ERRORS = [
+  LockTimeoutError,
+  LockBackendError,
+  LockLostError,
+  LockManagerClosedError,
+  LockKeyError,
+] as const;
+
+/**
+ * Contention only: the lock (or every permit) is held by someone else. An outage is never
+ * "held by someone else": it is a `LockTimeoutError` of reason `unavailable`.
+ * @internal
+ */
+export function isContention(error: unknown): error is LockTimeoutError {
+  return error instanceof LockTimeoutError && error.reason === 'held';
+}
+
 /**
  * What `error` means to a client, or `undefined` when it is not a failure a client should hear
  * about as such: a programming error (an invalid option, a lock upgrade, a missing module, a
@@ -21,12 +46,7 @@ export const RETRY_AFTER_SECONDS = 5;
  */
 export function classifyLockError(error: unknown): LockFailure | undefined {
   if (error instanceof LockTimeoutError) {
-    if (error.reason === 'unavailable') {
-      return unavailable(
-        error,
-        'The service cannot process this request right now; try again later.',
-      );
-    }
+    if (!isContention(error)) return unavailable(error, OUTAGE_MESSAGE);
     return {
       kind: 'locked',
       status: 409,
@@ -47,12 +67,7 @@ export function classifyLockError(error: unknown): LockFailure | undefined {
   if (error instanceof LockManagerClosedError) {
     return unavailable(error, 'The service is shutting down; try again later.');
   }
-  if (error instanceof LockBackendError) {
-    return unavailable(
-      error,
-      'The service cannot process this request right now; try again later.',
-    );
-  }
+  if (error instanceof LockBackendError) return unavailable(error, OUTAGE_MESSAGE);
   if (error instanceof LockKeyError) {
     return {
       kind: 'invalid-key',

@@ -1,18 +1,14 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { LockBackendError } from '../core/errors/lock-backend.error.js';
-import { LockLostError } from '../core/errors/lock-lost.error.js';
-import { LockManagerClosedError } from '../core/errors/lock-manager-closed.error.js';
-import { LockTimeoutError } from '../core/errors/lock-timeout.error.js';
-import { LockKeyError } from '../errors/lock-key.error.js';
+import { LOCK_FAILURE_ERRORS } from '../exceptions/classify-lock-error.util.js';
 import { answerLockError, logLockAnswer } from '../exceptions/lock-error-answer.js';
 import { resolveLockLogging } from '../logging/resolve-logging-options.js';
 import { LockEventLogger } from '../logging/lock-event-logger.js';
 
 /**
- * Answers an HTTP request with the module's mapping of a lock error (409 for contention, 503
- * with `Retry-After` for an outage, a lost lock or a shutdown, 400 for a key the arguments
- * cannot build) wherever the error was thrown, guards and pipes included.
+ * Answers an HTTP request with the module's answer to a lock error (see `LockFailure` for
+ * which error gets which status and message) wherever the error was thrown, guards and pipes
+ * included.
  *
  * Rarely needed: `RedisLockModule` already answers every lock error that a controller (or a
  * resolver, gateway, message handler) lets through. Register it for lock errors thrown outside
@@ -23,7 +19,7 @@ import { LockEventLogger } from '../logging/lock-event-logger.js';
  * app.useGlobalFilters(new LockConflictFilter(app.get(HttpAdapterHost)));
  * @publicApi
  */
-@Catch(LockTimeoutError, LockBackendError, LockLostError, LockManagerClosedError, LockKeyError)
+@Catch(...LOCK_FAILURE_ERRORS)
 export class LockConflictFilter implements ExceptionFilter<Error> {
   private readonly log = new LockEventLogger(resolveLockLogging(undefined));
 

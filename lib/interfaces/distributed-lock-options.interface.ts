@@ -60,7 +60,7 @@ export interface DistributedLockOptions<A extends unknown[] = any[]> {
   waitTimeout?: number;
   /**
    * Renew the lock while the method runs, so it may run longer than its ttl.
-   * @default true
+   * @default the module's `autoExtend` when it is set, else true
    */
   autoExtend?: boolean;
   /**

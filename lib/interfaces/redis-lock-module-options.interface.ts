@@ -17,7 +17,8 @@ import type { OpenTelemetryOptions } from './open-telemetry-options.interface.js
  *
  * The lock defaults (`keyPrefix`, `ttl`, `waitTimeout`, `autoExtend`, `retry`, `driftFactor`,
  * `owner`, `maxKeyLength`, `waiterTtl`) are those of the engine's `LockManagerOptions` and apply to every
- * lock the module takes: through `RedisLockService` and `@DistributedLock` alike.
+ * lock the module takes: through `RedisLockService` and `@DistributedLock` alike (`autoExtend`
+ * has its own default for decorated methods and `with*` calls: see there).
  *
  * @example
  * RedisLockModule.forRoot({ url: 'redis://localhost:6379', keyPrefix: 'shop:lock:', ttl: 10_000 })
@@ -59,6 +60,19 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    * RedisLockModule.forRoot({ inMemory: true })
    */
   inMemory?: boolean | InMemoryLockStore;
+  /**
+   * Whether the module's locks are renewed (about every ttl/3) while they are held, so that
+   * work may run longer than its ttl; `ttl` then only bounds how long a crashed instance
+   * blocks the others.
+   *
+   * Left out, decorated methods and `with*` calls renew their locks, and locks from
+   * `acquire()`/`tryAcquire()` (which you release yourself) are not renewed. Set, it is the
+   * default of all of them: `false` makes every lock last its ttl unless a decorator or a call
+   * asks for renewal, `true` renews `acquire()` locks too. A decorator's or a call's own
+   * `autoExtend` wins.
+   * @default true for decorated methods and `with*` calls; false for `acquire()`/`tryAcquire()`
+   */
+  autoExtend?: boolean;
   /**
    * What `@DistributedLock` does when the lock is held by someone else after `waitTimeout`:
    * `'throw'` a `LockTimeoutError` (409 Conflict for a client), or `'skip'` the method. Each

@@ -11,3 +11,11 @@ export interface LeaderOnlyOptions {
    */
   ttl?: number;
 }
+
+/** What `@LeaderOnly` records, on the method and (all of them) on the class. @internal */
+export interface LeaderOnlyMetadata {
+  readonly name: string;
+  readonly ttl: number | undefined;
+  /** `Class.method()`, for messages. */
+  readonly method: string;
+}

@@ -15,16 +15,8 @@ import {
   LEADER_SERVICE_PROPERTY,
 } from './leader.constants.js';
 import { LeaderServiceUnavailableError } from './leader-service-unavailable.error.js';
-import type { LeaderOnlyOptions } from './leader-only-options.interface.js';
+import type { LeaderOnlyMetadata, LeaderOnlyOptions } from './leader-only-options.interface.js';
 import { LeaderService } from './leader.service.js';
-
-/** What `@LeaderOnly` records, on the method and (all of them) on the class. @internal */
-export interface LeaderOnlyMetadata {
-  readonly name: string;
-  readonly ttl: number | undefined;
-  /** `Class.method()`, for messages. */
-  readonly method: string;
-}
 
 // No key of the longest accepted length is a mistake here; the engine checks its own limit.
 const MAX_NAME_LENGTH = 1_000;

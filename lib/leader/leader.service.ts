@@ -16,8 +16,7 @@ import {
   validateTtl,
 } from '../core/options/validation.js';
 import { LEADER_ELECTIONS_METADATA } from './leader.constants.js';
-import type { LeaderOnlyMetadata } from './leader-only.decorator.js';
-import type { LeaderOnlyOptions } from './leader-only-options.interface.js';
+import type { LeaderOnlyMetadata, LeaderOnlyOptions } from './leader-only-options.interface.js';
 
 /** One election this application runs: who asked for it, with which ttl. */
 interface Campaign {

@@ -1,12 +1,74 @@
-import type { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import type { LockManagerEvents } from '../core/interfaces/lock-manager-events.interface.js';
 import type { LockManager } from '../core/lock-manager.js';
 import type { LockLogLevel } from '../interfaces/lock-logging-options.interface.js';
+import { type ManagerEventPayload, ManagerListeners } from '../utils/manager-listeners.util.js';
 import type { ResolvedLockLogging } from './resolve-logging-options.js';
 
 type EventName = keyof LockManagerEvents;
-type Payload<E extends EventName> = LockManagerEvents[E][0];
+
+/** How one of the manager's events is logged. */
+interface EventLine<E extends EventName> {
+  /** Whether to listen at all: when every level it may log at is off, nothing is built per lock. */
+  listens(levels: ResolvedLockLogging): boolean;
+  /** The level of this occurrence, `false` for none. */
+  level(levels: ResolvedLockLogging, payload: ManagerEventPayload<E>): LockLogLevel | false;
+  message(payload: ManagerEventPayload<E>): string;
+}
+
+/** An event logged at the level of one `logging` entry. */
+const at = <E extends EventName>(
+  entry: keyof ResolvedLockLogging,
+  message: (payload: ManagerEventPayload<E>) => string,
+): EventLine<E> => ({
+  listens: (levels) => levels[entry] !== false,
+  level: (levels) => levels[entry],
+  message,
+});
+
+/** The line of each event the module logs. */
+const EVENT_LINES: { readonly [E in EventName]?: EventLine<E> } = {
+  lost: at(
+    'lost',
+    ({ key, fencingToken, heldMs, error }) =>
+      `Lock "${key}" (fencing token ${fencingToken}) lost after ${ms(heldMs)} ms (${error.reason}): ${error.message}`,
+  ),
+  releaseFailed: at('backendError', ({ error }) => error.message),
+  acquireFailed: {
+    listens: (levels) => levels.backendError !== false || levels.acquireFailed !== false,
+    level: (levels, { reason }) =>
+      reason === 'error' ? levels.backendError : levels.acquireFailed,
+    message: ({ key, waitedMs, reason, error }) =>
+      reason === 'error'
+        ? `${error?.message ?? `Could not acquire lock "${key}".`} (after ${ms(waitedMs)} ms)`
+        : `Gave up on lock "${key}" after ${ms(waitedMs)} ms: ${reason === 'held' ? 'held by someone else' : reason}.`,
+  },
+  replicaShortfall: at(
+    'replicaShortfall',
+    ({ key, fencingToken, acknowledged, required }) =>
+      `Lock "${key}" (fencing token ${fencingToken}) was granted with ${acknowledged} of ${required} replicas acknowledging: a failover now could lose it.`,
+  ),
+  acquired: at(
+    'acquired',
+    ({ key, token, fencingToken, waitedMs, attempts }) =>
+      `Acquired lock "${key}" (fencing token ${fencingToken}, token ${token}) in ${ms(waitedMs)} ms, ${attempts} attempt${attempts === 1 ? '' : 's'}.`,
+  ),
+  released: at(
+    'released',
+    ({ key, fencingToken, heldMs }) =>
+      `Released lock "${key}" (fencing token ${fencingToken}) after ${ms(heldMs)} ms.`,
+  ),
+  extended: at(
+    'extended',
+    ({ key, fencingToken, ttl, automatic }) =>
+      `Extended lock "${key}" (fencing token ${fencingToken}) to ${ttl} ms${automatic ? ' (renewal)' : ''}.`,
+  ),
+  waitStarted: at('waitStarted', ({ key }) => `Waiting for lock "${key}", held by someone else.`),
+  waitEnded: at(
+    'waitEnded',
+    ({ key, waitedMs, outcome }) => `Waited ${ms(waitedMs)} ms for lock "${key}": ${outcome}.`,
+  ),
+};
 
 /**
  * Turns the engine's events and the module's own failures into log lines, through Nest's
@@ -21,91 +83,24 @@ export class LockEventLogger {
 
   /** Logs the manager's events from now on; returns the function that stops it. */
   attach(manager: LockManager): () => void {
-    const { levels } = this;
-    // Untyped view of the manager for the bookkeeping: each listener below is typed by `on`.
-    const emitter = manager as unknown as EventEmitter;
-    const attached: Array<[EventName, (payload: Payload<EventName>) => void]> = [];
-    const on = <E extends EventName>(
-      event: E,
-      level: (payload: Payload<E>) => LockLogLevel | false,
-      message: (payload: Payload<E>) => string,
-    ): void => {
-      const listener = (payload: Payload<E>): void => {
-        const at = level(payload);
-        if (at) this.logger[at](message(payload));
-      };
-      attached.push([event, listener as (payload: Payload<EventName>) => void]);
-      emitter.on(event, listener);
-    };
-    const fixed = (at: LockLogLevel | false) => (): LockLogLevel | false => at;
+    const listeners = new ManagerListeners(manager);
+    for (const event of Object.keys(EVENT_LINES) as EventName[]) {
+      this.listen(listeners, event, EVENT_LINES[event]!);
+    }
+    return () => listeners.detach();
+  }
 
-    if (levels.lost) {
-      on('lost', fixed(levels.lost), ({ key, fencingToken, heldMs, error }) => {
-        return `Lock "${key}" (fencing token ${fencingToken}) lost after ${ms(heldMs)} ms (${error.reason}): ${error.message}`;
-      });
-    }
-    if (levels.backendError) {
-      on('releaseFailed', fixed(levels.backendError), ({ error }) => error.message);
-    }
-    if (levels.backendError || levels.acquireFailed) {
-      on(
-        'acquireFailed',
-        ({ reason }) => (reason === 'error' ? levels.backendError : levels.acquireFailed),
-        ({ key, waitedMs, reason, error }) =>
-          reason === 'error'
-            ? `${error?.message ?? `Could not acquire lock "${key}".`} (after ${ms(waitedMs)} ms)`
-            : `Gave up on lock "${key}" after ${ms(waitedMs)} ms: ${reason === 'held' ? 'held by someone else' : reason}.`,
-      );
-    }
-    if (levels.replicaShortfall) {
-      on(
-        'replicaShortfall',
-        fixed(levels.replicaShortfall),
-        ({ key, fencingToken, acknowledged, required }) =>
-          `Lock "${key}" (fencing token ${fencingToken}) was granted with ${acknowledged} of ${required} replicas acknowledging: a failover now could lose it.`,
-      );
-    }
-    if (levels.acquired) {
-      on(
-        'acquired',
-        fixed(levels.acquired),
-        ({ key, token, fencingToken, waitedMs, attempts }) =>
-          `Acquired lock "${key}" (fencing token ${fencingToken}, token ${token}) in ${ms(waitedMs)} ms, ${attempts} attempt${attempts === 1 ? '' : 's'}.`,
-      );
-    }
-    if (levels.released) {
-      on(
-        'released',
-        fixed(levels.released),
-        ({ key, fencingToken, heldMs }) =>
-          `Released lock "${key}" (fencing token ${fencingToken}) after ${ms(heldMs)} ms.`,
-      );
-    }
-    if (levels.extended) {
-      on(
-        'extended',
-        fixed(levels.extended),
-        ({ key, fencingToken, ttl, automatic }) =>
-          `Extended lock "${key}" (fencing token ${fencingToken}) to ${ttl} ms${automatic ? ' (renewal)' : ''}.`,
-      );
-    }
-    if (levels.waitStarted) {
-      on(
-        'waitStarted',
-        fixed(levels.waitStarted),
-        ({ key }) => `Waiting for lock "${key}", held by someone else.`,
-      );
-    }
-    if (levels.waitEnded) {
-      on(
-        'waitEnded',
-        fixed(levels.waitEnded),
-        ({ key, waitedMs, outcome }) => `Waited ${ms(waitedMs)} ms for lock "${key}": ${outcome}.`,
-      );
-    }
-    return () => {
-      for (const [event, listener] of attached) emitter.off(event, listener);
-    };
+  private listen<E extends EventName>(
+    listeners: ManagerListeners,
+    event: E,
+    line: EventLine<E>,
+  ): void {
+    const { levels } = this;
+    if (!line.listens(levels)) return;
+    listeners.on(event, (payload) => {
+      const level = line.level(levels, payload);
+      if (level) this.logger[level](line.message(payload));
+    });
   }
 
   /**

@@ -1,13 +1,12 @@
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
-import type { LockClients } from '../core/lock-manager.js';
+import type { LockTarget } from '../core/lock-manager.js';
 import { InMemoryLockStore } from '../core/memory/in-memory-lock-store.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import { describeValue } from '../core/options/describe-value.util.js';
 import {
   LOCK_MANAGER_OPTION_NAMES,
   resolveLockManagerOptions,
-  type ResolvedLockManagerOptions,
 } from '../core/options/resolve-manager-options.js';
 import {
   assertKnownOptions,
@@ -29,7 +28,7 @@ import {
 
 /** How the module reaches Redis (not part of the public API). */
 export type RedisLockConnectionOptions =
-  | { readonly kind: 'client'; readonly client: LockClients }
+  | { readonly kind: 'client'; readonly client: LockTarget }
   | {
       readonly kind: 'create';
       /** One URL, several (a quorum), or none (then `redis` alone describes the connection). */
@@ -46,7 +45,11 @@ export interface ResolvedRedisLockModuleOptions {
   readonly connection: RedisLockConnectionOptions;
   /** Passed to the LockManager as they are: already validated. */
   readonly manager: LockManagerOptions;
-  readonly resolvedManager: ResolvedLockManagerOptions;
+  /**
+   * The renewal default of decorated methods and `with*` calls: the module's `autoExtend` when
+   * set, else true (their work runs inside the lock, however long it takes).
+   */
+  readonly autoExtend: boolean;
   readonly onLocked: 'throw' | 'skip';
   readonly onLost: 'throw' | 'ignore';
   readonly mapErrors: MapLockErrors;
@@ -72,9 +75,18 @@ const MODULE_ONLY = [
   'shutdownTimeout',
   'logging',
   'openTelemetry',
-];
+] as const satisfies ReadonlyArray<keyof RedisLockModuleOptions>;
 // The engine's options, but for `subscriber`: the module manages its connections itself.
 const MANAGER_OPTIONS = LOCK_MANAGER_OPTION_NAMES.filter((name) => name !== 'subscriber');
+/** Compiles only for `never`. */
+type Nothing<T extends never> = T;
+// A module option in neither list would be refused as unknown: this stops compiling instead.
+type _EveryModuleOptionListed = Nothing<
+  Exclude<
+    keyof RedisLockModuleOptions,
+    (typeof MODULE_ONLY)[number] | (typeof LOCK_MANAGER_OPTION_NAMES)[number]
+  >
+>;
 
 /**
  * Validates the module options at bootstrap, with messages that say what to fix, so that a
@@ -90,7 +102,8 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
     const value = (options as Record<string, unknown>)[name];
     if (value !== undefined) (manager as Record<string, unknown>)[name] = value;
   }
-  const resolvedManager = resolveLockManagerOptions(manager);
+  // Checked here, at bootstrap, with the engine's messages; the manager resolves them again.
+  resolveLockManagerOptions(manager);
 
   const onLocked = options.onLocked ?? 'throw';
   if (onLocked !== 'throw' && onLocked !== 'skip') {
@@ -118,7 +131,7 @@ export function resolveRedisLockModuleOptions(input: unknown): ResolvedRedisLock
   return Object.freeze({
     connection: resolveConnection(options),
     manager: Object.freeze(manager),
-    resolvedManager,
+    autoExtend: manager.autoExtend ?? true,
     onLocked,
     onLost,
     mapErrors,
@@ -160,43 +173,59 @@ function resolveConnection(options: RedisLockModuleOptions): RedisLockConnection
       'RedisLockModule got more than one way to reach Redis (client, url/redis, cluster, inMemory): give it exactly one.',
     );
   }
-  if (
-    inMemory !== undefined &&
-    typeof inMemory !== 'boolean' &&
-    !(inMemory instanceof InMemoryLockStore)
-  ) {
+  if (inMemory !== undefined) {
+    const store = resolveInMemory(inMemory);
+    if (store) return { kind: 'memory', store };
+  }
+  if (client !== undefined) return resolveClient(client);
+  if (cluster !== undefined) return resolveCluster(cluster);
+  return resolveCreated(url, redis);
+}
+
+function resolveInMemory(inMemory: unknown): InMemoryLockStore | undefined {
+  if (typeof inMemory !== 'boolean' && !(inMemory instanceof InMemoryLockStore)) {
     throw new InvalidLockOptionsError(
       'inMemory',
       `RedisLockModule option inMemory must be true or an InMemoryLockStore, but received ${describeValue(inMemory)}.`,
     );
   }
-  if (memory) {
-    return { kind: 'memory', store: inMemory === true ? InMemoryLockStore.shared : inMemory };
+  if (inMemory === false) return undefined;
+  return inMemory === true ? InMemoryLockStore.shared : inMemory;
+}
+
+function resolveClient(client: unknown): RedisLockConnectionOptions {
+  const clients: readonly unknown[] = Array.isArray(client) ? client : [client];
+  if (clients.length === 0 || !clients.every(isIoredisClient)) {
+    throw new InvalidLockOptionsError(
+      'client',
+      `RedisLockModule option client must be an ioredis Redis or Cluster instance (or a list of Redis instances for a quorum), but received ${describeValue(client)}.`,
+    );
   }
-  if (client !== undefined) {
-    const clients: readonly unknown[] = Array.isArray(client) ? client : [client];
-    if (clients.length === 0 || !clients.every(isIoredisClient)) {
-      throw new InvalidLockOptionsError(
-        'client',
-        `RedisLockModule option client must be an ioredis Redis or Cluster instance (or a list of Redis instances for a quorum), but received ${describeValue(client)}.`,
-      );
-    }
-    return { kind: 'client', client };
+  return { kind: 'client', client: client as LockTarget };
+}
+
+function resolveCluster(
+  cluster: NonNullable<RedisLockModuleOptions['cluster']>,
+): RedisLockConnectionOptions {
+  if (
+    typeof cluster !== 'object' ||
+    cluster === null ||
+    !Array.isArray(cluster.nodes) ||
+    cluster.nodes.length === 0
+  ) {
+    throw new InvalidLockOptionsError(
+      'cluster',
+      `RedisLockModule option cluster must look like { nodes: [{ host, port }, ...], options? }, but received ${describeValue(cluster)}.`,
+    );
   }
-  if (cluster !== undefined) {
-    if (
-      typeof cluster !== 'object' ||
-      cluster === null ||
-      !Array.isArray(cluster.nodes) ||
-      cluster.nodes.length === 0
-    ) {
-      throw new InvalidLockOptionsError(
-        'cluster',
-        `RedisLockModule option cluster must look like { nodes: [{ host, port }, ...], options? }, but received ${describeValue(cluster)}.`,
-      );
-    }
-    return { kind: 'cluster', nodes: cluster.nodes, options: cluster.options ?? {} };
-  }
+  return { kind: 'cluster', nodes: cluster.nodes, options: cluster.options ?? {} };
+}
+
+/** A connection the module creates, from `url` (one, or a quorum's) and/or `redis` options. */
+function resolveCreated(
+  url: RedisLockModuleOptions['url'],
+  redis: RedisLockModuleOptions['redis'],
+): RedisLockConnectionOptions {
   if (url === undefined && redis === undefined) {
     throw new InvalidLockOptionsError(
       'url',

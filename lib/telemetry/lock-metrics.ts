@@ -1,7 +1,10 @@
-import type { EventEmitter } from 'node:events';
-import type { LockManagerEvents } from '../core/interfaces/lock-manager-events.interface.js';
 import type { LockManager } from '../core/lock-manager.js';
-import type { OpenTelemetryApi, OtelObservableCallback } from './open-telemetry-api.interface.js';
+import { ManagerListeners } from '../utils/manager-listeners.util.js';
+import type {
+  OpenTelemetryApi,
+  OtelMeter,
+  OtelObservableCallback,
+} from './open-telemetry-api.interface.js';
 
 /** Instrumentation scope of every metric and span of this library. @internal */
 export const TELEMETRY_SCOPE = 'nestjs-redis-lock';
@@ -29,66 +32,36 @@ const DURATION_BUCKETS_MS = [
  * @internal
  */
 export class LockMetrics {
-  private readonly detachers: Array<() => void> = [];
+  private readonly listeners: ManagerListeners;
+  private readonly detachHeld: () => void;
 
   constructor(api: OpenTelemetryApi, manager: LockManager) {
-    const meter = api.metrics.getMeter(TELEMETRY_SCOPE);
-    const advice = { explicitBucketBoundaries: DURATION_BUCKETS_MS };
-    const acquireDuration = meter.createHistogram('redis_lock.acquire.duration', {
-      description: 'Time from an acquire call to its outcome (the lock, or giving up).',
-      unit: 'ms',
-      advice,
-    });
-    const waitDuration = meter.createHistogram('redis_lock.wait.duration', {
-      description: 'Time acquires spent waiting for a lock held by someone else.',
-      unit: 'ms',
-      advice,
-    });
-    const holdDuration = meter.createHistogram('redis_lock.hold.duration', {
-      description: 'Time from the grant of a lock to its release or loss.',
-      unit: 'ms',
-      advice,
-    });
-    const lost = meter.createCounter('redis_lock.lost', {
-      description: 'Locks lost while held (taken after their ttl, expired, unconfirmable, closed).',
-      unit: '{lock}',
-    });
-    const timeouts = meter.createCounter('redis_lock.timeouts', {
-      description: 'Acquires that gave up after waitTimeout because someone else held the lock.',
-      unit: '{lock}',
-    });
-    const held = meter.createObservableUpDownCounter('redis_lock.held', {
-      description: 'Locks this application holds right now.',
-      unit: '{lock}',
-    });
-
+    const { acquireDuration, waitDuration, holdDuration, lost, timeouts, held } = createInstruments(
+      api.metrics.getMeter(TELEMETRY_SCOPE),
+    );
     const observeHeld: OtelObservableCallback = (result) => result.observe(manager.heldCount);
     held.addCallback(observeHeld);
-    this.detachers.push(() => held.removeCallback(observeHeld));
+    this.detachHeld = () => held.removeCallback(observeHeld);
 
-    const emitter = manager as unknown as EventEmitter;
-    const on = <E extends keyof LockManagerEvents>(
-      event: E,
-      listener: (payload: LockManagerEvents[E][0]) => void,
-    ): void => {
-      emitter.on(event, listener);
-      this.detachers.push(() => emitter.off(event, listener));
-    };
-    on('acquired', ({ waitedMs }) =>
+    const events = new ManagerListeners(manager);
+    this.listeners = events;
+    events.on('acquired', ({ waitedMs }) =>
       acquireDuration.record(waitedMs, { 'lock.outcome': 'acquired' }),
     );
-    on('acquireFailed', ({ waitedMs, reason }) => {
+    events.on('acquireFailed', ({ waitedMs, reason }) => {
       acquireDuration.record(waitedMs, { 'lock.outcome': reason });
       if (reason === 'timeout') timeouts.add(1);
     });
-    on('waitEnded', ({ waitedMs, outcome }) =>
+    events.on('waitEnded', ({ waitedMs, outcome }) =>
       waitDuration.record(waitedMs, { 'lock.outcome': outcome }),
     );
-    on('released', ({ heldMs }) => holdDuration.record(heldMs, { 'lock.outcome': 'released' }));
-    on('releaseFailed', ({ heldMs }) =>
+    events.on('released', ({ heldMs }) =>
+      holdDuration.record(heldMs, { 'lock.outcome': 'released' }),
+    );
+    events.on('releaseFailed', ({ heldMs }) =>
       holdDuration.record(heldMs, { 'lock.outcome': 'release_failed' }),
     );
-    on('lost', ({ heldMs, error }) => {
+    events.on('lost', ({ heldMs, error }) => {
       holdDuration.record(heldMs, { 'lock.outcome': 'lost' });
       lost.add(1, { 'lock.lost_reason': error.reason });
     });
@@ -96,6 +69,35 @@ export class LockMetrics {
 
   /** Stops recording: removes the listeners and the `held` callback. */
   detach(): void {
-    for (const detach of this.detachers.splice(0)) detach();
+    this.listeners.detach();
+    this.detachHeld();
   }
+}
+
+/** The instruments of the table above. */
+function createInstruments(meter: OtelMeter) {
+  const advice = { explicitBucketBoundaries: DURATION_BUCKETS_MS };
+  const duration = (name: string, description: string) =>
+    meter.createHistogram(`redis_lock.${name}.duration`, { description, unit: 'ms', advice });
+  const locks = { unit: '{lock}' };
+  return {
+    acquireDuration: duration(
+      'acquire',
+      'Time from an acquire call to its outcome (the lock, or giving up).',
+    ),
+    waitDuration: duration('wait', 'Time acquires spent waiting for a lock held by someone else.'),
+    holdDuration: duration('hold', 'Time from the grant of a lock to its release or loss.'),
+    lost: meter.createCounter('redis_lock.lost', {
+      description: 'Locks lost while held (taken after their ttl, expired, unconfirmable, closed).',
+      ...locks,
+    }),
+    timeouts: meter.createCounter('redis_lock.timeouts', {
+      description: 'Acquires that gave up after waitTimeout because someone else held the lock.',
+      ...locks,
+    }),
+    held: meter.createObservableUpDownCounter('redis_lock.held', {
+      description: 'Locks this application holds right now.',
+      ...locks,
+    }),
+  };
 }

@@ -5,7 +5,7 @@ import type { Lease } from '../core/lease.js';
 import type { Lock } from '../core/lock.js';
 import type { LockKey } from '../core/lock-manager.js';
 import { monotonicNow } from '../core/util/clock.util.js';
-import type { LockEntry } from '../redis-lock.service.js';
+import type { LockEntry } from '../service/lock-entry.interface.js';
 import { TELEMETRY_SCOPE } from './lock-metrics.js';
 import {
   OTEL_SPAN_KIND_INTERNAL,

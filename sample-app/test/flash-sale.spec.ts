@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, stopAllRedis, type RedisServer } from '../../test/support/redis-server';
 import { CatalogService } from '../src/catalog/catalog.service';
+import { OrderIdService } from '../src/orders/order-id.service';
 import { ensureSampleAppBuilt } from './built-app';
 import { post, put, startShop, stopShop, type ShopInstance } from './instances';
 
@@ -48,9 +49,33 @@ describe('the flash-sale sample app, 3 instances on one Redis', () => {
   });
 
   it('oversells without the lock (the control experiment)', async () => {
-    const { sold, left } = await sell('p-unlocked', 20, 200, 'off');
-    expect(sold + left).not.toBe(20);
-    expect(sold).toBeGreaterThan(20);
+    // Force the race instead of hoping for it: every buyer reads the stock before any of them
+    // writes. A sale asks for its order id between its read and its write; hold each one there
+    // until all the buyers have read.
+    const stock = 2;
+    const buyers = 6;
+    let arrived = 0;
+    let openBarrier: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => (openBarrier = resolve));
+    const spies = shop.map(({ app }) => {
+      const orderIds = app.get(OrderIdService);
+      const next = orderIds.next.bind(orderIds);
+      return jest.spyOn(orderIds, 'next').mockImplementation(async (...args) => {
+        if (++arrived === buyers) openBarrier();
+        await barrier;
+        return next(...args);
+      });
+    });
+    try {
+      const { replies, sold, left, orders } = await sell('p-unlocked', stock, buyers, 'off');
+      expect(replies.map((r) => r.status)).toEqual(Array(buyers).fill(201));
+      // Each buyer saw the same stock and wrote it back minus one: all sold, one item gone.
+      expect(sold).toBe(buyers);
+      expect(orders).toHaveLength(buyers);
+      expect(left).toBe(stock - 1);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it('refuses purchase and stock parameters it cannot use, with a 400 that says why', async () => {

@@ -64,7 +64,10 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
 
   it('wakes a waiter through sharded pub/sub on each master', async () => {
     const slow = new LockManager(redis.client, NO_POLLING);
-    for (const master of await redis.cluster.masters()) {
+    const attempts: number[] = [];
+    slow.on('acquired', (event) => attempts.push(event.attempts));
+    const masters = await redis.cluster.masters();
+    for (const master of masters) {
       const key = await keyOn(redis.cluster, master.url, 'wake:');
       const holder = await manager.acquire(key, { ttl: 60_000 });
       const waiting = slow.acquire(key, { waitTimeout: 60_000 });
@@ -74,10 +77,17 @@ describe('Redis Cluster (3 masters + 3 replicas, real processes)', () => {
         'SSUBSCRIBE',
         PATIENTLY,
       );
+      expect(await shardSubscribers(master, `lock:${key}`)).toBe(1);
       await holder.release();
+      // No polling for a minute: only the release's SPUBLISH on that master can wake it.
       const lock = await waiting;
+      expect(lock.fencingToken).toBeGreaterThan(holder.fencingToken);
+      expect(await master.command('HGET', `lock:${key}`, 't')).toBe(lock.token);
       await lock.release();
     }
+    // Each waiter (a fair lock's, the default): its first attempt, which queued it, and the one
+    // the release's message started. Nothing in between: no poll, no other wakeup.
+    expect(attempts).toEqual(masters.map(() => 2));
     await slow.close();
   });
 

@@ -10,6 +10,7 @@ import {
   LockQuorumError,
 } from '../../lib/core/index.js';
 import { ACQUIRE_SCRIPT } from '../../lib/core/redis/plain/acquire.script.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { fenceKey } from '../support/key-names.js';
 import { startCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
@@ -170,11 +171,33 @@ describe('LockManager.list() and checkHealth() on a single Redis', () => {
         },
       ],
     });
-    expect(health.nodes[0]!.roundTripMs).toBeGreaterThanOrEqual(0);
-    expect(health.nodes[0]!.roundTripMs).toBeLessThan(1_000);
     // SCRIPT LOAD put the acquire script back into the flushed cache.
     const [loaded] = (await db.redis.script('EXISTS', ACQUIRE_SHA)) as number[];
     expect(loaded).toBe(1);
+  });
+
+  it("measures its PING's round trip: the network's delay both ways, within the whole call", async () => {
+    const proxy = await startFaultProxy({ targetPort: db.server.port });
+    const client = db.server.client({ port: proxy.port });
+    const probed = new LockManager(client);
+    try {
+      expect((await probed.checkHealth()).healthy).toBe(true);
+      const oneWayMs = 40;
+      proxy.setLatency({ toServer: { ms: oneWayMs }, toClient: { ms: oneWayMs } });
+      const startedAt = performance.now();
+      const health = await probed.checkHealth({ timeout: 5_000 });
+      const callMs = performance.now() - startedAt;
+      expect(health.healthy).toBe(true);
+      const { roundTripMs } = health.nodes[0]!;
+      // The proxy holds each frame at least oneWayMs (timers may fire up to 1 ms early by the
+      // high-resolution clock); the PING is one part of the call, and is rounded to 0.01 ms.
+      expect(roundTripMs).toBeGreaterThanOrEqual(2 * oneWayMs - 2);
+      expect(roundTripMs).toBeLessThanOrEqual(callMs + 0.01);
+    } finally {
+      await probed.close();
+      client.disconnect();
+      await proxy.close();
+    }
   });
 
   it('reports a frozen server after the timeout and a dead one at once, then recovers', async () => {

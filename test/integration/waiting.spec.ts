@@ -174,19 +174,27 @@ describe('waiting for a held lock', () => {
   it('unsubscribes a channel nobody waits on any more and closes the idle connection', async () => {
     const waiterClient = db.server.client();
     const waiter = new LockManager(waiterClient, { ...BARGING, retry: NO_POLLING });
+    const subscribedConnections = async (): Promise<number> =>
+      String(await db.redis.client('LIST'))
+        .split('\n')
+        .filter((l) => /\bsub=[1-9]/.test(l)).length;
     const holder = await holderManager.acquire('idle');
     const waiting = waiter.acquire('idle', { waitTimeout: 20_000 });
     await until(async () => (await subscribers('idle')) === 1, 'the subscription');
+    expect(await subscribedConnections()).toBe(1);
     await holder.release();
-    await (await waiting).release();
+    const lock = await waiting;
+    await lock.release();
+    // Nobody waits any more: the channel goes, then the connection, while the manager is open.
     await until(async () => (await subscribers('idle')) === 0, 'the unsubscription');
-    await until(
-      async () =>
-        !String(await db.redis.client('LIST'))
-          .split('\n')
-          .some((l) => /\bsub=[1-9]/.test(l)),
-      'the subscriber connection to close',
-    );
+    expect(await subscribers('idle')).toBe(0);
+    await until(async () => (await subscribedConnections()) === 0, 'the connection to close');
+    expect(await subscribedConnections()).toBe(0);
+    expect(lock.fencingToken).toBeGreaterThan(holder.fencingToken);
+    // The manager still works after its idle connection closed.
+    const again = await waiter.acquire('idle', { waitTimeout: 0 });
+    expect(again.isHeld).toBe(true);
+    await again.release();
     await waiter.close();
     waiterClient.disconnect();
   });

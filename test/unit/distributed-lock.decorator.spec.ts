@@ -2,12 +2,14 @@ import { Get, Post, SetMetadata, UseGuards, type CanActivate } from '@nestjs/com
 import { MessagePattern } from '@nestjs/microservices';
 import { Cron } from '@nestjs/schedule';
 import { SubscribeMessage } from '@nestjs/websockets';
-import type { Observable } from 'rxjs';
+// Observable as a value: decorator metadata names the return type only when it is one.
+import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import {
   DISTRIBUTED_LOCK_METADATA,
   DistributedLock,
   InvalidLockOptionsError,
   LockKeyError,
+  LockServiceUnavailableError,
 } from '../../lib/index.js';
 
 class AllowAll implements CanActivate {
@@ -185,7 +187,7 @@ describe('@DistributedLock fails at class definition, with advice', () => {
 });
 
 describe('@DistributedLock types', () => {
-  it('accepts async and Observable methods, and a key function typed against the method', () => {
+  it('accepts async and Observable methods, and a key function typed against the method', async () => {
     class Typed {
       @DistributedLock<Typed['buy']>(
         (orderId, quantity) => `order:${orderId}:${quantity.toFixed(0)}`,
@@ -205,6 +207,22 @@ describe('@DistributedLock types', () => {
         return Date.now();
       }
     }
-    expect(Typed).toBeDefined();
+    // No application here: each call shows its shape by how it reports the missing service.
+    const typed = new Typed();
+    expect(Reflect.getMetadata(DISTRIBUTED_LOCK_METADATA, Typed.prototype.buy)).toEqual({
+      key: '(function)',
+      options: {},
+    });
+    const bought = typed.buy('o-1', 2);
+    expect(bought).toBeInstanceOf(Promise);
+    await expect(bought).rejects.toBeInstanceOf(LockServiceUnavailableError);
+    // An Observable method stays one, and does nothing before it is subscribed to.
+    const watched = typed.watch('s-1');
+    expect(isObservable(watched)).toBe(true);
+    await expect(lastValueFrom(watched)).rejects.toBeInstanceOf(LockServiceUnavailableError);
+    // What the compiler refuses above answers a Promise at run time: the lock comes first.
+    const now = typed.now() as unknown;
+    expect(now).toBeInstanceOf(Promise);
+    await expect(now).rejects.toThrow('@DistributedLock on Typed.now() found no RedisLockService');
   });
 });

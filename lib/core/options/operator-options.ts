@@ -57,7 +57,8 @@ export function validateListArguments(
   second: unknown,
   maxKeyLength: number,
 ): { readonly match: string; readonly count: number } {
-  if (typeof first !== 'string' && (first !== undefined || second === undefined)) {
+  // The older form is an options object; anything else in first place is the glob (or a wrong one).
+  if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
     return validateListOptions(first, maxKeyLength);
   }
   const page = validateOptionsObject(second, 'list()') as { count?: unknown };
