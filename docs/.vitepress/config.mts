@@ -26,6 +26,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Semaphores, read-write and fair locks', link: '/guide/primitives' },
       { text: 'Errors', link: '/guide/errors' },
       { text: 'Testing your app', link: '/guide/testing' },
+      { text: 'Leader election', link: '/guide/leader-election' },
+      { text: 'Experimental: @nestjs/locks, @nestjs/schedule', link: '/guide/experimental' },
     ],
   },
   {

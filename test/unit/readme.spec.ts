@@ -186,6 +186,8 @@ describe('the TypeScript of the README and the documentation site', () => {
             'nestjs-redis-lock': ['lib/index.ts'],
             'nestjs-redis-lock/core': ['lib/core/index.ts'],
             'nestjs-redis-lock/health': ['lib/health/index.ts'],
+            'nestjs-redis-lock/testing': ['lib/testing/index.ts'],
+            'nestjs-redis-lock/experimental': ['lib/experimental/index.ts'],
             // Its package.json "exports" has no "types" condition.
             redlock: ['node_modules/redlock/dist/index.d.ts'],
           },
