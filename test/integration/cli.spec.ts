@@ -239,7 +239,7 @@ describe('the nestjs-redis-lock command line', () => {
     expect(refused.stderr).toBe(
       `nestjs-redis-lock: Cannot reach Redis at redis://:***@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}).\n`,
     );
-    expect(refused.ms).toBeLessThan(3_000);
+    expect(refused.ms).toBeLessThan(10_000);
 
     const frozen = await startRedis();
     frozen.pause();
@@ -250,7 +250,9 @@ describe('the nestjs-redis-lock command line', () => {
       expect(stalled.stderr).toBe(
         `nestjs-redis-lock: Cannot reach Redis at ${frozen.url} (Command timed out).\n`,
       );
-      expect(stalled.ms).toBeLessThan(3_000);
+      // Ended by its own --timeout, not by a client reconnecting for ever (the bound is loose:
+      // it includes starting Node, slow on a loaded machine).
+      expect(stalled.ms).toBeLessThan(10_000);
     } finally {
       frozen.resume();
       await frozen.stop();
