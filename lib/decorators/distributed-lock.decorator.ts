@@ -104,7 +104,8 @@ export function DistributedLock<M extends LockableMethod = LockableMethod>(
         decorator: '@DistributedLock',
         key: compiled,
         settings,
-        acquire: fair ? { fair } : {},
+        // Only what the caller set: left out, the module's `fair` decides.
+        acquire: fair === undefined || kind !== 'lock' ? {} : { fair },
         target: (resolved: LockKey): LeaseTarget => {
           if (kind === 'lock') return { kind, key: resolved };
           if (typeof resolved !== 'string') {
@@ -121,7 +122,7 @@ export function DistributedLock<M extends LockableMethod = LockableMethod>(
           options: Object.freeze({
             ...settings,
             ...(mode !== undefined && { mode }),
-            ...(fair && { fair }),
+            ...(fair !== undefined && { fair }),
           }),
         },
       },
@@ -137,7 +138,7 @@ function readLockMode(
   key: unknown,
 ): {
   mode: 'read' | 'write' | undefined;
-  fair: boolean;
+  fair: boolean | undefined;
   kind: 'lock' | 'read-lock' | 'write-lock';
 } {
   const { mode } = input;
@@ -147,14 +148,14 @@ function readLockMode(
       `@DistributedLock option mode must be 'read' or 'write' (a side of a read-write lock), or left out for a plain lock, but received ${describeValue(mode)}.`,
     );
   }
-  const fair = input.fair === undefined ? false : validateBoolean(input.fair, 'fair');
-  if (fair && mode !== undefined) {
+  const fair = input.fair === undefined ? undefined : validateBoolean(input.fair, 'fair');
+  if (fair === true && mode !== undefined) {
     throw new InvalidLockOptionsError(
       'fair',
       '@DistributedLock options fair and mode do not combine: the writers of a read-write lock already queue in arrival order. Drop fair.',
     );
   }
-  if (Array.isArray(key) && (fair || mode !== undefined)) {
+  if (Array.isArray(key) && (fair === true || mode !== undefined)) {
     throw new InvalidLockOptionsError(
       mode !== undefined ? 'mode' : 'fair',
       `@DistributedLock with ${mode !== undefined ? `mode: '${mode}'` : 'fair: true'} takes one key, but received a list of ${key.length}. Lock one parent key instead.`,

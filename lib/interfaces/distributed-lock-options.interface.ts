@@ -120,9 +120,10 @@ export interface DistributedLockOptions<A extends unknown[] = any[]> {
    */
   mode?: 'read' | 'write';
   /**
-   * Wait for the lock in arrival order (see `AcquireOptions.fair`). One key only; not with
-   * `mode`.
-   * @default false
+   * `true`: wait for the lock in arrival order, handed over by each release (see
+   * `AcquireOptions.fair`; one key only, not with `mode`). `false`: the barging lock, where
+   * whoever asks first after a release gets it.
+   * @default the module's `fair` (true for a single key)
    */
   fair?: boolean;
 }

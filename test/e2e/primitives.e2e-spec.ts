@@ -100,6 +100,16 @@ describe('@DistributedSemaphore and @DistributedLock with mode and fair (express
     expect(reports.order).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('takes the barging lock for fair: false, though the module queues by default', async () => {
+    const holder = await locks.acquire('barging');
+    const call = reports.barging();
+    await until(async () => (await redis.pubsub('NUMSUB', 'e2e:barging'))[1] === 1, 'the wait');
+    // Waiting without a place in the queue: a fair call would have queued.
+    expect(await redis.exists(auxKey('queue', 'barging', 'e2e:'))).toBe(0);
+    await holder.release();
+    expect(await call).toBe('barged');
+  });
+
   it('offers the primitives on the service, with re-entrancy', async () => {
     const result = await locks.withPermit(
       'svc',
