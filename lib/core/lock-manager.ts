@@ -70,7 +70,7 @@ const CLOSE_DRAIN_MS = 2_000;
  * quorum of independent masters (pass an array of 3 or 5 clients).
  *
  * @example
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { LockManager } from 'nestjs-redis-lock/core';
  *
  * const manager = new LockManager(new Redis(), { ttl: 10_000 });

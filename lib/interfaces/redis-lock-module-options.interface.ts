@@ -28,7 +28,7 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
   /**
    * A Redis URL, `redis://[user:password@]host:port[/db]` or `rediss://...` for TLS. The module
    * creates the connection and closes it on shutdown. A list of 3 to 15 URLs of independent
-   * masters makes a Redlock quorum (see "Choosing a topology" in the README).
+   * masters makes a Redlock quorum (see the guide's Topologies page, docs/guide/topologies.md).
    */
   url?: string | readonly string[];
   /**
@@ -134,7 +134,7 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    * milliseconds. When it passes, every lock still held is released at once (their signals
    * abort with `LockLostError` of reason `closed`) and the calls that were cut are logged. Nest
    * closes the HTTP server only after this wait: under `nest start --watch`, use `0` so that a
-   * reload frees the port at once (see the README).
+   * reload frees the port at once (see the FAQ, docs/guide/faq.md, "watch mode").
    * @default 10000
    */
   shutdownTimeout?: number;
@@ -148,7 +148,7 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    */
   logging?: LockLoggingOptions;
   /**
-   * OpenTelemetry metrics and spans (see the README for their names). Left out, they are
+   * OpenTelemetry metrics and spans (their names: docs/guide/operating.md, "OpenTelemetry"). Left out, they are
    * recorded when `@opentelemetry/api` is installed, and nothing is loaded otherwise; `true` or
    * an object requires it (bootstrap fails without it); `false` never loads it.
    * @default used when installed

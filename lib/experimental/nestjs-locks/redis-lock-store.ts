@@ -48,7 +48,7 @@ const NOT_ACQUIRED: LockAcquireResult = Object.freeze({ acquired: false });
  * It never closes the client it is given.
  *
  * @example
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { RedisLockStore } from 'nestjs-redis-lock/experimental';
  *
  * const store = new RedisLockStore(new Redis(process.env.REDIS_URL!));
