@@ -116,6 +116,19 @@ describe('the in-memory backend answers as Redis does', () => {
     },
   );
 
+  it('the release of a multi-key lock one of whose keys a semaphore took meanwhile', async () => {
+    // Found by the property below: Redis answers WRONGTYPE (LockBackendError), as memory must.
+    const { redis, memory } = await onBoth([
+      { op: 'multi', keys: ['a', 'b'] },
+      { op: 'forceRelease', key: 'a' },
+      { op: 'permit', key: 'a' },
+      { op: 'release', lease: 0 },
+      { op: 'lock', key: 'a' },
+    ]);
+    expect(redis[3]).toBe('throws LockBackendError');
+    expect(memory).toEqual(redis);
+  });
+
   it('for random sequences of acquisitions, releases, extensions, inspections and forced releases', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(OPERATION, { minLength: 1, maxLength: 12 }), async (operations) => {

@@ -68,6 +68,9 @@ export class MemoryPlainDriver extends MemoryLeaseDriver {
     let released = 0;
     for (const key of keys) {
       const held = space.live(key, now)?.held;
+      // Redis's release reads the key as a hash: a semaphore's sorted set is a WRONGTYPE error
+      // there, after the keys before it were released.
+      if (held?.type === 'semaphore') throw wrongType(key, 'a lock');
       if (held?.type === 'lock' && held.token === token) {
         space.keys.delete(key);
         space.publish(key, String(held.fence));
