@@ -6,7 +6,8 @@ import { chromium, type Page } from 'playwright-core';
 /** Debian's chromium package; the tests never download a browser. */
 export const CHROMIUM = '/usr/bin/chromium';
 
-const ARGS = [
+/** Flags for a sandboxed machine without network: no background connections, no GPU. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -29,7 +30,7 @@ export async function withChromium<T>(use: (page: Page) => Promise<T>): Promise<
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 1000 },
   });
   try {

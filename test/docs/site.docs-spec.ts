@@ -2,23 +2,11 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../../sample-app/test/chromium';
 import { fileFor, serveStatic } from './static-server';
 
 const root = join(__dirname, '..', '..');
 const dist = join(root, 'docs', '.vitepress', 'dist');
-
-/** Debian's chromium package; the test never downloads a browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Every page of the built site, as the path a browser asks for. */
 function builtPages(folder: string): string[] {
