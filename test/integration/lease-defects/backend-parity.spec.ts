@@ -116,6 +116,18 @@ describe('the in-memory backend answers as Redis does', () => {
     },
   );
 
+  it('the release of a lock whose key a semaphore took meanwhile', async () => {
+    // Found by the property below (a single-key lock is a fair one by default).
+    const { redis, memory } = await onBoth([
+      { op: 'lock', key: 'a' },
+      { op: 'forceRelease', key: 'a' },
+      { op: 'permit', key: 'a' },
+      { op: 'release', lease: 0 },
+    ]);
+    expect(redis[3]).toBe('throws LockBackendError');
+    expect(memory).toEqual(redis);
+  });
+
   it('the release of a multi-key lock one of whose keys a semaphore took meanwhile', async () => {
     // Found by the property below: Redis answers WRONGTYPE (LockBackendError), as memory must.
     const { redis, memory } = await onBoth([

@@ -5,7 +5,12 @@ import type {
   OwnedResult,
 } from '../../backend/lease-driver.interface.js';
 import { monotonicNow } from '../../util/clock.util.js';
-import { type MemoryKeyspace, pttl, type StoreAcquireReply } from '../memory-keyspace.js';
+import {
+  type MemoryKeyspace,
+  pttl,
+  type StoreAcquireReply,
+  wrongType,
+} from '../memory-keyspace.js';
 import { keepPlace } from '../memory-queue.util.js';
 import { memoryChannel, toAcquireReply } from '../memory-reply.util.js';
 
@@ -87,6 +92,8 @@ export class MemoryFairDriver implements LeaseDriver {
     const key = keys[0]!;
     const now = monotonicNow();
     const held = space.live(key, now)?.held;
+    // Redis's release reads the key as a hash: a semaphore's sorted set is WRONGTYPE there.
+    if (held?.type === 'semaphore') throw wrongType(key, 'a lock');
     if (held?.type !== 'lock' || held.token !== token) {
       if (space.releasedBefore(token, now)) return 'ok';
       return held?.type === 'lock' ? 'taken' : 'expired';
