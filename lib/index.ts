@@ -35,6 +35,7 @@ export type { LockFailure } from './exceptions/lock-failure.interface.js';
 export type { LockErrorMapper, MapLockErrors } from './exceptions/lock-error-mapper.interface.js';
 export type { LockKeyFunction, LockKeySource } from './key/lock-key-template.js';
 export type {
+  NodeRedisCreateOptions,
   RedisLockModuleOptions,
   RedisLockOptionsFactory,
 } from './interfaces/redis-lock-module-options.interface.js';

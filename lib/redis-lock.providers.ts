@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
-import { Cluster, Redis } from 'ioredis';
+import { dropModuleConnection } from './connection/close-module-connection.js';
+import { createModuleConnection } from './connection/create-module-connection.js';
 import { type LockClient, type LockTarget, LockManager } from './core/lock-manager.js';
 import { InMemoryLockStore } from './core/memory/in-memory-lock-store.js';
 import { RedisUnreachableError } from './errors/redis-unreachable.error.js';
@@ -33,21 +34,9 @@ export const redisLockProviders: Provider[] = [
   },
   {
     provide: REDIS_LOCK_CONNECTION,
-    useFactory: ({ connection, logging }: ResolvedRedisLockModuleOptions): RedisLockConnection => {
-      if (connection.kind === 'client') return { client: connection.client, owned: false };
-      if (connection.kind === 'memory') return { client: connection.store, owned: false };
-      const log = new LockEventLogger(logging);
-      if (connection.kind === 'cluster') {
-        const cluster = new Cluster(connection.nodes, connection.options);
-        watchConnection(cluster, log);
-        return { client: cluster, owned: true };
-      }
-      const { urls, redis } = connection;
-      const clients = (urls ?? [undefined]).map((url) =>
-        watchConnection(url === undefined ? new Redis(redis) : new Redis(url, redis), log),
-      );
-      return { client: clients.length === 1 ? clients[0]! : clients, owned: true };
-    },
+    // Async: the client package is loaded when the module creates a connection with it.
+    useFactory: ({ connection, logging }: ResolvedRedisLockModuleOptions) =>
+      createModuleConnection(connection, new LockEventLogger(logging)),
     inject: [REDIS_LOCK_RESOLVED_OPTIONS],
   },
   {
@@ -65,7 +54,7 @@ export const redisLockProviders: Provider[] = [
       } catch (error) {
         // Bootstrap stops here and no shutdown hook will run: do not leave the connections
         // created above reconnecting forever.
-        if (connection.owned) disconnectAll(connection.client);
+        if (connection.owned) dropModuleConnection(connection.client);
         throw error;
       }
     },
@@ -83,7 +72,7 @@ export const redisLockProviders: Provider[] = [
         return await createLockTelemetry(manager, options.openTelemetry);
       } catch (error) {
         // As above: bootstrap stops, no shutdown hook will close what was created.
-        if (connection.owned) disconnectAll(connection.client);
+        if (connection.owned) dropModuleConnection(connection.client);
         throw error;
       }
     },
@@ -103,7 +92,7 @@ export const redisLockProviders: Provider[] = [
       } catch (error) {
         // As above: bootstrap stops, no shutdown hook will close what was created.
         await manager.close().catch(() => undefined);
-        if (connection.owned) disconnectAll(connection.client);
+        if (connection.owned) dropModuleConnection(connection.client);
         throw error;
       }
       return true;
@@ -157,28 +146,4 @@ async function untilReachable(
   } finally {
     for (const c of clients) c.off('error', onError);
   }
-}
-
-function disconnectAll(client: LockTarget): void {
-  for (const c of Array.isArray(client) ? client : [client]) c.disconnect();
-}
-
-/**
- * Reports the state of a connection the module created, once per change instead of once per
- * reconnect attempt (ioredis emits an error on each), and keeps an unhandled 'error' event from
- * reaching the console as a stack trace.
- */
-function watchConnection<T extends LockClient>(client: T, log: LockEventLogger): T {
-  let failing = false;
-  client.on('error', (error: Error) => {
-    if (failing) return;
-    failing = true;
-    log.connectionFailed(error);
-  });
-  client.on('ready', () => {
-    if (!failing) return;
-    failing = false;
-    log.connectionRestored();
-  });
-  return client;
 }

@@ -18,7 +18,7 @@ import type { ReadWriteLock } from './core/primitives/read-write-lock.js';
 import type { Semaphore } from './core/primitives/semaphore.js';
 import type { ReadLock } from './core/read-lock.js';
 import { describeValue } from './core/options/describe-value.util.js';
-import { closeClient } from './core/util/close-client.util.js';
+import { closeModuleConnection } from './connection/close-module-connection.js';
 import { lockContext } from './lock-context.js';
 import { LockEventLogger } from './logging/lock-event-logger.js';
 import type { ResolvedRedisLockModuleOptions } from './options/resolve-module-options.js';
@@ -341,9 +341,6 @@ export class RedisLockService implements BeforeApplicationShutdown, OnApplicatio
     RedisLockService.alive.delete(this);
     await this.manager.close();
     this.stopLogging();
-    if (this.connection.owned) {
-      const { client } = this.connection;
-      await Promise.all((Array.isArray(client) ? client : [client]).map((c) => closeClient(c)));
-    }
+    if (this.connection.owned) await closeModuleConnection(this.connection.client);
   }
 }

@@ -7,7 +7,19 @@ export {
   type LockClients,
   type LockKey,
   type LockTarget,
+  type QuorumMasterClient,
 } from './lock-manager.js';
+export type {
+  NodeRedisClient,
+  NodeRedisCluster,
+  NodeRedisClusterNode,
+  NodeRedisEvents,
+  NodeRedisLifecycle,
+  NodeRedisListener,
+  NodeRedisLockClient,
+  NodeRedisPubSub,
+  NodeRedisSentinel,
+} from './interfaces/node-redis-client.interface.js';
 export { Lease } from './lease.js';
 export { Lock } from './lock.js';
 export { ReadLock } from './read-lock.js';

@@ -51,7 +51,12 @@ import { InFlight } from './util/in-flight.js';
 import { WakeupHub } from './wakeup/wakeup-hub.js';
 
 export type { LockKey } from './acquire/acquire-request.js';
-export type { LockClient, LockClients, LockTarget } from './interfaces/lock-clients.interface.js';
+export type {
+  LockClient,
+  LockClients,
+  LockTarget,
+  QuorumMasterClient,
+} from './interfaces/lock-clients.interface.js';
 
 /**
  * How long `close()` waits for the commands already sent (an acquire in flight, releases) to be

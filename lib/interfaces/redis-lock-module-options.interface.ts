@@ -1,5 +1,5 @@
-import type { ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import type { LockClient } from '../core/lock-manager.js';
+import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+import type { LockClient, QuorumMasterClient } from '../core/lock-manager.js';
 import type { InMemoryLockStore } from '../core/memory/in-memory-lock-store.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import type { MapLockErrors } from '../exceptions/lock-error-mapper.interface.js';
@@ -10,7 +10,8 @@ import type { OpenTelemetryOptions } from './open-telemetry-options.interface.js
  * Options of `RedisLockModule.forRoot()` / `forRootAsync()`.
  *
  * Give the module ONE way to reach Redis: `url` (optionally with `redis` options), `redis`
- * options alone, `cluster`, or an existing `client`. Several URLs (or clients) make a Redlock
+ * options alone, `cluster`, or an existing `client` (ioredis, iovalkey or node-redis). The
+ * connections the module creates are ioredis's, or node-redis's with `nodeRedis`. Several URLs (or clients) make a Redlock
  * quorum over independent masters. The module closes on shutdown only the connections it
  * created itself, never a client it was handed. Application code (`@DistributedLock`,
  * `RedisLockService`) stays the same on every topology.
@@ -44,11 +45,28 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
    */
   cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
   /**
-   * An ioredis `Redis` or `Cluster` client your application already has (or a list of `Redis`
-   * clients of independent masters, for a quorum). The module uses it as it is and never
-   * closes it.
+   * Create the connection with node-redis (the `redis` package, 5 or 6, which must be installed)
+   * instead of ioredis: `true`, or the options of node-redis's `createClient` (`createCluster`
+   * with `cluster`), such as `{ RESP: 3 }` or `{ socket: { tls: true } }`. The address comes
+   * from `url` (a list for a quorum) or `cluster.nodes`; `redis` (ioredis options) and
+   * `cluster.options` do not apply then. The module connects it and closes it on shutdown.
+   * @default false (ioredis)
+   * @example
+   * RedisLockModule.forRoot({ url: process.env.REDIS_URL, nodeRedis: true })
    */
-  client?: LockClient | readonly Redis[];
+  nodeRedis?: boolean | NodeRedisCreateOptions;
+  /**
+   * A client your application already has: ioredis or iovalkey `Redis` or `Cluster`, or
+   * node-redis `createClient()`, `createCluster()` or `createSentinel()` (connected), or a list
+   * of clients of independent masters, for a quorum. The module uses it as it is, opens its own
+   * pub/sub connection from it (closed on shutdown) and never closes the client itself.
+   * @example
+   * RedisLockModule.forRootAsync({
+   *   inject: [REDIS_CLIENT],
+   *   useFactory: (client: RedisClientType) => ({ client }),
+   * })
+   */
+  client?: LockClient | readonly QuorumMasterClient[];
   /**
    * Locks kept in this process's memory instead of Redis, with the same API and semantics (ttl,
    * waiting, re-entrancy, onLocked, semaphores, read-write and fair locks): for unit tests of
@@ -175,3 +193,10 @@ export interface RedisLockModuleOptions extends Omit<LockManagerOptions, 'subscr
 export interface RedisLockOptionsFactory {
   createRedisLockOptions(): RedisLockModuleOptions | Promise<RedisLockModuleOptions>;
 }
+
+/**
+ * Options of node-redis's `createClient()` (or `createCluster()` with the module's `cluster`
+ * option), passed to it as they are: the module does not depend on node-redis's types.
+ * @publicApi
+ */
+export type NodeRedisCreateOptions = Readonly<Record<string, unknown>>;

@@ -1,6 +1,7 @@
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidLockOptionsError } from '../core/errors/invalid-lock-options.error.js';
 import type { LockTarget } from '../core/lock-manager.js';
+import { toLockConnection } from '../core/redis/connection/to-lock-connection.js';
 import { InMemoryLockStore } from '../core/memory/in-memory-lock-store.js';
 import type { LockManagerOptions } from '../core/interfaces/lock-manager-options.interface.js';
 import { describeValue } from '../core/options/describe-value.util.js';
@@ -16,7 +17,10 @@ import {
   validateWaitTimeout,
 } from '../core/options/validation.js';
 import type { MapLockErrors } from '../exceptions/lock-error-mapper.interface.js';
-import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface.js';
+import type {
+  NodeRedisCreateOptions,
+  RedisLockModuleOptions,
+} from '../interfaces/redis-lock-module-options.interface.js';
 import {
   resolveLockLogging,
   type ResolvedLockLogging,
@@ -36,6 +40,14 @@ export type RedisLockConnectionOptions =
       readonly redis: RedisOptions;
     }
   | { readonly kind: 'cluster'; readonly nodes: ClusterNode[]; readonly options: ClusterOptions }
+  | {
+      readonly kind: 'node-redis';
+      /** One URL, several (a quorum), or none when the options say where (`url`, `socket`). */
+      readonly urls: readonly string[] | undefined;
+      /** The seed nodes of a Cluster (`createCluster`), or undefined for `createClient`. */
+      readonly clusterNodes: readonly ClusterNode[] | undefined;
+      readonly options: NodeRedisCreateOptions;
+    }
   | { readonly kind: 'memory'; readonly store: InMemoryLockStore };
 
 /**
@@ -67,6 +79,7 @@ const MODULE_ONLY = [
   'redis',
   'cluster',
   'client',
+  'nodeRedis',
   'onLocked',
   'onLost',
   'mapErrors',
@@ -178,8 +191,67 @@ function resolveConnection(options: RedisLockModuleOptions): RedisLockConnection
     if (store) return { kind: 'memory', store };
   }
   if (client !== undefined) return resolveClient(client);
+  const nodeRedis = resolveNodeRedis(options);
+  if (nodeRedis) return nodeRedis;
   if (cluster !== undefined) return resolveCluster(cluster);
   return resolveCreated(url, redis);
+}
+
+/** `nodeRedis`: the connection is created with node-redis, from `url` or `cluster.nodes`. */
+function resolveNodeRedis(options: RedisLockModuleOptions): RedisLockConnectionOptions | undefined {
+  const { nodeRedis, url, redis, cluster, client, inMemory } = options;
+  if (nodeRedis === undefined || nodeRedis === false) return undefined;
+  if (
+    nodeRedis !== true &&
+    (typeof nodeRedis !== 'object' || nodeRedis === null || Array.isArray(nodeRedis))
+  ) {
+    throw new InvalidLockOptionsError(
+      'nodeRedis',
+      `RedisLockModule option nodeRedis must be true or node-redis's createClient options such as { RESP: 3 }, but received ${describeValue(nodeRedis)}.`,
+    );
+  }
+  if (client !== undefined || (inMemory !== undefined && inMemory !== false)) {
+    throw new InvalidLockOptionsError(
+      'nodeRedis',
+      `nodeRedis says how the module creates its connection, but ${client !== undefined ? 'client is a connection you created' : 'inMemory uses none'}: remove one of them.`,
+    );
+  }
+  if (redis !== undefined) {
+    throw new InvalidLockOptionsError(
+      'redis',
+      'redis holds ioredis options, which node-redis does not read: with nodeRedis, give node-redis options in nodeRedis itself ({ nodeRedis: { socket: { ... } } }).',
+    );
+  }
+  const nodeOptions: NodeRedisCreateOptions = nodeRedis === true ? {} : nodeRedis;
+  if (cluster !== undefined) {
+    const resolved = resolveCluster(cluster);
+    if (cluster.options !== undefined || url !== undefined) {
+      throw new InvalidLockOptionsError(
+        cluster.options !== undefined ? 'cluster' : 'url',
+        cluster.options !== undefined
+          ? "cluster.options are ioredis's Cluster options: with nodeRedis, give createCluster options in nodeRedis itself."
+          : 'url and cluster are two ways to say where Redis is: give one.',
+      );
+    }
+    return {
+      kind: 'node-redis',
+      urls: undefined,
+      clusterNodes: (resolved as { nodes: ClusterNode[] }).nodes,
+      options: nodeOptions,
+    };
+  }
+  const urls = url === undefined ? undefined : resolveUrls(url);
+  if (
+    urls === undefined &&
+    nodeOptions['url'] === undefined &&
+    nodeOptions['socket'] === undefined
+  ) {
+    throw new InvalidLockOptionsError(
+      'url',
+      "nodeRedis needs to know where Redis is: pass url ('redis://localhost:6379'), a list of URLs for a quorum, or cluster: { nodes }.",
+    );
+  }
+  return { kind: 'node-redis', urls, clusterNodes: undefined, options: nodeOptions };
 }
 
 function resolveInMemory(inMemory: unknown): InMemoryLockStore | undefined {
@@ -195,10 +267,10 @@ function resolveInMemory(inMemory: unknown): InMemoryLockStore | undefined {
 
 function resolveClient(client: unknown): RedisLockConnectionOptions {
   const clients: readonly unknown[] = Array.isArray(client) ? client : [client];
-  if (clients.length === 0 || !clients.every(isIoredisClient)) {
+  if (clients.length === 0 || !clients.every((c) => toLockConnection(c) !== undefined)) {
     throw new InvalidLockOptionsError(
       'client',
-      `RedisLockModule option client must be an ioredis Redis or Cluster instance (or a list of Redis instances for a quorum), but received ${describeValue(client)}.`,
+      `RedisLockModule option client must be a Redis client: ioredis or iovalkey Redis or Cluster, or node-redis createClient(), createCluster() or createSentinel() (or a list of clients of independent masters for a quorum), but received ${describeValue(client)}.`,
     );
   }
   return { kind: 'client', client: client as LockTarget };
@@ -232,17 +304,7 @@ function resolveCreated(
       "RedisLockModule needs a Redis connection: pass url ('redis://localhost:6379'), redis (ioredis options), cluster, or client (an ioredis instance you already have).",
     );
   }
-  let urls: readonly string[] | undefined;
-  if (url !== undefined) {
-    urls = Array.isArray(url) ? url : [url as string];
-    if (urls.length === 0) {
-      throw new InvalidLockOptionsError(
-        'url',
-        'RedisLockModule option url is an empty list: give one URL, or 3 to 15 for a quorum.',
-      );
-    }
-    urls.forEach(validateUrl);
-  }
+  const urls = url === undefined ? undefined : resolveUrls(url);
   if (
     redis !== undefined &&
     (typeof redis !== 'object' || redis === null || Array.isArray(redis))
@@ -255,12 +317,16 @@ function resolveCreated(
   return { kind: 'create', urls, redis: redis ?? {} };
 }
 
-function isIoredisClient(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { defineCommand?: unknown }).defineCommand === 'function'
-  );
+function resolveUrls(url: NonNullable<RedisLockModuleOptions['url']>): readonly string[] {
+  const urls: readonly string[] = Array.isArray(url) ? url : [url as string];
+  if (urls.length === 0) {
+    throw new InvalidLockOptionsError(
+      'url',
+      'RedisLockModule option url is an empty list: give one URL, or 3 to 15 for a quorum.',
+    );
+  }
+  urls.forEach(validateUrl);
+  return urls;
 }
 
 function validateUrl(url: unknown): void {

@@ -10,14 +10,19 @@ export type NodeRedisListener = (message: string, channel: string) => void;
 
 /** @publicApi */
 export interface NodeRedisEvents {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  // `any`: node-redis types each event's listener, and only `any[]` accepts all of them.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }
 
 /** @publicApi */
 export interface NodeRedisLifecycle extends NodeRedisEvents {
+  /** Open from `connect()` until closed, reconnecting included. */
   readonly isOpen: boolean;
-  readonly isReady: boolean;
+  /** Connected and ready (node-redis 5's Cluster has no such flag). */
+  readonly isReady?: boolean;
   connect(): Promise<unknown>;
   /** node-redis 5 and 6: waits for pending replies, then closes. */
   close?(): Promise<unknown>;

@@ -186,14 +186,14 @@ export class NodeRedisConnection implements LockConnection {
 
   private server(
     label: string,
-    client: { readonly isOpen: boolean; readonly isReady: boolean },
+    client: { readonly isOpen: boolean; readonly isReady?: boolean },
     send: (args: string[]) => Promise<unknown>,
     slot?: number,
   ): ServerConnection {
     return {
       label,
       ...(slot === undefined ? {} : { slot }),
-      down: () => (client.isReady ? undefined : `not connected (node-redis ${stateOf(client)})`),
+      down: () => (isReady(client) ? undefined : `not connected (node-redis ${stateOf(client)})`),
       command: (args) =>
         send(args.map(String)).catch((error: unknown) => {
           throw normalizeReplyError(error);
@@ -205,7 +205,7 @@ export class NodeRedisConnection implements LockConnection {
     const { client } = this;
     if (client.isOpen) {
       this.seenOpen = true;
-      return this.reconnecting && !client.isReady
+      return this.reconnecting && !isReady(client)
         ? 'not connected to Redis (node-redis client reconnecting)'
         : undefined;
     }
@@ -229,7 +229,12 @@ export class NodeRedisConnection implements LockConnection {
   }
 }
 
-function stateOf(client: { readonly isOpen: boolean; readonly isReady: boolean }): string {
-  if (client.isReady) return 'client ready';
+/** Whether the client can send now (a node-redis 5 Cluster only says whether it is open). */
+export function isReady(client: { readonly isOpen: boolean; readonly isReady?: boolean }): boolean {
+  return client.isReady ?? client.isOpen;
+}
+
+function stateOf(client: { readonly isOpen: boolean; readonly isReady?: boolean }): string {
+  if (isReady(client)) return 'client ready';
   return client.isOpen ? 'client reconnecting' : 'client closed';
 }

@@ -40,8 +40,14 @@ export class NodeRedisWakeupTransport implements WakeupTransport {
     }
   }
 
+  /**
+   * Connects the transport's own connection once. Every subscribe waits for it: node-redis
+   * reports a connection open as soon as it starts connecting, and refuses (ClientOfflineError)
+   * a Cluster's SSUBSCRIBE until its slots are known.
+   */
   private connected(): Promise<unknown> | undefined {
-    if (!this.owned || this.connection.isOpen) return undefined;
+    if (!this.owned) return undefined;
+    if (this.connecting === undefined && this.connection.isOpen) return undefined;
     this.connecting ??= this.connection.connect().catch((error: unknown) => {
       // Tried again at the next subscribe; waiters poll meanwhile.
       this.connecting = undefined;
@@ -53,25 +59,32 @@ export class NodeRedisWakeupTransport implements WakeupTransport {
   async subscribe(channels: readonly string[]): Promise<void> {
     for (const channel of channels) this.channels.add(channel);
     await this.connected();
-    if (this.sharded) await this.connection.sSubscribe([...channels], this.listener);
-    else await this.connection.subscribe([...channels], this.listener);
+    // SSUBSCRIBE takes channels of one slot: node-redis sends a list to the first one's shard.
+    if (this.sharded) {
+      await Promise.all(channels.map((c) => this.connection.sSubscribe([c], this.listener)));
+    } else {
+      await this.connection.subscribe([...channels], this.listener);
+    }
   }
 
   async unsubscribe(channels: readonly string[]): Promise<void> {
     for (const channel of channels) this.channels.delete(channel);
     if (!this.connection.isOpen) return;
-    if (this.sharded) await this.connection.sUnsubscribe([...channels], this.listener);
-    else await this.connection.unsubscribe([...channels], this.listener);
+    if (this.sharded) {
+      await Promise.all(channels.map((c) => this.connection.sUnsubscribe([c], this.listener)));
+    } else {
+      await this.connection.unsubscribe([...channels], this.listener);
+    }
   }
 
   isReady(): boolean {
-    return this.connection.isReady;
+    return this.connection.isReady ?? this.connection.isOpen;
   }
 
   listen(onMessage: (channel: string, message: string) => void, onReconnect: () => void): void {
     if (this.onMessage) return;
     this.onMessage = onMessage;
-    let connectedOnce = this.connection.isReady;
+    let connectedOnce = this.connection.isReady ?? this.connection.isOpen;
     const handleReady = (): void => {
       // node-redis subscribed again, but announcements sent while it was down are gone: let
       // the waiters check again.

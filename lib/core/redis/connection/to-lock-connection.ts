@@ -12,7 +12,7 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
 /**
  * The adapter of a Redis client, whichever library made it, or `undefined` for anything else:
  * - ioredis 5 and 6, and iovalkey (`defineCommand` and `duplicate`): `Redis` or `Cluster`;
- * - node-redis 5 and 6 (`sendCommand`, `isReady`): `createClient()`, `createCluster()`
+ * - node-redis 5 and 6 (`sendCommand`, `isOpen`): `createClient()`, `createCluster()`
  *   (`nodeClient`) or `createSentinel()` (`getMasterNode`).
  * Told apart by what the objects do, not by `instanceof`: two copies of a client package in one
  * application (a nested dependency) must work the same.
@@ -29,7 +29,7 @@ export function toLockConnection(value: unknown): LockConnection | undefined {
   } else if (
     isFunction(client['sendCommand']) &&
     isFunction(client['duplicate']) &&
-    typeof client['isReady'] === 'boolean'
+    typeof client['isOpen'] === 'boolean'
   ) {
     const topology = isFunction(client['nodeClient'])
       ? 'cluster'
