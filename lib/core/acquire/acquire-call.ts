@@ -411,9 +411,10 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
     confirmTtl?: number,
   ): LeaseOf<K> {
     const { key, keys, redisKeys, autoExtend, driver, kind, params } = this.request;
-    const grant = { key, keys, redisKeys, token: this.token, fencingToken, ttl, sentAt };
+    // One literal in LeaseGrant's order (a spread of a partial grant gave it a new shape per call).
+    const token = this.token;
     return this.context.keeper.grant(
-      { ...grant, autoExtend, driver, kind, params },
+      { key, keys, redisKeys, token, fencingToken, ttl, sentAt, autoExtend, driver, kind, params },
       monotonicNow() - this.startedAt,
       this.attempts,
       confirmTtl,
