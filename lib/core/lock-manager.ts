@@ -102,8 +102,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private readonly failures: RedisFailure;
   private readonly deadlines = new DeadlineWatch();
   private readonly inFlight = new InFlight();
-  /** The acquire calls under way: close() cancels them. */
-  private readonly calls = new Set<AcquireCall>();
+  /** The acquire calls under way (each adds and removes itself): close() cancels them. */
+  private readonly calls = new Set<{ cancel(): void }>();
   private readonly acquireContext: AcquireContext;
   /** What the semaphores and read-write locks of this manager ask it for. */
   private readonly host: PrimitiveHost;
@@ -153,6 +153,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       inFlight: this.inFlight,
       failures: this.failures,
       events: this,
+      calls: this.calls,
       channelFor: (redisKey) => backend.plain.channelFor(redisKey),
       unreachable: () => backend.unreachable(),
     };
@@ -192,8 +193,14 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * // Both accounts or neither, whatever order other callers name them in:
    * await using transfer = await manager.acquire([`account:${from}`, `account:${to}`]);
    */
-  async acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
-    return this.take(this.requests.lock(key, options, this.options.waitTimeout), 'acquire');
+  acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
+    // Not async: the call's own promise is returned as it is, without another around it.
+    // Whatever is refused before it starts still rejects, never throws.
+    try {
+      return this.take(this.requests.lock(key, options, this.options.waitTimeout), 'acquire');
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -205,8 +212,12 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * const lock = await manager.tryAcquire('job:nightly-report', { ttl: 60_000 });
    * if (!lock) return; // another instance runs it
    */
-  async tryAcquire(key: LockKey, options?: AcquireOptions): Promise<Lock | null> {
-    return this.take(this.requests.lock(key, options, 0), 'try');
+  tryAcquire(key: LockKey, options?: AcquireOptions): Promise<Lock | null> {
+    try {
+      return this.take(this.requests.lock(key, options, 0), 'try');
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -459,18 +470,12 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     });
   }
 
-  private async run<K extends LeaseKind>(
+  private run<K extends LeaseKind>(
     request: AcquireRequest<K>,
     mode: 'acquire' | 'try',
   ): Promise<LeaseOf<K> | null> {
-    if (this.closing) throw new LockManagerClosedError();
-    const call = new AcquireCall(this.acquireContext, request, mode);
-    this.calls.add(call);
-    try {
-      return await call.run();
-    } finally {
-      this.calls.delete(call);
-    }
+    if (this.closing) return Promise.reject(new LockManagerClosedError());
+    return new AcquireCall(this.acquireContext, request, mode).run();
   }
 
   private async shutdown(): Promise<void> {

@@ -22,6 +22,7 @@ import type { AcquireRequest } from './acquire-request.js';
 import {
   ATTEMPT_TIMEOUT_FLOOR_MS,
   type AttemptOutcome,
+  type AttemptSettings,
   isReplyError,
   sendAttempt,
 } from './send-attempt.util.js';
@@ -37,6 +38,10 @@ import { type WaitOutcome, waitWithin } from './wait-within.util.js';
  */
 export type AcquireCallState = 'attempting' | 'subscribing' | 'waiting' | 'granted' | 'failed';
 
+/** An attempt's grant that came too late to be relied on. */
+const STALE = Symbol('stale');
+type Stale = typeof STALE;
+
 /** How the call ended, for the waitEnded event. */
 type Outcome = 'acquired' | 'timeout' | 'aborted' | 'error';
 
@@ -51,14 +56,21 @@ type Outcome = 'acquired' | 'timeout' | 'aborted' | 'error';
  * (send-attempt.util.ts, wait-within.util.ts).
  * @internal
  */
-export class AcquireCall<K extends LeaseKind = LeaseKind> {
+export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSettings {
   state: AcquireCallState = 'attempting';
 
-  private readonly token = createLockToken();
+  /** The owner token the call's attempts send (AttemptSettings). */
+  readonly token = createLockToken();
   /** How announcements name this call while it holds a place in a queue. */
   private readonly address: string | undefined;
+  /**
+   * The address its attempts send (AttemptSettings): none for a single attempt (a try), which
+   * never takes a place in a queue: it could not wait for its turn.
+   */
+  readonly waiter: string | undefined;
   private readonly startedAt = monotonicNow();
-  private readonly deadline: number;
+  /** Monotonic ms at which the call's wait ends (AttemptSettings). */
+  readonly deadline: number;
   private delay: number;
   private attempts = 0;
   private membership: Membership | undefined;
@@ -120,6 +132,7 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
     this.deadline = this.startedAt + request.waitTimeout;
     this.delay = context.options.retry.minDelay;
     this.address = request.driver.addressed ? createWaiterId() : undefined;
+    this.waiter = request.waitTimeout === 0 ? undefined : this.address;
   }
 
   /** The manager is closing: the call ends with `LockManagerClosedError`, holding nothing. */
@@ -133,9 +146,21 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
     const { key, signal } = this.request;
     if (this.cancelled) throw new LockManagerClosedError();
     if (signal?.aborted) throw new LockAbortedError(key, { cause: signal.reason });
+    this.context.calls.add(this);
     try {
       for (;;) {
-        const next = await this.attemptAndDecide();
+        // The attempt is awaited here and decided on synchronously: one async frame per
+        // attempt, where the uncontended call spends its time.
+        const sentAt = this.beginAttempt();
+        let next = this.decide(await this.attempt(), sentAt);
+        if (next === STALE) {
+          // The reply arrived after the lock's validity had passed (Redis or this process
+          // stalled): the lock cannot be relied on. Give it back and try again.
+          const { driver, redisKeys } = this.request;
+          await driver.release(redisKeys, this.token).catch(() => undefined);
+          this.lastError = undefined;
+          next = this.afterRefusal();
+        }
         if (next !== 'wait') return next;
         if (await this.listen()) continue;
         const granted = await this.pause();
@@ -150,15 +175,11 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
     }
   }
 
-  /** One attempt; returns the lease, null (a try that found it held), or 'wait'. */
-  private async attemptAndDecide(): Promise<LeaseOf<K> | null | 'wait'> {
-    this.state = 'attempting';
-    const { redisKeys, ttl } = this.request;
-    this.noteChannel();
-    const sentAt = monotonicNow();
-    this.attempts++;
-    const reply = await this.attempt();
-
+  /**
+   * What one attempt's reply means: the lease, null (a try that found it held), 'wait', or
+   * STALE (granted too late to be relied on: to be given back before looking again).
+   */
+  private decide(reply: AttemptOutcome, sentAt: number): LeaseOf<K> | null | 'wait' | Stale {
     this.holderTtl = -1;
     this.blockedBy = 0;
     this.awaitsGrant = false;
@@ -167,13 +188,10 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
         this.giveBack();
         throw new LockManagerClosedError();
       }
-      if (this.context.keeper.validUntil(sentAt, ttl) > monotonicNow()) {
+      if (this.context.keeper.validUntil(sentAt, this.request.ttl) > monotonicNow()) {
         return this.grant(reply, sentAt);
       }
-      // The reply arrived after the lock's validity had passed (Redis or this process stalled):
-      // the lock cannot be relied on. Give it back and try again.
-      await this.request.driver.release(redisKeys, this.token).catch(() => undefined);
-      this.lastError = undefined;
+      return STALE;
     } else if ('holderTtl' in reply) {
       this.holderTtl = reply.holderTtl;
       this.blockedBy = reply.blockedBy;
@@ -198,12 +216,25 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
         this.lastLook = true;
       }
     }
+    return this.afterRefusal();
+  }
+
+  /** After an attempt that did not end with the lease: give up, or wait. */
+  private afterRefusal(): null | 'wait' {
     if (this.cancelled) throw new LockManagerClosedError();
     if (this.lastLook || monotonicNow() >= this.deadline) {
       this.state = 'failed';
       return this.giveUp();
     }
     return 'wait';
+  }
+
+  /** Returns the moment (monotonic ms) before the attempt is sent. */
+  private beginAttempt(): number {
+    this.state = 'attempting';
+    this.noteChannel();
+    this.attempts++;
+    return monotonicNow();
   }
 
   /** What the attempt about to be sent could be woken on, and whether that was listened to. */
@@ -215,6 +246,12 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
       this.sentChannel = membership.channel;
       this.sentActive = membership.active;
       this.sentGeneration = membership.generation;
+    } else if (this.context.hub.empty) {
+      // Nothing listened to in this process (the uncontended case): no channel name to build.
+      // The name only matters with sentActive, so none is kept.
+      this.sentChannel = '';
+      this.sentActive = false;
+      this.sentGeneration = 0;
     } else {
       const { hub } = this.context;
       this.sentChannel = this.context.channelFor(this.request.redisKeys[0]!);
@@ -366,14 +403,12 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
 
   /** One acquire attempt, bounded by the deadline (and a floor), the signal and close(). */
   private attempt(): Promise<AttemptOutcome> {
-    return sendAttempt(this.context, this.request, {
-      token: this.token,
-      // A single attempt (a try) never takes a place in a queue: it could not wait for its turn.
-      waiter: this.request.waitTimeout === 0 ? undefined : this.address,
-      deadline: this.deadline,
-      interruptible: (interrupt) => (this.interrupt = interrupt),
-      giveBack: () => this.giveBack(),
-    });
+    return sendAttempt(this.context, this.request, this);
+  }
+
+  /** @internal AttemptSettings: given the function that ends the attempt in flight at once. */
+  interruptible(interrupt: (() => void) | undefined): void {
+    this.interrupt = interrupt;
   }
 
   /** Waits for `promise`, the deadline, the signal or close(), whichever comes first. */
@@ -411,9 +446,10 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
     confirmTtl?: number,
   ): LeaseOf<K> {
     const { key, keys, redisKeys, autoExtend, driver, kind, params } = this.request;
-    const grant = { key, keys, redisKeys, token: this.token, fencingToken, ttl, sentAt };
+    // One literal in LeaseGrant's order (a spread of a partial grant gave it a new shape per call).
+    const token = this.token;
     return this.context.keeper.grant(
-      { ...grant, autoExtend, driver, kind, params },
+      { key, keys, redisKeys, token, fencingToken, ttl, sentAt, autoExtend, driver, kind, params },
       monotonicNow() - this.startedAt,
       this.attempts,
       confirmTtl,
@@ -485,13 +521,18 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> {
     return error;
   }
 
-  /** Owner-checked, so harmless when the key is someone else's or nobody's. */
-  private giveBack(): void {
+  /**
+   * Gives back a lock the call may hold and will not keep (also AttemptSettings': a grant that
+   * came after the call stopped waiting for it). Owner-checked, so harmless when the key is
+   * someone else's or nobody's.
+   */
+  giveBack(): void {
     const { driver, redisKeys } = this.request;
     this.context.inFlight.track(driver.release(redisKeys, this.token));
   }
 
   private finish(): void {
+    this.context.calls.delete(this);
     this.membership?.leave();
     const { driver, redisKeys } = this.request;
     if (this.outcome !== 'acquired') {

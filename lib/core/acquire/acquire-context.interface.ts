@@ -15,6 +15,8 @@ export interface AcquireContext {
   readonly inFlight: InFlight;
   readonly failures: RedisFailure;
   readonly events: EventEmitter;
+  /** The calls under way (close() cancels them): a call is in it from its start to its end. */
+  readonly calls: Set<{ cancel(): void }>;
   /** The channel a release of `redisKey` is announced on (for the first key of any request). */
   channelFor(redisKey: string): string;
   /**

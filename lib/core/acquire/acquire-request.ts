@@ -62,6 +62,25 @@ const LEASE_OPTIONS = [
   'autoExtend',
 ] as const satisfies ReadonlyArray<keyof AcquireOptions>;
 
+/**
+ * A request, its fields always in the same order: every request of a process has one shape,
+ * so the code that reads them stays monomorphic (spreads of partial objects made several).
+ */
+function request<K extends LeaseKind = 'lock'>(
+  key: string,
+  keys: readonly string[],
+  redisKeys: readonly string[],
+  ttl: number,
+  waitTimeout: number,
+  signal: AbortSignal | undefined,
+  autoExtend: boolean,
+  driver: LeaseDriver,
+  kind: K = 'lock' as K,
+  params: LeaseParams | undefined = undefined,
+): AcquireRequest<K> {
+  return { key, keys, redisKeys, ttl, waitTimeout, signal, autoExtend, driver, kind, params };
+}
+
 /** More keys than this in one lock is a design problem, not a lock. */
 const MAX_KEYS_PER_LOCK = 64;
 
@@ -71,7 +90,7 @@ const MAX_KEYS_PER_LOCK = 64;
  * @internal
  */
 export class AcquireRequests {
-  private readonly defaults: Omit<AcquireRequest<'lock'>, 'key' | 'keys' | 'redisKeys'>;
+  private readonly plainDriver: LeaseDriver;
   private fairDefault: LeaseDriver | undefined;
 
   constructor(
@@ -85,15 +104,7 @@ export class AcquireRequests {
     /** The same drivers, or undefined where the topology has none (a Redlock quorum). */
     private readonly availablePrimitives: () => PrimitiveDriverSet | undefined,
   ) {
-    this.defaults = {
-      ttl: options.ttl,
-      waitTimeout: options.waitTimeout,
-      signal: undefined,
-      autoExtend: options.autoExtend,
-      driver: plainDriver,
-      kind: 'lock',
-      params: undefined,
-    };
+    this.plainDriver = plainDriver;
   }
 
   /** A plain (fair or barging) lock; `waitTimeout` is the default wait of the calling method. */
@@ -102,39 +113,52 @@ export class AcquireRequests {
     options: AcquireOptions | undefined,
     waitTimeout: number,
   ): AcquireRequest<'lock'> {
-    const { keys, key } = this.normalizeKeys(input);
-    const redisKeys =
-      keys.length === 1
-        ? [this.options.keyPrefix + key]
-        : keys.map((k) => this.options.keyPrefix + k);
+    const { keyPrefix } = this.options;
+    // One key, the common case: no array of keys to normalize.
+    const single = typeof input === 'string';
+    const key = single ? validateKey(input, this.options.maxKeyLength) : '';
+    const many = single ? undefined : this.normalizeKeys(input);
+    const keys = many ? many.keys : [key];
+    const name = many ? many.key : key;
+    const redisKeys = many ? keys.map((k) => keyPrefix + k) : [keyPrefix + key];
     if (options === undefined) {
-      const driver = keys.length === 1 ? this.defaultDriver() : this.defaults.driver;
-      return { ...this.defaults, driver, waitTimeout, key, keys, redisKeys };
+      const { ttl, autoExtend } = this.options;
+      const driver = keys.length === 1 ? this.defaultDriver() : this.plainDriver;
+      return request(name, keys, redisKeys, ttl, waitTimeout, undefined, autoExtend, driver);
     }
     validateOptionsObject(options, 'acquire');
     assertKnownOptions(options, ACQUIRE_OPTIONS, 'acquire');
     const settings = this.settings(options, waitTimeout);
+    let driver: LeaseDriver;
     if (options.fair === undefined) {
-      const driver = keys.length === 1 ? this.defaultDriver() : this.defaults.driver;
-      return { ...this.defaults, ...settings, driver, key, keys, redisKeys };
+      driver = keys.length === 1 ? this.defaultDriver() : this.plainDriver;
+    } else if (!validateBoolean(options.fair, 'fair')) {
+      driver = this.plainDriver;
+    } else {
+      if (keys.length > 1) {
+        throw new InvalidLockOptionsError(
+          'fair',
+          `fair: true takes one key, but received ${keys.length} (${name}). Queue on one parent key, or drop fair for the multi-key lock.`,
+        );
+      }
+      if (this.options.waitForReplicas) {
+        throw new InvalidLockOptionsError(
+          'fair',
+          "fair: true cannot be combined with the manager's waitForReplicas: a fair lock is handed from holder to waiter inside Redis, where no WAIT can follow it. Drop fair for these locks, or drop waitForReplicas.",
+        );
+      }
+      driver = this.primitives('fair lock', name).fair;
     }
-    if (!validateBoolean(options.fair, 'fair')) {
-      return { ...this.defaults, ...settings, key, keys, redisKeys };
-    }
-    if (keys.length > 1) {
-      throw new InvalidLockOptionsError(
-        'fair',
-        `fair: true takes one key, but received ${keys.length} (${key}). Queue on one parent key, or drop fair for the multi-key lock.`,
-      );
-    }
-    if (this.options.waitForReplicas) {
-      throw new InvalidLockOptionsError(
-        'fair',
-        "fair: true cannot be combined with the manager's waitForReplicas: a fair lock is handed from holder to waiter inside Redis, where no WAIT can follow it. Drop fair for these locks, or drop waitForReplicas.",
-      );
-    }
-    const driver = this.primitives('fair lock', key).fair;
-    return { ...this.defaults, ...settings, key, keys, redisKeys, driver };
+    return request(
+      name,
+      keys,
+      redisKeys,
+      settings.ttl,
+      settings.waitTimeout,
+      settings.signal,
+      settings.autoExtend,
+      driver,
+    );
   }
 
   /**
@@ -146,8 +170,8 @@ export class AcquireRequests {
     if (this.fairDefault === undefined) {
       this.fairDefault =
         this.options.fair && !this.options.waitForReplicas
-          ? (this.availablePrimitives()?.fair ?? this.defaults.driver)
-          : this.defaults.driver;
+          ? (this.availablePrimitives()?.fair ?? this.plainDriver)
+          : this.plainDriver;
     }
     return this.fairDefault;
   }
@@ -171,16 +195,19 @@ export class AcquireRequests {
     const checked = validateOptionsObject(options, where);
     assertKnownOptions(checked, [...LEASE_OPTIONS, ...extra], where);
     const drivers = this.primitives(kind === 'permit' ? 'semaphore' : 'read-write lock', key);
-    return {
-      ...this.settings(checked, defaultWait),
+    const settings = this.settings(checked, defaultWait);
+    return request(
       key,
-      keys: [key],
-      redisKeys: [this.options.keyPrefix + key],
-      driver:
-        kind === 'permit' ? drivers.semaphore : kind === 'read-lock' ? drivers.read : drivers.write,
+      [key],
+      [this.options.keyPrefix + key],
+      settings.ttl,
+      settings.waitTimeout,
+      settings.signal,
+      settings.autoExtend,
+      kind === 'permit' ? drivers.semaphore : kind === 'read-lock' ? drivers.read : drivers.write,
       kind,
       params,
-    };
+    );
   }
 
   /** ttl, waitTimeout, signal and autoExtend of `options`, validated, with the defaults. */

@@ -89,8 +89,11 @@ export class LeaseLifecycle {
   private sent = 0;
   /** The last extension Redis confirmed (the grant counts as number 0). */
   private confirmed: Pick<ExtensionTicket, 'seq' | 'sentAt' | 'validUntil'>;
-  /** Extensions sent after the confirmed one, not confirmed: seq → the validity each gives. */
-  private readonly uncertain = new Map<number, number>();
+  /**
+   * Extensions sent after the confirmed one, not confirmed: seq → the validity each gives.
+   * Made by the first extension: most leases are released without one.
+   */
+  private uncertain: Map<number, number> | undefined;
   /** The renewal in flight, if any: at most one at a time. */
   private renewal: ExtensionTicket | undefined;
   /** When the scheduler should renew next (monotonic ms); Infinity without autoExtend. */
@@ -130,6 +133,7 @@ export class LeaseLifecycle {
   /** End of the validity window (monotonic ms): the earliest expiry Redis may hold. */
   get expiresAt(): number {
     let until = this.confirmed.validUntil;
+    if (this.uncertain === undefined) return until;
     for (const validUntil of this.uncertain.values()) if (validUntil < until) until = validUntil;
     return until;
   }
@@ -180,7 +184,7 @@ export class LeaseLifecycle {
       validUntil: validUntil(sentAt, sendTtl),
       automatic,
     };
-    this.uncertain.set(ticket.seq, ticket.validUntil);
+    (this.uncertain ??= new Map()).set(ticket.seq, ticket.validUntil);
     if (automatic) this.renewal = ticket;
     return ticket;
   }
@@ -193,11 +197,12 @@ export class LeaseLifecycle {
     this.endRenewal(ticket);
     if (ticket.seq > this.confirmed.seq) {
       this.confirmed = ticket;
-      for (const seq of this.uncertain.keys()) if (seq <= ticket.seq) this.uncertain.delete(seq);
+      const uncertain = this.uncertain!;
+      for (const seq of uncertain.keys()) if (seq <= ticket.seq) uncertain.delete(seq);
       if (this.autoExtend) this.nextRenewal = ticket.sentAt + this.renewTtl * RENEW_AFTER;
     } else {
       // Applied before the confirmed one: superseded by it.
-      this.uncertain.delete(ticket.seq);
+      this.uncertain!.delete(ticket.seq);
     }
     return this.currentPhase === 'held';
   }

@@ -99,6 +99,11 @@ export class WakeupHub {
     return new Membership(this, channel, state);
   }
 
+  /** Whether no channel is listened to or kept: then none is, and every generation is 0. */
+  get empty(): boolean {
+    return this.channels.size === 0;
+  }
+
   /**
    * Whether `channel` is listened to right now, and (generationOf) its announcement count: a
    * caller that sees it listened to before sending an attempt, and the count unchanged after a
