@@ -17,7 +17,7 @@ import {
   RedisService as LiaoliaotsRedisService,
 } from '@liaoliaots/nestjs-redis';
 import { getRedisConnectionToken, RedisModule as IoRedisModule } from '@nestjs-modules/ioredis';
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
   REDIS_LOCK_CLIENT,
   RedisLockModule,
@@ -26,7 +26,7 @@ import {
   RedisUnreachableError,
 } from '../../lib/index.js';
 import { freePort } from '../support/redis-server.js';
-import { useRedisServer } from '../support/suites.js';
+import { useRedisCluster, useRedisServer } from '../support/suites.js';
 import { until } from '../support/until.js';
 import {
   connectionsNamed,
@@ -359,4 +359,80 @@ describe('a client the application provides itself', () => {
       expect(await leftHeldAtClose(mine, closingModule(mine, false))).toBe(0);
     },
   );
+});
+
+describe('recipe: @nestjs-modules/ioredis on a Redis Cluster', () => {
+  const topology = useRedisCluster();
+
+  it('locks with the shared Cluster client, and the release wakes the waiter through sharded pub/sub on connections of the lock module', async () => {
+    const name = uniqueName();
+    const app = await boot([
+      IoRedisModule.forRoot({
+        type: 'cluster',
+        nodes: topology.cluster.nodes.map(({ host, port }) => ({ host, port })),
+        options: { redisOptions: { connectionName: name } },
+      }),
+      RedisLockModule.forRootAsync({
+        inject: [getRedisConnectionToken()],
+        useFactory: (cluster: Cluster) => ({ client: cluster, ...WOKEN_ONLY_BY_RELEASE }),
+      }),
+    ]);
+    const shared = app.get<Cluster>(getRedisConnectionToken());
+    const closers = watchClosers(shared as unknown as Redis);
+    const observers = topology.cluster.nodes.map((node) => node.client());
+    /** Each connection with the server it is on: connection ids are per server. */
+    const everyNode = async (connectionName: string): Promise<string[]> =>
+      (
+        await Promise.all(
+          observers.map(async (o) =>
+            (await connectionsNamed(o, connectionName)).map(
+              (c) => `${o.options.port}/${c.id}/${c.flags}/${c.subscriptions}`,
+            ),
+          ),
+        )
+      ).flat();
+    // ioredis names the connections of a Cluster's sharded subscribers after its own.
+    const shardedSubscribers = `ioredis-cluster(ssubscriber):${name}`;
+    try {
+      expect(app.get(REDIS_LOCK_CLIENT)).toBe(shared);
+      const ledger = app.get(Ledger);
+      const first = gate();
+      const firstCall = ledger.enter('first', first.opened);
+      await until(() => ledger.events.includes('start:first'), 'the first call to enter');
+      const secondCall = ledger.enter('second', Promise.resolve());
+      const subscribed = (entry: string): boolean => !entry.endsWith('/0');
+      await until(
+        async () => (await everyNode(shardedSubscribers)).some(subscribed),
+        'the waiter to subscribe',
+      );
+      // The shared client's node connections never subscribe (no flag P, no subscriptions);
+      // connections of the lock module's duplicate do, with SSUBSCRIBE.
+      const sharedConnections = await Promise.all(
+        shared
+          .nodes('all')
+          .map(async (node) => `${node.options.port}/${Number(await node.client('ID'))}/N/0`),
+      );
+      expect(await everyNode(name)).toEqual(expect.arrayContaining(sharedConnections));
+      expect((await everyNode(name)).filter(subscribed)).toEqual([]);
+      const subscribers = (await everyNode(shardedSubscribers)).filter(subscribed);
+      expect(subscribers.length).toBeGreaterThan(0);
+      expect(subscribers.every((entry) => entry.includes('/P/'))).toBe(true);
+      expect(ledger.events).toEqual(['start:first']);
+
+      first.open();
+      const releasedAt = performance.now();
+      await Promise.all([firstCall, secondCall]);
+      expect(ledger.events).toEqual(['start:first', 'end:first', 'start:second', 'end:second']);
+      expect(ledger.startedAt.get('second')! - releasedAt).toBeLessThan(2_000);
+    } finally {
+      await app.close();
+    }
+    await until(() => shared.status === 'end', 'the shared Cluster client to end', {
+      timeoutMs: 1_000,
+    });
+    expect(closers.closedFrom(join('node_modules', '@nestjs-modules', 'ioredis'))).toBe(true);
+    expect(closers.closedByLibrary()).toBe(false);
+    expect(await everyNode(shardedSubscribers)).toEqual([]);
+    await Promise.all(observers.map((o) => o.quit()));
+  }, 60_000);
 });
