@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import {
   InMemoryLockStore,
   LockAbortedError,
@@ -9,25 +8,33 @@ import {
   LockTimeoutError,
   SemaphoreLimitMismatchError,
 } from '../../lib/core/index.js';
+import {
+  CLIENT_KINDS,
+  type ClientKind,
+  createClient,
+  type TestClient,
+} from '../support/lock-clients.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redis-server.js';
 
 /**
- * One behavioural suite, run on a real Redis and on the in-memory store, through the public API
- * only: the in-memory backend users test their services with cannot drift from the real one.
+ * One behavioural suite, run on a real Redis through every client library the engine supports
+ * (ioredis 6 and 5, iovalkey, node-redis 6 and 5, RESP2 and RESP3) and on the in-memory store,
+ * through the public API only: neither a client adapter nor the in-memory backend users test
+ * their services with can drift from the others.
  */
-type Backend = 'redis' | 'memory';
+type Backend = ClientKind | 'memory';
 
 // Slow polling: a waiter served in time was woken by the release.
 const NO_POLLING = { minDelay: 30_000, maxDelay: 30_000 };
 
-describe.each<Backend>(['redis', 'memory'])('behaviour on %s', (backend) => {
+describe.each<Backend>([...CLIENT_KINDS, 'memory'])('behaviour on %s', (backend) => {
   let server: RedisServer | undefined;
-  let clients: Redis[] = [];
+  let clients: TestClient[] = [];
   let store: InMemoryLockStore;
   let managers: LockManager[] = [];
 
   beforeAll(async () => {
-    if (backend === 'redis') server = await startRedis();
+    if (backend !== 'memory') server = await startRedis();
   });
   beforeEach(() => {
     store = new InMemoryLockStore();
@@ -35,7 +42,7 @@ describe.each<Backend>(['redis', 'memory'])('behaviour on %s', (backend) => {
   afterEach(async () => {
     await Promise.all(managers.map((m) => m.close()));
     managers = [];
-    for (const client of clients) client.disconnect();
+    await Promise.all(clients.map((client) => client.close()));
     clients = [];
   });
   afterAll(() => stopAllRedis());
@@ -43,10 +50,10 @@ describe.each<Backend>(['redis', 'memory'])('behaviour on %s', (backend) => {
   /** A manager of its own, as another instance of the application would have. */
   function instance(options?: LockManagerOptions): LockManager {
     let manager: LockManager;
-    if (backend === 'redis') {
-      const client = server!.client();
+    if (backend !== 'memory') {
+      const client = createClient(backend, server!.port);
       clients.push(client);
-      manager = new LockManager(client, options);
+      manager = new LockManager(client.client, options);
     } else {
       manager = new LockManager(store, options);
     }

@@ -6,6 +6,7 @@ import {
   LockManager,
   LockTimeoutError,
 } from '../../lib/core/index.js';
+import { toLockConnection } from '../../lib/core/redis/connection/to-lock-connection.js';
 import { RedisBackend } from '../../lib/core/redis/redis-backend.js';
 import { auxKey, keysLeft } from '../support/key-names.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
@@ -184,7 +185,7 @@ describe('fair lock: direct handoff', () => {
   it('a waiter that gives up just as the lock is handed to it passes it on at once', async () => {
     const manager = db.manager({ waiterTtl: 120_000 });
     // The fair driver itself, as the manager's would be, to stage the crossing step by step.
-    const fair = new RedisBackend(db.redis, {
+    const fair = new RedisBackend(toLockConnection(db.redis)!, {
       keyPrefix: 'lock:',
       placeTtl: 120_000,
       subscriber: undefined,

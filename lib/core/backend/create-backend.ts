@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
 import { describeValue } from '../options/describe-value.util.js';
 import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
@@ -7,6 +6,8 @@ import { InMemoryLockStore } from '../memory/in-memory-lock-store.js';
 import { keyspaceOf } from '../memory/memory-keyspace.js';
 import type { LockBackend } from './lock-backend.interface.js';
 import { QuorumBackend } from '../quorum/quorum-backend.js';
+import type { LockConnection } from '../redis/connection/lock-connection.interface.js';
+import { toLockConnection } from '../redis/connection/to-lock-connection.js';
 import { RedisBackend, type RedisBackendConfig } from '../redis/redis-backend.js';
 
 /** Masters a quorum accepts: more would only add latency and operations. */
@@ -49,7 +50,7 @@ function redisConfig(options: ResolvedLockManagerOptions): RedisBackendConfig {
   return {
     keyPrefix: options.keyPrefix,
     placeTtl: options.waiterTtl,
-    subscriber: options.subscriber,
+    subscriber: options.subscriber === undefined ? undefined : toLockConnection(options.subscriber),
     waitForReplicas: options.waitForReplicas,
   };
 }
@@ -70,7 +71,7 @@ function createQuorum(
   }
   const checked = clients.map((c, i) => {
     const redis = checkClient(c, `client[${i}]`);
-    if ((redis as Cluster).isCluster === true) {
+    if (redis.cluster) {
       throw new InvalidLockOptionsError(
         `client[${i}]`,
         'A Redlock quorum is made of independent Redis masters (standalone or Sentinel clients), not Clusters. ' +
@@ -79,13 +80,13 @@ function createQuorum(
     }
     return redis;
   });
-  if (new Set(checked).size !== checked.length) {
+  if (new Set(checked.map((c) => c.client)).size !== checked.length) {
     throw new InvalidLockOptionsError(
       'client',
       'The same client appears twice in the list of masters: a quorum needs one client per independent master.',
     );
   }
-  const prefixes = new Set(checked.map((c) => c.options.keyPrefix ?? ''));
+  const prefixes = new Set(checked.map((c) => c.keyPrefix));
   if (prefixes.size > 1) {
     throw new InvalidLockOptionsError(
       'client',
@@ -106,17 +107,11 @@ function createQuorum(
   );
 }
 
-function checkClient(value: unknown, option: string): Redis | Cluster {
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
-    typeof (value as { duplicate?: unknown }).duplicate === 'function'
-  ) {
-    return value as Redis | Cluster;
-  }
+function checkClient(value: unknown, option: string): LockConnection {
+  const connection = toLockConnection(value);
+  if (connection) return connection;
   throw new InvalidLockOptionsError(
     option,
-    `LockManager needs an ioredis Redis or Cluster client (new Redis(url)), or an array of 3 or 5 Redis clients for a Redlock quorum, but received ${describeValue(value)}.`,
+    `LockManager needs a Redis client: ioredis or iovalkey (new Redis(url), new Cluster(nodes)) or node-redis (await createClient({ url }).connect(), createCluster, createSentinel); or an array of 3 or 5 such clients of independent masters for a Redlock quorum. It received ${describeValue(value)}.`,
   );
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { NodeRedisClient, NodeRedisSentinel } from './node-redis-client.interface.js';
 import type { RetryOptions } from './retry-options.interface.js';
 import type { WaitForReplicasOptions } from './wait-for-replicas-options.interface.js';
 
@@ -55,7 +56,7 @@ export interface LockManagerOptions {
    * connection it is given. Without it the manager creates one with `client.duplicate()` the
    * first time a caller has to wait, and closes it after a few idle seconds or on `close()`.
    */
-  subscriber?: Redis;
+  subscriber?: Redis | NodeRedisClient | NodeRedisSentinel;
   /**
    * With several masters (Redlock quorum): how long one round waits for a master's answer, in
    * milliseconds. A slow or dead master is counted as "did not answer" after this, so it cannot

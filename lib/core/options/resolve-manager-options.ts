@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js';
 import type { LockManagerOptions } from '../interfaces/lock-manager-options.interface.js';
+import { toLockConnection } from '../redis/connection/to-lock-connection.js';
 import { describeValue } from './describe-value.util.js';
 import {
   MAX_TIMER_MS,
@@ -27,7 +27,7 @@ export interface ResolvedLockManagerOptions {
   readonly driftFactor: number;
   readonly owner: string;
   readonly maxKeyLength: number;
-  readonly subscriber: Redis | undefined;
+  readonly subscriber: LockManagerOptions['subscriber'];
   readonly nodeTimeout: number;
   readonly waiterTtl: number;
   readonly waitForReplicas:
@@ -116,10 +116,10 @@ export function resolveLockManagerOptions(input?: LockManagerOptions): ResolvedL
   }
 
   const subscriber = options.subscriber;
-  if (subscriber !== undefined && !isRedisLike(subscriber)) {
+  if (subscriber !== undefined && toLockConnection(subscriber) === undefined) {
     throw new InvalidLockOptionsError(
       'subscriber',
-      `subscriber must be an ioredis Redis connection, but received ${describeValue(subscriber)}.`,
+      `subscriber must be a Redis connection of the same client library as the manager's (ioredis, iovalkey or node-redis), but received ${describeValue(subscriber)}.`,
     );
   }
 
@@ -260,13 +260,4 @@ function resolveWaitForReplicas(
     );
   }
   return Object.freeze({ replicas, timeout, onShortfall });
-}
-
-function isRedisLike(value: unknown): value is Redis {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { subscribe?: unknown }).subscribe === 'function' &&
-    typeof (value as { on?: unknown }).on === 'function'
-  );
 }

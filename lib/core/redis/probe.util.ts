@@ -1,14 +1,11 @@
-import type { Cluster, Redis } from 'ioredis';
 import type { LockHealth, LockNodeHealth } from '../interfaces/lock-health.interface.js';
 import { ACQUIRE_SCRIPT, ACQUIRE_SHA } from './plain/acquire.script.js';
 import { monotonicNow } from '../util/clock.util.js';
-import { CLUSTER_SLOTS, keySlot, tagForSlot } from '../util/key-slot.util.js';
+import { keySlot, tagForSlot } from '../util/key-slot.util.js';
+import type { LockConnection, ServerConnection } from './connection/lock-connection.interface.js';
 
 /** A write as a lock makes one: a script that sets a key with a ttl, in the locks' keyspace. */
 const WRITE_PROBE = `redis.call('SET', KEYS[1], '1', 'PX', 1000) redis.call('DEL', KEYS[1]) return 1`;
-
-/** ioredis states in which a command would only wait in the offline queue. */
-const DISCONNECTED = new Set(['close', 'reconnecting', 'end']);
 
 /**
  * Where a probe writes: a key and a channel under the manager's prefix, so ACL key and channel
@@ -20,14 +17,8 @@ export interface ProbeNames {
   readonly keyPrefix: string;
   /** The client's ioredis keyPrefix: channels are not prefixed by ioredis, keys are. */
   readonly clientPrefix: string;
-}
-
-/** How operators know a server: `host:port`, its socket, or the Sentinel master name. */
-export function nodeLabel(client: Redis): string {
-  const { options } = client;
-  if (options.sentinels && options.sentinels.length > 0) return `sentinel:${options.name ?? ''}`;
-  if (options.path) return options.path;
-  return `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
+  /** Why the client's servers are not known, when asking failed. */
+  readonly why?: string;
 }
 
 /**
@@ -43,44 +34,39 @@ export function nodeLabel(client: Redis): string {
  * @internal
  */
 export async function probeNode(
-  client: Redis,
+  server: ServerConnection,
   timeout: number,
   names: ProbeNames,
-  slot?: number,
 ): Promise<LockNodeHealth> {
-  const node = nodeLabel(client);
-  if (DISCONNECTED.has(client.status)) {
-    return down(node, null, `not connected (ioredis connection status "${client.status}")`);
-  }
+  const node = server.label;
+  const disconnected = server.down();
+  if (disconnected !== undefined) return down(node, null, disconnected);
   const sentAt = monotonicNow();
   const step = <T>(command: Promise<T>, what: string): Promise<T> =>
     within(command, timeout, `no answer to ${what} within ${timeout} ms`);
   try {
-    await step(client.ping(), 'PING');
+    await step(server.command(['PING']), 'PING');
   } catch (error) {
     return down(node, null, errorMessage(error));
   }
   const roundTripMs = Math.round((monotonicNow() - sentAt) * 100) / 100;
   try {
-    const sha = await step(
-      client.script('LOAD', ACQUIRE_SCRIPT) as Promise<unknown>,
-      'SCRIPT LOAD',
-    );
+    const sha = await step(server.command(['SCRIPT', 'LOAD', ACQUIRE_SCRIPT]), 'SCRIPT LOAD');
     if (sha !== ACQUIRE_SHA) {
       return down(node, roundTripMs, `SCRIPT LOAD answered ${String(sha)}, not the script digest`);
     }
   } catch (error) {
     return down(node, roundTripMs, `cannot load the lock scripts: ${errorMessage(error)}`);
   }
-  const key = probeKey(names, slot);
+  const key = probeKey(names, server.slot);
   try {
-    await step(client.eval(WRITE_PROBE, 1, key) as Promise<unknown>, 'a scripted write');
+    await step(server.command(['EVAL', WRITE_PROBE, 1, key]), 'a scripted write');
   } catch (error) {
     return { ...down(node, roundTripMs, writeRefusal(error, names)), scripts: true };
   }
   const problems = [
-    await publishProblem(client, step, names),
-    await evictionProblem(client, step),
+    await publishProblem(server, step, names),
+    await evictionProblem(server, step),
   ].filter((problem) => problem !== undefined);
   return problems.length === 0
     ? { node, up: true, roundTripMs, scripts: true }
@@ -93,32 +79,35 @@ export async function probeNode(
  * @internal
  */
 export async function probeClient(
-  client: Redis | Cluster,
+  connection: LockConnection,
   timeout: number,
   names: ProbeNames,
 ): Promise<LockHealth> {
-  if ((client as Cluster).isCluster !== true) {
-    const redis = client as Redis;
-    const node = await probeNode(redis, timeout, names);
-    const topology = redis.options.sentinels?.length ? 'sentinel' : 'standalone';
+  if (!connection.cluster) {
+    const [server] = await connection.servers();
+    const node = await probeNode(server!, timeout, names);
+    const topology = connection.topology === 'sentinel' ? 'sentinel' : 'standalone';
     const trouble = describeTrouble([node]);
     return trouble === undefined
       ? { topology, healthy: true, nodes: [node] }
       : { topology, healthy: false, nodes: [node], error: `Redis ${trouble}` };
   }
-  const cluster = client as Cluster;
-  const masters = cluster.nodes('master');
+  let masters: readonly ServerConnection[];
+  try {
+    masters = await connection.servers();
+  } catch (error) {
+    masters = [];
+    names = { ...names, why: errorMessage(error) };
+  }
   if (masters.length === 0) {
     return {
       topology: 'cluster',
       healthy: false,
       nodes: [],
-      error: `No Redis Cluster master is known yet (cluster connection status "${cluster.status}").`,
+      error: `No Redis Cluster master is known yet (${names.why ?? connection.unreachable() ?? 'connecting'}).`,
     };
   }
-  const nodes = await Promise.all(
-    masters.map((master) => probeNode(master, timeout, names, slotServedBy(cluster, master))),
-  );
+  const nodes = await Promise.all(masters.map((master) => probeNode(master, timeout, names)));
   const trouble = describeTrouble(nodes);
   if (trouble === undefined) return { topology: 'cluster', healthy: true, nodes };
   const failing = nodes.filter((n) => !n.up).length;
@@ -176,17 +165,6 @@ function probeKey(names: ProbeNames, slot: number | undefined): string {
   return `${names.keyPrefix}#probe:{${tagForSlot(target)}}`;
 }
 
-/** A slot the master serves, from the client's slot table. */
-function slotServedBy(cluster: Cluster, master: Redis): number | undefined {
-  const address = `${master.options.host}:${master.options.port}`;
-  const table = (cluster as unknown as { slots: ReadonlyArray<readonly string[] | undefined> })
-    .slots;
-  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    if (table[slot]?.[0] === address) return slot;
-  }
-  return undefined;
-}
-
 function writeRefusal(error: unknown, names: ProbeNames): string {
   const message = errorMessage(error);
   if (message.startsWith('READONLY')) {
@@ -199,13 +177,16 @@ function writeRefusal(error: unknown, names: ProbeNames): string {
 }
 
 async function publishProblem(
-  client: Redis,
+  server: ServerConnection,
   step: <T>(command: Promise<T>, what: string) => Promise<T>,
   names: ProbeNames,
 ): Promise<string | undefined> {
   const pattern = `${names.clientPrefix}${names.keyPrefix}*`;
   try {
-    await step(client.publish(`${names.clientPrefix}${names.keyPrefix}#probe`, ''), 'PUBLISH');
+    await step(
+      server.command(['PUBLISH', `${names.clientPrefix}${names.keyPrefix}#probe`, '']),
+      'PUBLISH',
+    );
     return undefined;
   } catch (error) {
     const message = errorMessage(error);
@@ -215,12 +196,12 @@ async function publishProblem(
 }
 
 async function evictionProblem(
-  client: Redis,
+  server: ServerConnection,
   step: <T>(command: Promise<T>, what: string) => Promise<T>,
 ): Promise<string | undefined> {
   let info: string;
   try {
-    info = await step(client.info('memory'), 'INFO memory');
+    info = String(await step(server.command(['INFO', 'memory']), 'INFO memory'));
   } catch {
     // INFO refused (ACL, a managed service): nothing to say either way.
     return undefined;

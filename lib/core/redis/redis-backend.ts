@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import type { PrimitiveDriverSet } from '../backend/lease-driver.interface.js';
 import type {
   LockBackend,
@@ -11,11 +10,10 @@ import { forceReleaseScript } from './operator/force-release.script.js';
 import { INSPECT_SCRIPT } from './operator/inspect.script.js';
 import { scanKeys } from './operator/scan-keys.util.js';
 import { PlainLockDriver } from './plain/plain-lock-driver.js';
+import type { LockConnection } from './connection/lock-connection.interface.js';
 import { probeClient } from './probe.util.js';
 import { RedisKeyspace } from './redis-keyspace.js';
 import { RedisPrimitiveDrivers } from './redis-primitive-drivers.js';
-import { RedisWakeupTransport } from './redis-wakeup-transport.js';
-import { defineScripts } from './script-registry.js';
 
 /** The operators' commands (inspect, force release). */
 interface OperatorScripts {
@@ -23,40 +21,38 @@ interface OperatorScripts {
   forceRelease(lockKey: string, ...fencingToken: number[]): Promise<number>;
 }
 
-/** ioredis states in which a command would only wait in the offline queue (or never go). */
-const DOWN = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
-
 /** @internal */
 export interface RedisBackendConfig {
   readonly keyPrefix: string;
   /** How long a waiter of a fair lock (or a writer) keeps its place in a queue, in ms. */
   readonly placeTtl: number;
-  readonly subscriber: Redis | undefined;
+  /** A pub/sub connection the user gave (`subscriber`), which stays theirs. */
+  readonly subscriber: LockConnection | undefined;
   readonly waitForReplicas: ResolvedLockManagerOptions['waitForReplicas'];
 }
 
 /**
  * Locks on one Redis server (standalone, or the master a Sentinel client follows) or on a
- * Redis Cluster through an ioredis `Cluster` client: a driver per primitive over one
- * keyspace (see redis-keyspace.ts), and the operators' reads and writes.
+ * Redis Cluster, through any client a connection adapter wraps (ioredis, iovalkey, node-redis):
+ * a driver per primitive over one keyspace (see redis-keyspace.ts), and the operators' reads
+ * and writes.
  * @internal
  */
 export class RedisBackend implements LockBackend {
   readonly plain: PlainLockDriver;
   readonly keyspace: RedisKeyspace;
   private readonly scripts: OperatorScripts;
-  private readonly subscriber: Redis | undefined;
+  private readonly subscriber: LockConnection | undefined;
   private readonly placeTtl: number;
   private drivers: RedisPrimitiveDrivers | undefined;
 
   constructor(
-    private readonly client: Redis | Cluster,
+    private readonly client: LockConnection,
     config: RedisBackendConfig,
   ) {
-    const cluster = (client as Cluster).isCluster === true;
-    this.keyspace = new RedisKeyspace(config.keyPrefix, client.options.keyPrefix ?? '', cluster);
+    this.keyspace = new RedisKeyspace(config.keyPrefix, client.keyPrefix, client.cluster);
     this.plain = new PlainLockDriver(client, this.keyspace, config.waitForReplicas);
-    this.scripts = defineScripts<OperatorScripts>(client, cluster, {
+    this.scripts = client.defineScripts<OperatorScripts>({
       inspect: { name: 'Inspect', numberOfKeys: 1, lua: INSPECT_SCRIPT, readOnly: true },
       forceRelease: { name: 'ForceRelease', numberOfKeys: 1, lua: forceReleaseScript },
     });
@@ -91,8 +87,7 @@ export class RedisBackend implements LockBackend {
   }
 
   scan(match: string, count: number): AsyncIterable<readonly string[]> {
-    const { cluster, clientPrefix } = this.keyspace;
-    return scanKeys(this.client, cluster, clientPrefix, match, count);
+    return scanKeys(this.client, match, count);
   }
 
   probe(timeout: number): Promise<LockHealth> {
@@ -107,28 +102,20 @@ export class RedisBackend implements LockBackend {
   }
 
   createWakeupTransport(): WakeupTransport {
-    if (this.subscriber) return new RedisWakeupTransport(this.subscriber, false, false);
-    if (this.keyspace.cluster) {
-      const connection = (this.client as Cluster).duplicate(undefined, {
-        shardedSubscribers: true,
-      });
-      return new RedisWakeupTransport(connection, true, true);
-    }
-    // Resubscribed by the transport, which handles the outcome (see RedisWakeupTransport).
-    const connection = (this.client as Redis).duplicate({ autoResubscribe: false });
-    return new RedisWakeupTransport(connection, false, true, true);
+    return this.subscriber
+      ? this.subscriber.borrowWakeupTransport()
+      : this.client.openWakeupTransport();
   }
 
   isClosed(): boolean {
-    return this.client.status === 'end';
+    return this.client.isClosed();
   }
 
   unreachable(): string | undefined {
-    const { status } = this.client;
-    return DOWN.has(status) ? `not connected to Redis (ioredis status "${status}")` : undefined;
+    return this.client.unreachable();
   }
 
   get followsFailover(): boolean {
-    return this.keyspace.cluster || ((this.client as Redis).options.sentinels?.length ?? 0) > 0;
+    return this.client.topology !== 'standalone';
   }
 }

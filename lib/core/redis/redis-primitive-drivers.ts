@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { LockConnection } from './connection/lock-connection.interface.js';
 import type { LeaseDriver, PrimitiveDriverSet } from '../backend/lease-driver.interface.js';
 import { FairLockDriver } from './fair/fair-lock-driver.js';
 import { ReadLockDriver } from './read-write/read-lock-driver.js';
@@ -19,7 +19,7 @@ export class RedisPrimitiveDrivers implements PrimitiveDriverSet {
   private writeDriver: WriteLockDriver | undefined;
 
   constructor(
-    private readonly client: Redis | Cluster,
+    private readonly client: LockConnection,
     private readonly keyspace: RedisKeyspace,
     /** How long a queued waiter keeps its place without renewing it, in milliseconds. */
     private readonly placeTtl: number,

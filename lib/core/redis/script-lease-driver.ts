@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import type {
   AcquireReply,
   ExtendRequest,
@@ -7,11 +6,12 @@ import type {
   OwnedResult,
 } from '../backend/lease-driver.interface.js';
 import type { RedisKeyspace } from './redis-keyspace.js';
-import { defineScripts, type ScriptDefinition } from './script-registry.js';
+import type { LockConnection } from './connection/lock-connection.interface.js';
+import type { ScriptDefinition } from './script-registry.js';
 
 /**
  * What the Redis drivers of every primitive share: their Lua commands defined once per client
- * through the script registry, the keyspace that names their keys, renewal of one lease
+ * through its connection adapter, the keyspace that names their keys, renewal of one lease
  * through the batch, and the wakeup channels.
  * @internal
  */
@@ -19,11 +19,11 @@ export abstract class ScriptLeaseDriver<Scripts extends object> implements Lease
   protected readonly scripts: Scripts;
 
   protected constructor(
-    client: Redis | Cluster,
+    connection: LockConnection,
     protected readonly keyspace: RedisKeyspace,
     definitions: { readonly [K in keyof Scripts]: ScriptDefinition },
   ) {
-    this.scripts = defineScripts<Scripts>(client, keyspace.cluster, definitions);
+    this.scripts = connection.defineScripts<Scripts>(definitions);
   }
 
   abstract acquire(

@@ -141,6 +141,18 @@ describe('the in-memory backend answers as Redis does', () => {
     expect(memory).toEqual(redis);
   });
 
+  it('the extension of a multi-key lock one of whose keys a semaphore took meanwhile', async () => {
+    // Found by the property below: Redis's extend reads the key as a hash (WRONGTYPE).
+    const { redis, memory } = await onBoth([
+      { op: 'multi', keys: ['a', 'b'] },
+      { op: 'forceRelease', key: 'b' },
+      { op: 'permit', key: 'b' },
+      { op: 'extend', lease: 0 },
+    ]);
+    expect(redis[3]).toBe('throws LockBackendError');
+    expect(memory).toEqual(redis);
+  });
+
   it('for random sequences of acquisitions, releases, extensions, inspections and forced releases', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(OPERATION, { minLength: 1, maxLength: 12 }), async (operations) => {

@@ -90,11 +90,28 @@ export class MemoryPlainDriver extends MemoryLeaseDriver {
     const now = monotonicNow();
     for (const key of redisKeys) {
       const held = this.space.live(key, now)?.held;
+      // Redis's extend reads each key as a hash, up to the first it cannot extend: a
+      // semaphore's sorted set is a WRONGTYPE error there.
+      if (held?.type === 'semaphore') throw wrongType(key, 'a lock');
       if (held?.type !== 'lock') return 'expired';
       if (held.token !== token) return 'taken';
     }
     for (const key of redisKeys) this.space.keys.get(key)!.expiresAt = now + ttl;
     return 'ok';
+  }
+
+  /**
+   * The renewal batch: Redis's script reads every key of every lock as a hash before it answers,
+   * so one semaphore among them fails the whole batch with WRONGTYPE.
+   */
+  override async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
+    const now = monotonicNow();
+    for (const { redisKeys } of requests) {
+      for (const key of redisKeys) {
+        if (this.space.live(key, now)?.held.type === 'semaphore') throw wrongType(key, 'a lock');
+      }
+    }
+    return super.extendMany(requests);
   }
 
   inspect(key: string): RawLockInfo {

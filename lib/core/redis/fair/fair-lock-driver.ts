@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { LockConnection } from '../connection/lock-connection.interface.js';
 import type {
   AcquireReply,
   ExtendRequest,
@@ -34,7 +34,7 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
   readonly grantTtl: number;
 
   constructor(
-    client: Redis | Cluster,
+    client: LockConnection,
     keyspace: RedisKeyspace,
     /** How long a queued waiter keeps its place without renewing it, in milliseconds. */
     private readonly placeTtl: number,

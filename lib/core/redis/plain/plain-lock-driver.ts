@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { LockConnection } from '../connection/lock-connection.interface.js';
 import type {
   AcquireReply,
   ExtendRequest,
@@ -11,8 +11,7 @@ import type { RedisKeyspace } from '../redis-keyspace.js';
 import { ReplicaShortfall } from '../replica-shortfall.js';
 import { ScriptLeaseDriver } from '../script-lease-driver.js';
 import { acquireAcrossSlots, type SlotGroupOperations } from './acquire-across-slots.util.js';
-import { acquireAndWait } from './acquire-and-wait.util.js';
-import { ACQUIRE_SCRIPT } from './acquire.script.js';
+import { ACQUIRE_SCRIPT, ACQUIRE_SHA } from './acquire.script.js';
 import { EXTEND_MANY_SCRIPT, EXTEND_SCRIPT } from './extend.script.js';
 import { HEAL_SCRIPT } from './heal.script.js';
 import { RAISE_FENCE_SCRIPT } from './raise-fence.script.js';
@@ -50,7 +49,7 @@ export class PlainLockDriver
   implements SlotGroupOperations
 {
   constructor(
-    private readonly client: Redis | Cluster,
+    private readonly client: LockConnection,
     keyspace: RedisKeyspace,
     private readonly waitForReplicas: ResolvedLockManagerOptions['waitForReplicas'],
   ) {
@@ -97,12 +96,15 @@ export class PlainLockDriver
     let reply: number[];
     let acknowledged = Infinity;
     if (wait) {
-      const args = [...keys, fenceKey, token, ttl, owner];
-      [reply, acknowledged] = await acquireAndWait(
-        this.client,
-        { numKeys: keys.length + 1, args },
+      let answer: unknown;
+      [answer, acknowledged] = await this.client.scriptThenWait(
+        ACQUIRE_SCRIPT,
+        ACQUIRE_SHA,
+        [...keys, fenceKey],
+        [token, ttl, owner],
         wait,
       );
+      reply = answer as number[];
     } else {
       reply = await this.scripts.acquire(keys.length + 1, ...keys, fenceKey, token, ttl, owner);
     }

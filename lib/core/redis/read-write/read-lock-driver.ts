@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { LockConnection } from '../connection/lock-connection.interface.js';
 import { READ_EXTEND_SCRIPT, readAcquireScript, readReleaseScript } from './read-lock.script.js';
 import type {
   AcquireReply,
@@ -23,7 +23,7 @@ interface ReadScripts {
  * @internal
  */
 export class ReadLockDriver extends ScriptLeaseDriver<ReadScripts> {
-  constructor(client: Redis | Cluster, keyspace: RedisKeyspace) {
+  constructor(client: LockConnection, keyspace: RedisKeyspace) {
     super(client, keyspace, {
       acquire: { name: 'ReadAcquire', numberOfKeys: 4, lua: readAcquireScript },
       extend: { name: 'ReadExtend', lua: READ_EXTEND_SCRIPT },

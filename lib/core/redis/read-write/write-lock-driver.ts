@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { LockConnection } from '../connection/lock-connection.interface.js';
 import { leaveQueueScript } from './leave-queue.script.js';
 import {
   WRITE_EXTEND_SCRIPT,
@@ -32,7 +32,7 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
   readonly addressed = true;
 
   constructor(
-    client: Redis | Cluster,
+    client: LockConnection,
     keyspace: RedisKeyspace,
     /** How long a queued writer keeps its place without renewing it, in milliseconds. */
     private readonly placeTtl: number,

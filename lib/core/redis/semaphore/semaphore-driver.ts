@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { LockConnection } from '../connection/lock-connection.interface.js';
 import { SemaphoreLimitMismatchError } from '../../errors/semaphore-limit-mismatch.error.js';
 import {
   SEMAPHORE_ACQUIRE_SCRIPT,
@@ -28,7 +28,7 @@ interface SemaphoreScripts {
  * @internal
  */
 export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
-  constructor(client: Redis | Cluster, keyspace: RedisKeyspace) {
+  constructor(client: LockConnection, keyspace: RedisKeyspace) {
     super(client, keyspace, {
       acquire: { name: 'SemaphoreAcquire', numberOfKeys: 1, lua: SEMAPHORE_ACQUIRE_SCRIPT },
       extend: { name: 'SemaphoreExtend', lua: SEMAPHORE_EXTEND_SCRIPT },

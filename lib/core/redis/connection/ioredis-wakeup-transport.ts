@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { closeClient } from '../util/close-client.util.js';
-import type { WakeupTransport } from '../backend/lock-backend.interface.js';
+import { closeClient } from '../../util/close-client.util.js';
+import type { WakeupTransport } from '../../backend/lock-backend.interface.js';
 
 /**
  * Release announcements over one dedicated pub/sub connection: SUBSCRIBE on a single Redis,
@@ -8,7 +8,7 @@ import type { WakeupTransport } from '../backend/lock-backend.interface.js';
  * that owns the lock's slot.
  * @internal
  */
-export class RedisWakeupTransport implements WakeupTransport {
+export class IoredisWakeupTransport implements WakeupTransport {
   private readonly detach: Array<() => void> = [];
   /** The channels subscribed, to subscribe again after a reconnect (see listen()). */
   private readonly channels = new Set<string>();
