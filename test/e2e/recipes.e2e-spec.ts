@@ -19,6 +19,7 @@ import {
 import { getRedisConnectionToken, RedisModule as IoRedisModule } from '@nestjs-modules/ioredis';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
+  type LockClient,
   REDIS_LOCK_CLIENT,
   RedisLockModule,
   type RedisLockModuleOptions,
@@ -31,8 +32,10 @@ import { until } from '../support/until.js';
 import {
   connectionsNamed,
   gate,
+  ioredisShared,
   Ledger,
   LEDGER_KEY,
+  type SharedClient,
   watchClosers,
   WOKEN_ONLY_BY_RELEASE,
 } from './fixtures/recipes.fixture.js';
@@ -41,26 +44,29 @@ interface RecipeConnection {
   readonly url: string;
   /** CLIENT SETNAME of the shared client (and of what is duplicated from it). */
   readonly name: string;
-  /** Told the shared client the moment the package creates it. */
-  readonly onClient?: (client: Redis) => void;
-  /** ioredis options of the shared client. */
-  readonly redis?: RedisOptions;
   readonly lockOptions?: RedisLockModuleOptions;
 }
 
-interface Recipe {
+interface Recipe<C extends RecipeConnection = RecipeConnection> {
   readonly name: string;
   /** The package's module, which creates the shared client and closes it on shutdown. */
-  redisModule(connection: RecipeConnection): DynamicModule;
+  redisModule(connection: C): DynamicModule;
   /** The lock module on the package's client, as the recipe writes it. */
-  lockModule(connection: RecipeConnection): DynamicModule;
+  lockModule(connection: C): DynamicModule;
   /** The shared client, read the way the application's own code reads it. */
-  shared(app: INestApplication): Redis;
+  shared(app: INestApplication): SharedClient;
   /** Where the package lives: its shutdown hook is the one that closes the shared client. */
   readonly owner: string;
 }
 
-const recipes: Recipe[] = [
+/** The packages on ioredis, which tell a test their client the moment they create it. */
+interface IoredisConnection extends RecipeConnection {
+  readonly onClient?: (client: Redis) => void;
+  /** ioredis options of the shared client. */
+  readonly redis?: RedisOptions;
+}
+
+const ioredisRecipes: Array<Recipe<IoredisConnection>> = [
   {
     name: '@nestjs-modules/ioredis',
     redisModule: ({ url, name, onClient, redis }) =>
@@ -75,7 +81,7 @@ const recipes: Recipe[] = [
         inject: [getRedisConnectionToken()],
         useFactory: (redis: Redis) => ({ client: redis, ...WOKEN_ONLY_BY_RELEASE, ...lockOptions }),
       }),
-    shared: (app) => app.get<Redis>(getRedisConnectionToken()),
+    shared: (app) => ioredisShared(app.get<Redis>(getRedisConnectionToken())),
     owner: join('node_modules', '@nestjs-modules', 'ioredis'),
   },
   {
@@ -98,18 +104,21 @@ const recipes: Recipe[] = [
           ...lockOptions,
         }),
       }),
-    shared: (app) => app.get(LiaoliaotsRedisService).getOrThrow(),
+    shared: (app) => ioredisShared(app.get(LiaoliaotsRedisService).getOrThrow()),
     owner: join('node_modules', '@liaoliaots', 'nestjs-redis'),
   },
 ];
+
+// The @nestjs-redis/client recipe (node-redis) joins them once the module takes node-redis clients.
+const recipes: Recipe[] = [...ioredisRecipes];
 
 /**
  * The application's modules: the package's first, as the guide says (Nest runs the shutdown
  * hooks of global modules in the reverse order they were imported in).
  */
-function modules(
-  recipe: Recipe,
-  connection: RecipeConnection,
+function modules<C extends RecipeConnection>(
+  recipe: Recipe<C>,
+  connection: C,
   lockModuleFirst = false,
 ): DynamicModule[] {
   const both = [recipe.redisModule(connection), recipe.lockModule(connection)];
@@ -162,6 +171,15 @@ async function raceTwoCalls(
   };
 }
 
+describe('recipe: @nestjs-redis/client (node-redis)', () => {
+  it.todo(
+    'locks with the shared client: two concurrent calls exclude each other, and the release wakes the waiter through a subscriber connection of the lock module',
+  );
+  it.todo(
+    'app.close() closes the subscriber connection the lock module made, and leaves the shared client to its own module',
+  );
+});
+
 describe.each(recipes)('recipe: $name', (recipe) => {
   const db = useRedisServer();
 
@@ -170,8 +188,8 @@ describe.each(recipes)('recipe: $name', (recipe) => {
     const app = await boot(modules(recipe, { url: db.server.url, name }));
     try {
       const shared = recipe.shared(app);
-      expect(app.get(REDIS_LOCK_CLIENT)).toBe(shared);
-      const sharedId = Number(await shared.client('ID'));
+      expect(app.get(REDIS_LOCK_CLIENT)).toBe(shared.client);
+      const sharedId = await shared.id();
       const ledger = app.get(Ledger);
 
       const race = await raceTwoCalls(app, db.redis, name);
@@ -205,7 +223,7 @@ describe.each(recipes)('recipe: $name', (recipe) => {
     const name = uniqueName();
     const app = await boot(modules(recipe, { url: db.server.url, name }));
     const shared = recipe.shared(app);
-    const closers = watchClosers(shared);
+    const closers = watchClosers(shared.client, shared.closeMethods);
     const race = await raceTwoCalls(app, db.redis, name);
     race.release();
     await race.calls;
@@ -215,7 +233,7 @@ describe.each(recipes)('recipe: $name', (recipe) => {
     await app.close();
 
     // QUIT was answered; the socket closes right after.
-    await until(() => shared.status === 'end', 'the shared client to end', { timeoutMs: 1_000 });
+    await until(() => shared.ended(), 'the shared client to end', { timeoutMs: 1_000 });
     expect(closers.closedFrom(recipe.owner)).toBe(true);
     expect(closers.closedByLibrary()).toBe(false);
     await until(
@@ -250,7 +268,9 @@ describe.each(recipes)('recipe: $name', (recipe) => {
       }
     },
   );
+});
 
+describe.each(ioredisRecipes)('recipe: $name, Redis unreachable', (recipe) => {
   it('a bootstrap that fails (failFast, Redis unreachable) does not close the shared client', async () => {
     let shared: Redis | undefined;
     const unreachable = `redis://127.0.0.1:${await freePort()}`;
@@ -281,36 +301,59 @@ describe('a client the application provides itself', () => {
   const db = useRedisServer();
   const APP_REDIS = Symbol('APP_REDIS');
 
-  it('stays usable after the lock module shuts down, until the application closes it', async () => {
-    const name = uniqueName();
-    const mine = new Redis(db.server.url, { connectionName: name });
-    // No shutdown hook: the client is the application's, which closes it after app.close().
-    @Global()
-    @Module({ providers: [{ provide: APP_REDIS, useValue: mine }], exports: [APP_REDIS] })
-    class AppRedisModule {}
-    const app = await boot([
-      AppRedisModule,
-      RedisLockModule.forRootAsync({
-        inject: [APP_REDIS],
-        useFactory: (redis: Redis) => ({ client: redis, ...WOKEN_ONLY_BY_RELEASE }),
-      }),
-    ]);
-    const closers = watchClosers(mine);
-    const race = await raceTwoCalls(app, db.redis, name);
-    race.release();
-    await race.calls;
+  /** Clients an application makes itself, with what closes them. */
+  const ownClients: Array<
+    [string, (url: string, name: string) => Promise<{ shared: SharedClient; close(): unknown }>]
+  > = [
+    [
+      'ioredis',
+      async (url, name) => {
+        const client = new Redis(url, { connectionName: name });
+        return { shared: ioredisShared(client), close: () => client.quit() };
+      },
+    ],
+  ];
 
-    await app.close();
+  it.todo('a client of node-redis 5 stays usable after the lock module shuts down');
 
-    expect(closers.stacks).toEqual([]);
-    expect(mine.status).toBe('ready');
-    expect(await mine.set('recipe:after-close', 'still mine')).toBe('OK');
-    expect(await mine.get('recipe:after-close')).toBe('still mine');
-    // Only the lock module's subscriber is gone.
-    const left = await connectionsNamed(db.redis, name);
-    expect(left.map((c) => c.id)).toEqual([Number(await mine.client('ID'))]);
-    await mine.quit();
-  });
+  it.each(ownClients)(
+    'a client of %s stays usable after the lock module shuts down, until the application closes it',
+    async (_library, make) => {
+      const name = uniqueName();
+      const mine = await make(db.server.url, name);
+      // No shutdown hook: the client is the application's, which closes it after app.close().
+      @Global()
+      @Module({
+        providers: [{ provide: APP_REDIS, useValue: mine.shared.client }],
+        exports: [APP_REDIS],
+      })
+      class AppRedisModule {}
+      const app = await boot([
+        AppRedisModule,
+        RedisLockModule.forRootAsync({
+          inject: [APP_REDIS],
+          useFactory: (client: LockClient) => ({ client, ...WOKEN_ONLY_BY_RELEASE }),
+        }),
+      ]);
+      const closers = watchClosers(mine.shared.client, mine.shared.closeMethods);
+      const race = await raceTwoCalls(app, db.redis, name);
+      // The shared client and the duplicate the lock module waits on.
+      expect(await connectionsNamed(db.redis, name)).toHaveLength(2);
+      race.release();
+      await race.calls;
+
+      await app.close();
+
+      expect(closers.stacks).toEqual([]);
+      expect(mine.shared.ended()).toBe(false);
+      expect(await mine.shared.set('recipe:after-close', 'still mine')).toBe('OK');
+      expect(await mine.shared.get('recipe:after-close')).toBe('still mine');
+      // Only the lock module's subscriber is gone.
+      const left = await connectionsNamed(db.redis, name);
+      expect(left.map((c) => c.id)).toEqual([await mine.shared.id()]);
+      await mine.close();
+    },
+  );
 
   /** A module that provides `client` and quits it in its onApplicationShutdown hook. */
   function closingModule(client: Redis, global: boolean): Type {
