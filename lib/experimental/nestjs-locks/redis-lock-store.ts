@@ -1,4 +1,6 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { LockClient } from '../../core/interfaces/lock-clients.interface.js';
+import type { LockConnection } from '../../core/redis/connection/lock-connection.interface.js';
+import { toLockConnection } from '../../core/redis/connection/to-lock-connection.js';
 import { InvalidLockOptionsError } from '../../core/errors/invalid-lock-options.error.js';
 import { LockBackendError } from '../../core/errors/lock-backend.error.js';
 import { errorMessage } from '../../core/errors/redis-failure.js';
@@ -63,26 +65,23 @@ const NOT_ACQUIRED: LockAcquireResult = Object.freeze({ acquired: false });
  */
 export class RedisLockStore implements LockStore {
   private readonly keys: StoreKeys;
+  private readonly connection: LockConnection;
 
   /**
-   * @param client an ioredis `Redis` (standalone or Sentinel) or `Cluster` client
+   * @param client a Redis client: ioredis or iovalkey `Redis` (standalone or Sentinel) or
+   *   `Cluster`, or node-redis `createClient()`, `createCluster()` or `createSentinel()`
    * @param options `keyPrefix` (default `'nestjs-locks:'`)
    * @throws InvalidLockOptionsError for an invalid client or option
    */
-  constructor(
-    private readonly client: Redis | Cluster,
-    options?: RedisLockStoreOptions,
-  ) {
-    if (
-      client === null ||
-      typeof client !== 'object' ||
-      typeof (client as Partial<Redis>).evalsha !== 'function'
-    ) {
+  constructor(client: LockClient, options?: RedisLockStoreOptions) {
+    const connection = toLockConnection(client);
+    if (!connection) {
       throw new InvalidLockOptionsError(
         'client',
-        `RedisLockStore needs an ioredis Redis or Cluster client, but received ${describeValue(client)}.`,
+        `RedisLockStore needs a Redis client (ioredis or iovalkey Redis or Cluster, or node-redis createClient, createCluster or createSentinel), but received ${describeValue(client)}.`,
       );
     }
+    this.connection = connection;
     const input = validateOptionsObject(options, 'RedisLockStore') as RedisLockStoreOptions;
     assertKnownOptions(input, ['keyPrefix'], 'RedisLockStore');
     const prefix = input.keyPrefix ?? 'nestjs-locks:';
@@ -92,7 +91,7 @@ export class RedisLockStore implements LockStore {
         `RedisLockStore option keyPrefix must be a string, but received ${describeValue(prefix)}.`,
       );
     }
-    this.keys = new StoreKeys(client, prefix);
+    this.keys = new StoreKeys(connection.keyPrefix, prefix);
   }
 
   /**
@@ -111,7 +110,7 @@ export class RedisLockStore implements LockStore {
     ];
     let token: number;
     try {
-      token = await acquireScript.run(this.client, [lock, this.keys.fence(lock)], args);
+      token = await acquireScript.run(this.connection, [lock, this.keys.fence(lock)], args);
     } catch (error) {
       throw this.failed(key, 'acquire', error);
     }
@@ -131,7 +130,7 @@ export class RedisLockStore implements LockStore {
       String(validateStoreTtl(ttl)),
     ];
     try {
-      return (await renewScript.run(this.client, [lock], args)) === 1;
+      return (await renewScript.run(this.connection, [lock], args)) === 1;
     } catch (error) {
       throw this.failed(key, 'extend', error);
     }
@@ -148,7 +147,7 @@ export class RedisLockStore implements LockStore {
     const lock = this.keys.lock(validateStoreString(key, 'key'));
     const args: [string] = [validateStoreString(owner, 'owner')];
     try {
-      return (await releaseScript.run(this.client, [lock], args)) === 1;
+      return (await releaseScript.run(this.connection, [lock], args)) === 1;
     } catch (error) {
       throw this.failed(key, 'release', error);
     }

@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import { InvalidLockOptionsError } from '../../core/errors/invalid-lock-options.error.js';
 import { describeValue } from '../../core/options/describe-value.util.js';
 import { hasHashTag, keySlot, tagForSlot } from '../../core/util/key-slot.util.js';
@@ -15,11 +14,12 @@ export class StoreKeys {
   private readonly sharedFence: string | undefined;
 
   constructor(
-    client: Redis | Cluster,
+    /** The client's own key prefix (ioredis `keyPrefix`), or ''. */
+    clientPrefix: string,
     readonly prefix: string,
   ) {
     // ioredis puts its own keyPrefix in front of every key: Redis, and the slot, see both.
-    this.clientPrefix = client.options.keyPrefix ?? '';
+    this.clientPrefix = clientPrefix;
     const full = this.clientPrefix + prefix;
     if (hasHashTag(full)) {
       // Every key lands in the tag's slot: one counter serves them all.

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-
-/** The two ioredis calls a script needs, which a `Redis` and a `Cluster` both have. */
-type ScriptClient = Pick<Redis, 'evalsha' | 'eval'> | Pick<Cluster, 'evalsha' | 'eval'>;
+import type { LockConnection } from '../../core/redis/connection/lock-connection.interface.js';
 
 /**
  * A Lua script with typed keys, arguments and reply, run with `EVALSHA` and sent whole
  * (`EVAL`) only when the server does not know it yet (a new server, a restart, `SCRIPT FLUSH`,
- * a Cluster master that never ran it). Leaves the client as it found it: no `defineCommand`.
+ * a Cluster master that never ran it), on any client the engine supports. Leaves the client as
+ * it found it: nothing is defined on it.
  * @internal
  */
 export class LuaScript<Keys extends readonly string[], Args extends readonly string[], Reply> {
@@ -17,12 +15,7 @@ export class LuaScript<Keys extends readonly string[], Args extends readonly str
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  async run(client: ScriptClient, keys: Keys, args: Args): Promise<Reply> {
-    try {
-      return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as Reply;
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await client.eval(this.lua, keys.length, ...keys, ...args)) as Reply;
-    }
+  async run(connection: LockConnection, keys: Keys, args: Args): Promise<Reply> {
+    return (await connection.runScript(this.lua, this.sha, keys, args)) as Reply;
   }
 }

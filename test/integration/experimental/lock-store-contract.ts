@@ -3,7 +3,11 @@
 // provides the target.
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { InvalidLockOptionsError, LockBackendError } from '../../../lib/core/index.js';
+import {
+  InvalidLockOptionsError,
+  LockBackendError,
+  type LockClient,
+} from '../../../lib/core/index.js';
 import {
   type LockAcquireResult,
   RedisLockStore,
@@ -15,6 +19,11 @@ import { until } from '../../support/until.js';
 export interface ContractTarget {
   /** Clients with separate connections to the same Redis (or Cluster); at least 2. */
   readonly clients: readonly (Redis | Cluster)[];
+  /**
+   * The clients the stores run on, when not `clients` (another client library); `clients[0]`
+   * still looks at Redis for the test.
+   */
+  readonly storeClients?: readonly LockClient[];
 }
 
 /** 30 days in ms: past a 32-bit integer. */
@@ -73,7 +82,8 @@ export function lockStoreContract(target: () => ContractTarget): void {
   beforeEach(() => {
     prefix = `contract-${randomUUID()}:`;
     const options: RedisLockStoreOptions = { keyPrefix: prefix };
-    stores = target().clients.map((client) => new RedisLockStore(client, options));
+    const { clients, storeClients } = target();
+    stores = (storeClients ?? clients).map((client) => new RedisLockStore(client, options));
     store = stores[0]!;
   });
 
@@ -246,6 +256,8 @@ export function lockStoreContract(target: () => ContractTarget): void {
     const offline = new RedisLockStore({
       evalsha: sent,
       eval: sent,
+      defineCommand: sent,
+      duplicate: sent,
       options: {},
     } as unknown as Redis);
     const refusals: Array<[Promise<unknown>, string]> = [

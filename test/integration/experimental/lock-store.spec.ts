@@ -2,6 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import type { Cluster, Redis } from 'ioredis';
 import type { LockAcquireResult } from '../../../lib/experimental/index.js';
+import {
+  CLIENT_KINDS,
+  type ClientKind,
+  connectClient,
+  connectClusterClient,
+  type TestClient,
+} from '../../support/lock-clients.js';
 import { forkWorker, nextMessage } from '../../support/processes.js';
 import { useRedisCluster, useRedisServer } from '../../support/suites.js';
 import { type ContractTarget, lockStoreContract, oneWinner } from './lock-store-contract.js';
@@ -77,3 +84,38 @@ describe('RedisLockStore (the @nestjs/locks LockStore contract) on a Redis Clust
     await raceAcrossProcesses(`cluster:${masters.map((m) => m.port).join(',')}`);
   });
 });
+
+// The same contract through the other client libraries (the ioredis client above looks at Redis).
+const OTHER_KINDS = CLIENT_KINDS.filter((kind) => kind !== 'ioredis 6');
+
+describe.each<ClientKind>(OTHER_KINDS)('RedisLockStore on a single Redis through %s', (kind) => {
+  const db = useRedisServer();
+  const made: TestClient[] = [];
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) made.push(await connectClient(kind, db.server.port));
+  });
+  afterAll(() => Promise.all(made.map((client) => client.close())));
+
+  lockStoreContract((): ContractTarget => ({
+    clients: [db.redis],
+    storeClients: made.map((c) => c.client),
+  }));
+});
+
+describe.each<ClientKind>(['node-redis 6 (RESP3)', 'node-redis 5 (RESP2)'])(
+  'RedisLockStore on a Redis Cluster through %s',
+  (kind) => {
+    const redis = useRedisCluster();
+    const made: TestClient[] = [];
+    beforeAll(async () => {
+      const ports = (await redis.cluster.masters()).map((master) => master.port);
+      for (let i = 0; i < 3; i++) made.push(await connectClusterClient(kind, ports));
+    });
+    afterAll(() => Promise.all(made.map((client) => client.close())));
+
+    lockStoreContract((): ContractTarget => ({
+      clients: [redis.client],
+      storeClients: made.map((c) => c.client),
+    }));
+  },
+);

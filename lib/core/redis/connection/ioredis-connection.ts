@@ -71,6 +71,20 @@ export class IoredisConnection implements LockConnection {
     return scripts as T;
   }
 
+  async runScript(
+    lua: string,
+    sha: string,
+    keys: readonly string[],
+    args: readonly CommandArgument[],
+  ): Promise<unknown> {
+    try {
+      return await this.client.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return await this.client.eval(lua, keys.length, ...keys, ...args);
+    }
+  }
+
   async scriptThenWait(
     lua: string,
     sha: string,

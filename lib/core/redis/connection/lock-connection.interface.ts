@@ -44,6 +44,16 @@ export interface LockConnection {
    */
   defineScripts<T extends object>(definitions: { readonly [K in keyof T]: ScriptDefinition }): T;
   /**
+   * One script as EVALSHA, sent whole (EVAL) only when the server does not know it yet, without
+   * defining anything on the client (for code outside the engine's drivers).
+   */
+  runScript(
+    lua: string,
+    sha: string,
+    keys: readonly string[],
+    args: readonly CommandArgument[],
+  ): Promise<unknown>;
+  /**
    * A script and `WAIT replicas timeout` on the same connection, in one round trip, so the
    * `WAIT` counts the replicas that have the script's writes. `keys` route it on a Cluster.
    * Resolves to the script's reply and the number of replicas that acknowledged.

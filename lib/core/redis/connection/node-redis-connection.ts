@@ -112,6 +112,16 @@ export class NodeRedisConnection implements LockConnection {
     }
   }
 
+  runScript(
+    lua: string,
+    sha: string,
+    keys: readonly string[],
+    args: readonly CommandArgument[],
+  ): Promise<unknown> {
+    const command = ['EVALSHA', sha, String(keys.length), ...keys, ...args.map(String)];
+    return this.evaluate(lua, command, false);
+  }
+
   async scriptThenWait(
     lua: string,
     sha: string,
