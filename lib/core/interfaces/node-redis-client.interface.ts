@@ -6,7 +6,10 @@
  * `(message, channel)`: node-redis calls a pub/sub listener with the message first.
  * @publicApi
  */
-export type NodeRedisListener = (message: string, channel: string) => void;
+// `any`: node-redis types the message and channel by the buffer mode (string or Buffer); the engine
+// only subscribes in string mode.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type NodeRedisListener = (message: any, channel: any) => void;
 
 /** @publicApi */
 export interface NodeRedisEvents {
@@ -33,9 +36,9 @@ export interface NodeRedisLifecycle extends NodeRedisEvents {
 /** @publicApi */
 export interface NodeRedisPubSub {
   subscribe(channels: string[], listener: NodeRedisListener): Promise<unknown>;
-  unsubscribe(channels?: string[], listener?: NodeRedisListener): Promise<unknown>;
+  unsubscribe(channels: string[], listener?: NodeRedisListener): Promise<unknown>;
   sSubscribe(channels: string[], listener: NodeRedisListener): Promise<unknown>;
-  sUnsubscribe(channels?: string[], listener?: NodeRedisListener): Promise<unknown>;
+  sUnsubscribe(channels: string[], listener?: NodeRedisListener): Promise<unknown>;
 }
 
 /**
@@ -70,7 +73,7 @@ export interface NodeRedisCluster extends NodeRedisLifecycle, NodeRedisPubSub {
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
-    args: readonly string[],
+    args: string[],
   ): Promise<unknown>;
   readonly masters: readonly NodeRedisClusterNode[];
   readonly slots: ReadonlyArray<{ readonly master: NodeRedisClusterNode } | undefined>;
@@ -85,14 +88,15 @@ export interface NodeRedisCluster extends NodeRedisLifecycle, NodeRedisPubSub {
  */
 export interface NodeRedisSentinel extends NodeRedisLifecycle, NodeRedisPubSub {
   readonly options?: { readonly name?: string };
-  sendCommand(isReadonly: boolean | undefined, args: readonly string[]): Promise<unknown>;
+  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
   /** Runs `fn` on one master connection, reserved for it meanwhile. */
   use<T>(
     fn: (client: {
-      sendCommand(isReadonly: boolean | undefined, args: readonly string[]): Promise<unknown>;
+      sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
     }) => Promise<T>,
   ): Promise<T>;
-  duplicate(overrides?: object): NodeRedisSentinel;
+  /** node-redis 6 (node-redis 5's Sentinel has none: it subscribes on its own pub/sub client). */
+  duplicate?(overrides?: object): NodeRedisSentinel;
 }
 
 /**

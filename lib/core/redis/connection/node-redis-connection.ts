@@ -230,6 +230,9 @@ export class NodeRedisConnection implements LockConnection {
   }
 
   openWakeupTransport(): WakeupTransport {
+    // A Sentinel client of node-redis 5 cannot be duplicated; it subscribes on a pub/sub
+    // connection of its own, apart from its commands, so the transport borrows it.
+    if (!this.client.duplicate) return this.borrowWakeupTransport();
     const connection = this.client.duplicate();
     return new NodeRedisWakeupTransport(connection, this.cluster, true);
   }

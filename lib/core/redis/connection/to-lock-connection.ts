@@ -26,11 +26,7 @@ export function toLockConnection(value: unknown): LockConnection | undefined {
   let adapter: LockConnection | undefined;
   if (isFunction(client['defineCommand']) && isFunction(client['duplicate'])) {
     adapter = new IoredisConnection(value as Redis | Cluster);
-  } else if (
-    isFunction(client['sendCommand']) &&
-    isFunction(client['duplicate']) &&
-    typeof client['isOpen'] === 'boolean'
-  ) {
+  } else if (isFunction(client['sendCommand']) && typeof client['isOpen'] === 'boolean') {
     const topology = isFunction(client['nodeClient'])
       ? 'cluster'
       : isFunction(client['getMasterNode'])
