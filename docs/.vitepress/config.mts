@@ -15,6 +15,7 @@ const guide: DefaultTheme.SidebarItem[] = [
     items: [
       { text: 'Getting started', link: '/guide/getting-started' },
       { text: 'Configuration', link: '/guide/configuration' },
+      { text: 'Redis clients: ioredis, iovalkey, node-redis', link: '/guide/clients' },
       { text: "Reusing your app's Redis connection", link: '/guide/recipes' },
     ],
   },

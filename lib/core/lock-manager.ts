@@ -111,9 +111,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private closing: Promise<void> | undefined;
 
   /**
-   * @param client an ioredis `Redis` (standalone or Sentinel) or `Cluster` client, or an array
-   *   of 3 to 15 `Redis` clients of independent masters for a Redlock quorum. The manager
-   *   registers its Lua scripts on them with `defineCommand` and never closes them.
+   * @param client a Redis client of ioredis 5/6 or iovalkey (`Redis`, standalone or Sentinel,
+   *   or `Cluster`) or of node-redis 5/6 (`createClient()`, `createCluster()`,
+   *   `createSentinel()`, connected), or an array of 3 to 15 clients of independent masters
+   *   for a Redlock quorum (see {@link LockClient}). The manager never closes them; on
+   *   ioredis it registers its Lua scripts with `defineCommand`.
    * @param options defaults for every lock; see {@link LockManagerOptions}.
    * @throws InvalidLockOptionsError when a client or an option is invalid
    */
