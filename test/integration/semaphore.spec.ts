@@ -195,7 +195,7 @@ describe('semaphore across OS processes, with holders killed (SIGKILL)', () => {
       ttl,
       workers: 8,
       durationMs: 10_000,
-      killEveryMs: 1_200,
+      killEveryMs: 700,
       killUntilMs: ttl + 1_000,
     });
     const holds = logs.flatMap((log) => log.holds);
