@@ -27,6 +27,7 @@ import {
 } from '../../lib/index.js';
 import { freePort } from '../support/redis-server.js';
 import { useRedisServer } from '../support/suites.js';
+import { until } from '../support/until.js';
 
 @Injectable()
 class Jobs {
@@ -69,8 +70,9 @@ describe('lifecycle', () => {
   it('app.close() waits for locked methods in flight, refuses new ones, then releases everything', async () => {
     const app = await bootJobs(db.server.url);
     const jobs = app.get(Jobs);
-    const running = jobs.run('long', 300);
-    await sleep(50);
+    const running = jobs.run('long', 600);
+    // Inside its lock before the shutdown starts, however slowly the machine got there.
+    await until(() => jobs.events.includes('start:long'), 'the job to start');
     const closing = app.close().then(() => jobs.events.push('closed'));
     await sleep(20);
     // Shutting down: a new call is refused and does not run.
