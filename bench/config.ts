@@ -50,8 +50,8 @@ export const CONFIGS: Readonly<Record<Mode, BenchConfig>> = {
     // 5 rounds of 5,000: 25,000 iterations per contender.
     uncontended: { rounds: 5, iterations: 5_000, warmup: 500 },
     parallel: { rounds: 5, loops: 64, windowMs: 2_000 },
-    // 8 shapes × 9 contenders × 3 rounds = 216 runs: windows of 1.2 s (16 workers) and 2.56 s
-    // (64 workers), plus about 0.6 s of start, warm-up and drain each: about 9 minutes.
+    // 8 shapes × 10 contenders × 3 rounds = 240 runs: windows of 1.2 s (16 workers) and 2.56 s
+    // (64 workers), plus about 0.6 s of start, warm-up and drain each: about 10 minutes.
     contention: {
       ...CONTENTION,
       shapes: ALL_SHAPES,

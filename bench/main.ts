@@ -82,7 +82,7 @@ function newResults(config: BenchConfig): BenchResults {
       deadWaiter: config.deadWaiter,
     },
     commandCounting:
-      'Commands the clients sent, counted in each process where ioredis writes a command to a socket (every connection, pub/sub included); commands run inside Lua scripts are not counted. Scenario 6 counts with MONITOR and checks that the two agree.',
+      'Commands the clients sent, counted in each process where ioredis or node-redis writes a command to a socket (every connection, pub/sub included); commands run inside Lua scripts are not counted. Scenario 6 counts with MONITOR and checks that the two agree.',
     broken: [],
   };
 }

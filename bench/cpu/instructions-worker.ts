@@ -1,6 +1,7 @@
-import { Command, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Contender } from '../libraries/contender.js';
 import { contenderById } from '../libraries/registry.js';
+import { hookCommandWrites } from '../support/command-counter.js';
 
 /**
  * One measured process of bench/cpu/instructions.ts (run under callgrind by it): connects to
@@ -57,18 +58,14 @@ async function run(
   );
 }
 
-/** The names of the commands ioredis writes to a socket while `work` runs. */
+/** The names of the commands the client writes to a socket while `work` runs. */
 async function namesSent(work: () => Promise<void>): Promise<string[]> {
   const names = new Set<string>();
-  const original = Command.prototype.toWritable;
-  Command.prototype.toWritable = function recorded(this: Command, socket: object) {
-    names.add(this.name.toLowerCase());
-    return original.call(this, socket);
-  };
+  const unhook = hookCommandWrites((name) => names.add(name.toLowerCase()));
   try {
     await work();
   } finally {
-    Command.prototype.toWritable = original;
+    unhook();
   }
   return [...names];
 }

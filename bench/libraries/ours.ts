@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import {
   LockManager,
   LockTimeoutError,
   type AcquireOptions,
+  type LockClient,
   type LockManagerOptions,
 } from '../../lib/core/index.js';
 import {
@@ -17,12 +19,17 @@ import {
 class OursContender implements Contender {
   private readonly manager: LockManager;
 
+  /**
+   * @param closeClient closes a client the contender made itself (the caller's connection stays
+   *   the caller's).
+   */
   constructor(
-    redis: Redis,
+    client: LockClient,
     options: LockManagerOptions,
     private readonly acquireOptions: AcquireOptions | undefined,
+    private readonly closeClient?: () => Promise<unknown>,
   ) {
-    this.manager = new LockManager(redis, options);
+    this.manager = new LockManager(client, options);
   }
 
   get waiterTtlMs(): number {
@@ -38,8 +45,9 @@ class OursContender implements Contender {
     }
   }
 
-  close(): Promise<void> {
-    return this.manager.close();
+  async close(): Promise<void> {
+    await this.manager.close();
+    await this.closeClient?.();
   }
 }
 
@@ -109,3 +117,32 @@ export const OURS_BARGING = spec(
   { fair: false },
   "acquire(key, { fair: false }): no queue; waiters are woken by the release's PUBLISH and race for the free lock; otherwise defaults",
 );
+
+/**
+ * ours/default's engine and settings on node-redis 6 instead of ioredis: what the node-redis
+ * adapter costs or saves. Each contender makes a node-redis client of its own at the address of
+ * the ioredis connection the scenario hands it (one per worker, as the ioredis contenders have),
+ * with node-redis's defaults (RESP3). It is not awaited: node-redis queues commands until it is
+ * connected, and every scenario warms up before it measures.
+ */
+export const OURS_NODE_REDIS: ContenderSpec = {
+  id: 'ours/node-redis',
+  library: 'ours',
+  tuning: 'default',
+  options: {},
+  description:
+    "new LockManager(client) on a node-redis 6 createClient() (its defaults: RESP3), connect() called, acquire(key): ours/default's settings through the node-redis adapter; one such client per connection the scenario gives",
+  create: (redis: Redis, tweaks?: ContenderTweaks) => {
+    const { host, port } = redis.options;
+    const client = createClient({ socket: { host, port } });
+    // Commands fail while it is down; the event would otherwise crash the process.
+    client.on('error', () => undefined);
+    client.connect().catch(() => undefined);
+    return new OursContender(
+      client,
+      tweaks?.waiterTtl === undefined ? {} : { waiterTtl: tweaks.waiterTtl },
+      undefined,
+      () => client.close(),
+    );
+  },
+};

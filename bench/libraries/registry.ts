@@ -1,6 +1,6 @@
 import type { ContenderSpec } from './contender.js';
 import { FLOOR } from './floor.js';
-import { OURS_BARGING, OURS_DEFAULT, OURS_FAIR, OURS_TUNED } from './ours.js';
+import { OURS_BARGING, OURS_DEFAULT, OURS_FAIR, OURS_NODE_REDIS, OURS_TUNED } from './ours.js';
 import { REDLOCK_DEFAULT, REDLOCK_TUNED } from './redlock.js';
 import { SEMAPHORE_DEFAULT, SEMAPHORE_TUNED } from './redis-semaphore.js';
 
@@ -11,6 +11,7 @@ export const CONTENDERS: readonly ContenderSpec[] = [
   OURS_TUNED,
   OURS_FAIR,
   OURS_BARGING,
+  OURS_NODE_REDIS,
   REDLOCK_DEFAULT,
   REDLOCK_TUNED,
   SEMAPHORE_DEFAULT,

@@ -1,3 +1,4 @@
+import { clientAdapterTable } from './client-adapter-table.js';
 import { fixed, thousands, type Table } from './format.js';
 import type { BenchResults, TargetOutcome } from './results.js';
 
@@ -202,6 +203,9 @@ export function buildTables(results: BenchResults): Table[] {
       ],
     });
   }
+
+  const adapters = clientAdapterTable(results);
+  if (adapters) tables.push(adapters);
 
   if (results.targets) tables.push(...targetTables(results.targets));
   return tables;

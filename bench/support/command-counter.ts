@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Command } from 'ioredis';
 
 /** Commands by lower-case name. */
@@ -8,31 +10,69 @@ const counts: CommandCounts = {};
 const scripts: CommandCounts = {};
 let installed = false;
 
+/** Called once per command a client writes: its name as sent, and its first argument. */
+type CommandListener = (name: string, firstArg: unknown) => void;
+
+type Encode = (args: ReadonlyArray<string | Buffer>) => unknown;
+
 /**
- * Counts, in this process, every command ioredis writes to a Redis socket: on every connection
- * (pub/sub subscribers included), EVAL and EVALSHA as sent, and never the commands a Lua script
- * runs inside Redis. That is "what the clients send", the cost a library puts on the network and
- * on Redis's command loop. Redis's INFO commandstats cannot tell this apart: it also counts the
- * calls made inside scripts. MONITOR can, but slows Redis down too much to run while timing.
+ * node-redis's command encoder (the `@redis/client` that the repository's `redis` loads), whose
+ * `default` export its command queue reads at every call.
+ */
+function nodeRedisEncoder(): { default: Encode } {
+  const load = createRequire(__filename);
+  const client = load.resolve('@redis/client', { paths: [dirname(load.resolve('redis'))] });
+  return load(join(dirname(client), 'lib', 'RESP', 'encoder.js')) as { default: Encode };
+}
+
+/**
+ * Calls `listener` for every command ioredis or node-redis writes to a Redis socket in this
+ * process, until the returned function is called.
  *
- * The hook sits on `Command.prototype.toWritable` because ioredis calls it exactly once per write
- * (a command re-queued while offline passes `sendCommand` twice but is written once), and the
- * script commands of `defineCommand` call it through `super` after choosing EVAL or EVALSHA.
- * Its cost, one property increment per command, is the same for every library.
+ * ioredis: `Command.prototype.toWritable`, which it calls exactly once per write (a command
+ * re-queued while offline passes `sendCommand` twice but is written once), and which the script
+ * commands of `defineCommand` call through `super` after choosing EVAL or EVALSHA.
+ * node-redis: its encoder, which its command queue calls exactly once per command it writes,
+ * pub/sub commands and a command's prelude included, right before the write.
+ */
+export function hookCommandWrites(listener: CommandListener): () => void {
+  const toWritable = Command.prototype.toWritable;
+  Command.prototype.toWritable = function countedToWritable(this: Command, socket: object) {
+    listener(this.name, this.args[0]);
+    return toWritable.call(this, socket);
+  };
+  const encoder = nodeRedisEncoder();
+  const encode = encoder.default;
+  encoder.default = (args) => {
+    listener(String(args[0]), args[1]);
+    return encode(args);
+  };
+  return () => {
+    Command.prototype.toWritable = toWritable;
+    encoder.default = encode;
+  };
+}
+
+/**
+ * Counts, in this process, every command ioredis or node-redis writes to a Redis socket: on
+ * every connection (pub/sub subscribers included), EVAL and EVALSHA as sent, and never the
+ * commands a Lua script runs inside Redis. That is "what the clients send", the cost a library
+ * puts on the network and on Redis's command loop. Redis's INFO commandstats cannot tell this
+ * apart: it also counts the calls made inside scripts. MONITOR can, but slows Redis down too
+ * much to run while timing. Its cost, one property increment per command, is the same for
+ * every library.
  */
 export function installCommandCounter(): void {
   if (installed) return;
   installed = true;
-  const original = Command.prototype.toWritable;
-  Command.prototype.toWritable = function countedToWritable(this: Command, socket: object) {
-    const name = this.name.toLowerCase();
+  hookCommandWrites((sent, firstArg) => {
+    const name = sent.toLowerCase();
     counts[name] = (counts[name] ?? 0) + 1;
     if (name === 'evalsha') {
-      const sha = String(this.args[0]);
+      const sha = String(firstArg);
       scripts[sha] = (scripts[sha] ?? 0) + 1;
     }
-    return original.call(this, socket);
-  };
+  });
 }
 
 /** A copy of the counts so far. */

@@ -1,17 +1,31 @@
 /**
  * The consumer applications that prove the peer ranges of package.json: every end of every range
- * we promise (the lowest supported and the newest known NestJS 11 and 12, ioredis 5 and 6), as a
- * CommonJS app and as an ES-module app. Each one is a directory under `consumers/` with its own
+ * we promise (the lowest supported and the newest known NestJS 11 and 12, ioredis 5 and 6,
+ * node-redis 5 and 6, iovalkey), as a CommonJS app and as an ES-module app. Each one is a directory under `consumers/` with its own
  * `package.json` (exact versions) and `package-lock.json`, so the gate installs the same tree every
  * day; `npm run smoke:latest` installs the newest in-range versions instead, to see upstream drift.
  *
  * To add or move a consumer: edit its package.json, then `npm install --package-lock-only` in its
  * directory, and commit both files.
  */
+/**
+ * The Redis client library a consumer connects with (`consumer/clients/<name>.ts`). Each
+ * consumer installs only its own: a node-redis or iovalkey app never has ioredis.
+ */
+export type ClientLibrary = 'ioredis' | 'node-redis' | 'iovalkey';
+
+/** The npm package of each client library. */
+export const clientPackages: Readonly<Record<ClientLibrary, string>> = {
+  ioredis: 'ioredis',
+  'node-redis': 'redis',
+  iovalkey: 'iovalkey',
+};
+
 export interface SmokeConsumer {
   /** The directory under `consumers/`. */
   readonly name: string;
   readonly moduleType: 'commonjs' | 'module';
+  readonly client: ClientLibrary;
   /** What the consumer proves, for reports. */
   readonly proves: string;
   /**
@@ -46,6 +60,7 @@ export const smokeConsumers: readonly SmokeConsumer[] = [
   {
     name: 'cjs-nest11-ioredis5-lowest',
     moduleType: 'commonjs',
+    client: 'ioredis',
     proves: 'the lowest NestJS 11, ioredis 5, Terminus 11 and other peers we accept, CommonJS',
     ranges: { ...nest11, ...common, ...optional11, ioredis: '^5.6.0' },
     optionalPeers: true,
@@ -53,6 +68,7 @@ export const smokeConsumers: readonly SmokeConsumer[] = [
   {
     name: 'cjs-nest11-ioredis6-newest',
     moduleType: 'commonjs',
+    client: 'ioredis',
     proves: 'the newest NestJS 11 with the newest ioredis 6 and the optional peers, CommonJS',
     ranges: { ...nest11, ...common, ...optional11, ioredis: '^6.0.0' },
     optionalPeers: true,
@@ -60,6 +76,7 @@ export const smokeConsumers: readonly SmokeConsumer[] = [
   {
     name: 'esm-nest11-ioredis5-newest',
     moduleType: 'module',
+    client: 'ioredis',
     proves: 'the newest NestJS 11 with the newest ioredis 5, ES modules, without optional peers',
     ranges: { ...nest11, ...common, ioredis: '^5.6.0' },
     optionalPeers: false,
@@ -67,6 +84,7 @@ export const smokeConsumers: readonly SmokeConsumer[] = [
   {
     name: 'esm-nest12-ioredis6-lowest',
     moduleType: 'module',
+    client: 'ioredis',
     proves: 'the lowest NestJS 12, ioredis 6 and Terminus 12 we accept, ES modules',
     ranges: { ...nest12, ...common, ...optional12, ioredis: '^6.0.0' },
     optionalPeers: true,
@@ -74,8 +92,46 @@ export const smokeConsumers: readonly SmokeConsumer[] = [
   {
     name: 'esm-nest12-ioredis6-newest',
     moduleType: 'module',
+    client: 'ioredis',
     proves: 'the newest NestJS 12 and ioredis 6 with the optional peers, ES modules',
     ranges: { ...nest12, ...common, ...optional12, ioredis: '^6.0.0' },
     optionalPeers: true,
+  },
+  {
+    name: 'esm-nest12-node-redis6-newest',
+    moduleType: 'module',
+    client: 'node-redis',
+    proves:
+      'the newest node-redis 6 without ioredis (nodeRedis: true, and createClient() as client) on the newest NestJS 12 with the optional peers, ES modules',
+    ranges: { ...nest12, ...common, ...optional12, redis: '^6.0.0' },
+    optionalPeers: true,
+  },
+  {
+    name: 'esm-nest12-node-redis6-lowest',
+    moduleType: 'module',
+    client: 'node-redis',
+    proves:
+      'the lowest node-redis 6 we accept without ioredis, with the lowest NestJS 12, without optional peers, ES modules',
+    ranges: { ...nest12, ...common, redis: '^6.0.0' },
+    optionalPeers: false,
+  },
+  {
+    name: 'cjs-nest11-node-redis5-lowest',
+    moduleType: 'commonjs',
+    client: 'node-redis',
+    proves:
+      'the lowest node-redis 5 we accept without ioredis, with the lowest NestJS 11 and optional peers, CommonJS',
+    ranges: { ...nest11, ...common, ...optional11, redis: '^5.0.0' },
+    optionalPeers: true,
+  },
+  {
+    name: 'cjs-nest11-iovalkey-newest',
+    moduleType: 'commonjs',
+    client: 'iovalkey',
+    // 0.4.0 is both ends of ^0.4.0: the only 0.4 release so far.
+    proves:
+      'iovalkey 0.4 without ioredis (a client the app hands the module) on the newest NestJS 11, without optional peers, CommonJS',
+    ranges: { ...nest11, ...common, iovalkey: '^0.4.0' },
+    optionalPeers: false,
   },
 ];

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { minVersion, satisfies } from 'semver';
 import { pinnedVersions } from '../smoke/consumer-harness.js';
-import { smokeConsumers } from '../smoke/consumers.js';
+import { clientPackages, smokeConsumers } from '../smoke/consumers.js';
 
 const root = join(__dirname, '..', '..');
 
@@ -138,6 +138,11 @@ describe('the published package', () => {
         ...new Set(paths.flatMap((path) => staticImports(path).filter((s) => !s.startsWith('.')))),
       ];
       expect(packagesOf(main)).not.toContain('@nestjs/terminus');
+      // Every Redis client package is an optional peer: the Nest module imports the one it
+      // creates connections with when it does, the engine none.
+      for (const client of ['ioredis', 'redis', 'iovalkey']) {
+        expect(packagesOf(main)).not.toContain(client);
+      }
       expect(packagesOf(main).filter((name) => name.startsWith('@opentelemetry'))).toEqual([]);
       expect(packagesOf(health)).toContain('@nestjs/terminus');
       // The adapters for @nestjs/locks and @nestjs/schedule need neither package, nor Nest.
@@ -250,6 +255,7 @@ describe('the published declarations', () => {
 describe('the peer ranges', () => {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     peerDependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional?: boolean }>;
   };
   const pinned = smokeConsumers.map((consumer) => ({
     consumer,
@@ -267,6 +273,20 @@ describe('the peer ranges', () => {
       }
     }
     expect(unproven).toEqual([]);
+  });
+
+  it('make every Redis client package optional, each proven by a consumer that has no other', () => {
+    const packages = Object.values(clientPackages);
+    expect(packages.map((name) => [name, manifest.peerDependenciesMeta[name]?.optional])).toEqual(
+      packages.map((name) => [name, true]),
+    );
+    for (const [library, name] of Object.entries(clientPackages)) {
+      const alone = pinned.filter(
+        ({ consumer, versions }) =>
+          consumer.client === library && packages.every((p) => (p === name) === p in versions),
+      );
+      expect({ library, consumers: alone.length > 0 }).toEqual({ library, consumers: true });
+    }
   });
 
   it('hold every version a smoke consumer pins, and so do the ranges smoke:latest draws from', () => {

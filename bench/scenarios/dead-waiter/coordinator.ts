@@ -250,8 +250,9 @@ export async function runDeadWaiter(
 }
 
 function notMeasured(spec: ContenderSpec): string {
-  if (spec.library === 'ours')
+  if (spec.library === 'ours' && spec.tuning === 'tuned')
     return 'the same lock as ours/default, with faster safety-net polling';
+  if (spec.library === 'ours') return 'the same lock as ours/default, on another client library';
   if (spec.library === 'floor') return 'no queue: spins with SET NX; a dead spinner holds no place';
   return 'no queue: waiters poll with SET NX; a dead waiter holds no place and delays nobody';
 }
