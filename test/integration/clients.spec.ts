@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSentinel } from 'redis';
+import { createSentinel as createSentinel5 } from 'redis5';
 import {
   LockBackendError,
   LockManager,
@@ -219,33 +220,41 @@ describe('every library on a Redis Cluster', () => {
 });
 
 describe('node-redis under Sentinel (createSentinel)', () => {
-  it('locks on the master the Sentinels name, wakes waiters, and reports the topology', async () => {
-    const group = await startSentinelGroup();
-    const open = () =>
-      createSentinel({
-        name: MASTER_NAME,
-        sentinelRootNodes: group.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
-      }).on('error', () => undefined);
-    const clients = [open(), open()];
-    await Promise.all(clients.map((c) => c.connect()));
-    const a = new LockManager(clients[0]!);
-    const b = new LockManager(clients[1]!, NO_POLLING);
-    try {
-      const held = await a.acquire('sentinel');
-      const waiting = b.acquire('sentinel', { waitTimeout: 10_000 });
-      await sleep(100);
-      await held.release();
-      const next = await waiting;
-      expect(next.fencingToken).toBeGreaterThan(held.fencingToken);
-      expect(await group.master.command('HGET', 'lock:sentinel', 't')).toBe(next.token);
-      await next.release();
-      expect(await a.checkHealth()).toMatchObject({ topology: 'sentinel', healthy: true });
-    } finally {
-      await a.close();
-      await b.close();
-      await Promise.all(clients.map((c) => c.close()));
-      await group.stop();
-      await stopAllRedis();
-    }
-  }, 60_000);
+  // node-redis 5's Sentinel client cannot be duplicated: the wakeups use its own pub/sub client.
+  it.each([
+    ['node-redis 6', createSentinel],
+    ['node-redis 5', createSentinel5 as unknown as typeof createSentinel],
+  ])(
+    '%s: locks on the master the Sentinels name, wakes waiters, and reports the topology',
+    async (_, create) => {
+      const group = await startSentinelGroup();
+      const open = () =>
+        create({
+          name: MASTER_NAME,
+          sentinelRootNodes: group.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+        }).on('error', () => undefined);
+      const clients = [open(), open()];
+      await Promise.all(clients.map((c) => c.connect()));
+      const a = new LockManager(clients[0]!);
+      const b = new LockManager(clients[1]!, NO_POLLING);
+      try {
+        const held = await a.acquire('sentinel');
+        const waiting = b.acquire('sentinel', { waitTimeout: 10_000 });
+        await sleep(100);
+        await held.release();
+        const next = await waiting;
+        expect(next.fencingToken).toBeGreaterThan(held.fencingToken);
+        expect(await group.master.command('HGET', 'lock:sentinel', 't')).toBe(next.token);
+        await next.release();
+        expect(await a.checkHealth()).toMatchObject({ topology: 'sentinel', healthy: true });
+      } finally {
+        await a.close();
+        await b.close();
+        await Promise.all(clients.map((c) => c.close()));
+        await group.stop();
+        await stopAllRedis();
+      }
+    },
+    60_000,
+  );
 });
