@@ -262,7 +262,9 @@ describe('LockManager on a single Redis', () => {
     );
     expect(() => new LockManager(db.redis, { driftFactor: 2 })).toThrow(/driftFactor/);
     expect(() => new LockManager(db.redis, { waittimeout: 5 } as any)).toThrow(/Unknown/);
-    expect(() => new LockManager({} as any)).toThrow(/needs a Redis client: ioredis or iovalkey .* or node-redis/);
+    expect(() => new LockManager({} as any)).toThrow(
+      /needs a Redis client: ioredis or iovalkey .* or node-redis/,
+    );
   });
 
   it('close() releases held locks, aborts their signals and refuses new work', async () => {
