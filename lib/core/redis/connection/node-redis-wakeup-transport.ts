@@ -100,7 +100,9 @@ export class NodeRedisWakeupTransport implements WakeupTransport {
   async close(): Promise<void> {
     const { connection } = this;
     if (!this.owned) {
-      if (this.channels.size > 0) await this.unsubscribe([...this.channels]).catch(() => undefined);
+      // Not awaited: on a connection that is down node-redis queues it until a reconnect, and
+      // close() (app.close()) must not wait for Redis to come back.
+      if (this.channels.size > 0) this.unsubscribe([...this.channels]).catch(() => undefined);
     } else if (connection.isOpen && connection.close) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
