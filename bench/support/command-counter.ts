@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Command } from 'ioredis';
+import { scriptNameOf } from '../../lib/core/redis/script-registry.js';
 
 /** Commands by lower-case name. */
 export type CommandCounts = Record<string, number>;
@@ -89,8 +90,9 @@ export function scriptSnapshot(): CommandCounts {
 
 /**
  * Names for script digests: the names scripts were given with ioredis's `defineCommand` on these
- * clients (read from its `scriptsSet`, which is not public API: a digest without a name stays a
- * digest). Only for telling the scripts apart in the results.
+ * clients (read from its `scriptsSet`, which is not public API), and this library's own script
+ * names (nameScripts); a digest without a name stays a digest. Only for telling the scripts
+ * apart in the results.
  */
 export function scriptNames(clients: readonly object[]): Record<string, string> {
   const names: Record<string, string> = {};
@@ -110,7 +112,7 @@ export function nameScripts(
 ): CommandCounts {
   const named: CommandCounts = {};
   for (const [sha, count] of Object.entries(counts)) {
-    const name = names[sha] ?? `sha:${sha.slice(0, 8)}`;
+    const name = names[sha] ?? scriptNameOf(sha) ?? `sha:${sha.slice(0, 8)}`;
     named[name] = (named[name] ?? 0) + count;
   }
   return named;

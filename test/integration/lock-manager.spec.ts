@@ -8,6 +8,7 @@ import {
   LockReleasedError,
   LockTimeoutError,
 } from '../../lib/core/index.js';
+import { ACQUIRE_SCRIPT } from '../../lib/core/redis/plain/acquire.script.js';
 import { callsBetween, commandCalls } from '../support/redis-server.js';
 import { useRedisServer } from '../support/suites.js';
 
@@ -196,12 +197,13 @@ describe('LockManager on a single Redis', () => {
 
   it('an acquisition resent by ioredis after a reconnect counts as success, not as held', async () => {
     // The acquire script run twice with one token, as a resend would run it.
-    const run = (db.redis as any).redisLockAcquireV2.bind(db.redis);
-    const first = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
-    const second = await run(2, 'lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
+    const run = (...args: Array<string | number>): Promise<any> =>
+      db.redis.eval(ACQUIRE_SCRIPT, 2, ...args);
+    const first = await run('lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
+    const second = await run('lock:resend', 'lock:#fence', 'tok-1', 5_000, 'me');
     expect(first).toEqual([1, expect.any(Number)]);
     expect(second).toEqual(first);
-    const other = await run(2, 'lock:resend', 'lock:#fence', 'tok-2', 5_000, 'me');
+    const other = await run('lock:resend', 'lock:#fence', 'tok-2', 5_000, 'me');
     expect(other[0]).toBe(0);
     expect(other[1]).toBeGreaterThan(4_000);
     expect(other[2]).toBe(1);

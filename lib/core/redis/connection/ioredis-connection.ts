@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { WakeupTransport } from '../../backend/lock-backend.interface.js';
 import { CLUSTER_SLOTS } from '../../util/key-slot.util.js';
-import type { ScriptDefinition } from '../script-registry.js';
+import { digestOf, scriptName, type ScriptDefinition } from '../script-registry.js';
 import { IoredisWakeupTransport } from './ioredis-wakeup-transport.js';
 import type {
   CommandArgument,
@@ -15,14 +15,18 @@ const DOWN = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 /** ioredis states in which a probe's command would only wait in the offline queue. */
 const DISCONNECTED = new Set(['close', 'reconnecting', 'end']);
 
-/** Commands already defined on each client (several managers and drivers may share a client). */
+/** Scripts sent in full (EVAL) once on each client: EVALSHA from then on. */
+const scriptsSent = new WeakMap<object, Set<string>>();
+
+/** Read-only commands defined on each client (several managers may share a client). */
 const defined = new WeakMap<object, Set<string>>();
 
 /**
  * An ioredis client (5 or 6) or an iovalkey client (the ioredis fork for Valkey, with the same
- * API): `Redis` on one server or following a Sentinel master, or `Cluster`. Scripts go through
- * `defineCommand`, so a call is one EVALSHA (EVAL on the first use of each connection and after
- * a NOSCRIPT) with ioredis's own key prefix and read routing.
+ * API): `Redis` on one server or following a Sentinel master, or `Cluster`. A script call is one
+ * EVALSHA (EVAL after a NOSCRIPT: the first use on a server, a restart, a flush) through the
+ * client's own key prefix and slot routing; read-only scripts go through `defineCommand`, for
+ * ioredis's read routing.
  * @internal
  */
 export class IoredisConnection implements LockConnection {
@@ -43,32 +47,43 @@ export class IoredisConnection implements LockConnection {
 
   defineScripts<T extends object>(definitions: { readonly [K in keyof T]: ScriptDefinition }): T {
     const { client, cluster } = this;
+    const scripts: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const [method, definition] of Object.entries<ScriptDefinition>(definitions)) {
+      const { lua, numberOfKeys, readOnly } = definition;
+      const text = typeof lua === 'function' ? lua(cluster ? 'SPUBLISH' : 'PUBLISH') : lua;
+      scripts[method] = readOnly
+        ? this.definedCommand(scriptName(definition, cluster), text, numberOfKeys)
+        : evalShaOf(client, text, digestOf(text, definition, cluster), numberOfKeys);
+    }
+    return scripts as T;
+  }
+
+  /**
+   * A script defined on the client with `defineCommand`: for read-only scripts, which ioredis
+   * then sends to replicas where the client reads from them (`scaleReads`).
+   */
+  private definedCommand(
+    command: string,
+    lua: string,
+    numberOfKeys: number | undefined,
+  ): (...args: unknown[]) => Promise<unknown> {
+    const { client } = this;
     let names = defined.get(client);
     if (!names) {
       names = new Set();
       defined.set(client, names);
     }
-    // defineCommand adds the commands as methods the client's type does not know.
-    const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    const scripts: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-    for (const [method, definition] of Object.entries<ScriptDefinition>(definitions)) {
-      const { name, lua, numberOfKeys, readOnly } = definition;
-      const publishes = typeof lua === 'function';
-      // Versioned names on the client: two versions of this library sharing a client never
-      // run each other's scripts.
-      const command = `redisLock${name}${publishes && cluster ? 'Sharded' : ''}V2`;
-      if (!names.has(command)) {
-        const text = publishes ? lua(cluster ? 'SPUBLISH' : 'PUBLISH') : lua;
-        client.defineCommand(command, {
-          lua: text,
-          ...(numberOfKeys === undefined ? {} : { numberOfKeys }),
-          ...(readOnly ? { readOnly } : {}),
-        });
-        names.add(command);
-      }
-      scripts[method] = (...args) => methods[command]!(...args);
+    if (!names.has(command)) {
+      client.defineCommand(command, {
+        lua,
+        ...(numberOfKeys === undefined ? {} : { numberOfKeys }),
+        readOnly: true,
+      });
+      names.add(command);
     }
-    return scripts as T;
+    // defineCommand adds the command as a method the client's type does not know.
+    const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    return (...args) => methods[command]!(...args);
   }
 
   async runScript(
@@ -177,4 +192,44 @@ function slotServedBy(cluster: Cluster, master: Redis): number | undefined {
     if (table[slot]?.[0] === address) return slot;
   }
   return undefined;
+}
+
+type EvalSha = (sha: string, numberOfKeys: number | string, args: unknown[]) => Promise<unknown>;
+
+/**
+ * A script sent as EVALSHA through the client's own `evalsha` (its key prefix, its slot
+ * routing), with EVAL after NOSCRIPT. Cheaper per call than a command made with
+ * `defineCommand`, which copies the arguments twice and wraps every command it writes.
+ */
+function evalShaOf(
+  client: Redis | Cluster,
+  lua: string,
+  sha: string,
+  numberOfKeys: number | undefined,
+): (...args: unknown[]) => Promise<unknown> {
+  // ioredis flattens one level of nested arrays in a command's arguments: the arguments are
+  // passed on as they came, without a copy.
+  const evalsha = client.evalsha as unknown as EvalSha;
+  const evaluate = client.eval as unknown as EvalSha;
+  // The first call of a script on a client sends the script itself (EVAL), as defineCommand
+  // does: one round trip where EVALSHA would be refused with NOSCRIPT on a fresh server first.
+  let seen = false;
+  const run = (keysFirst: number | string, args: unknown[]): Promise<unknown> => {
+    if (!seen) {
+      seen = true;
+      let sent = scriptsSent.get(client);
+      if (!sent) scriptsSent.set(client, (sent = new Set()));
+      if (!sent.has(sha)) {
+        sent.add(sha);
+        return evaluate.call(client, lua, keysFirst, args);
+      }
+    }
+    return evalsha.call(client, sha, keysFirst, args).catch((error: unknown) => {
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      return evaluate.call(client, lua, keysFirst, args);
+    });
+  };
+  if (numberOfKeys !== undefined) return (...args) => run(numberOfKeys, args);
+  // The caller passes the number of keys first.
+  return (...args) => run(args[0] as number, args.slice(1));
 }

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { WakeupTransport } from '../../backend/lock-backend.interface.js';
-import type { ScriptDefinition } from '../script-registry.js';
+import { digestOf, type ScriptDefinition } from '../script-registry.js';
 import type {
   CommandArgument,
   LockConnection,
@@ -16,18 +15,6 @@ import { NodeRedisWakeupTransport } from './node-redis-wakeup-transport.js';
 import { normalizeReplyError } from './reply-error.js';
 
 type Send = (firstKey: string | undefined, readOnly: boolean, args: string[]) => Promise<unknown>;
-
-/** SHA-1 of each script text, computed once per process. */
-const digests = new Map<string, string>();
-
-function digestOf(lua: string): string {
-  let sha = digests.get(lua);
-  if (sha === undefined) {
-    sha = createHash('sha1').update(lua).digest('hex');
-    digests.set(lua, sha);
-  }
-  return sha;
-}
 
 /**
  * A node-redis client (the `redis` package, 5 and 6, RESP2 or RESP3): `createClient()`,
@@ -78,7 +65,7 @@ export class NodeRedisConnection implements LockConnection {
     for (const [method, definition] of Object.entries<ScriptDefinition>(definitions)) {
       const { lua, numberOfKeys, readOnly = false } = definition;
       const text = typeof lua === 'function' ? lua(this.cluster ? 'SPUBLISH' : 'PUBLISH') : lua;
-      const sha = digestOf(text);
+      const sha = digestOf(text, definition, this.cluster);
       scripts[method] = (...args) => {
         // EVALSHA sha numkeys key... arg...: node-redis takes strings only.
         const command = new Array<string>(args.length + (numberOfKeys === undefined ? 2 : 3));
