@@ -50,6 +50,9 @@ export abstract class Lease implements AsyncDisposable {
    * The time, as epoch milliseconds, until which this holder may rely on the lease. It is
    * computed from a monotonic clock started before the acquire request was sent, minus a drift
    * margin, so it never claims more than Redis grants. It moves forward with each extension.
+   * A fair lock handed to this caller by a release counts from the caller's last attempt for
+   * `waiterTtl` (what Redis granted), until its confirmation a third of `waiterTtl` later
+   * extends it to the lock's ttl.
    */
   get validUntil(): number {
     return Date.now() + this.remainingTime;

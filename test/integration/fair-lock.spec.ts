@@ -182,6 +182,56 @@ describe('fair lock: direct handoff', () => {
     expect(await keysLeft(db.redis, 'lock:*handoff*')).toEqual([]);
   });
 
+  it('a lock handed over for a grant ttl shorter than its ttl is confirmed a third of the way into the grant ttl, with or without autoExtend', async () => {
+    // The test above has it the other way round (grant ttl 120 s, ttl 30 s): confirmed at once,
+    // so that the lock never outlives the ttl asked for.
+    const manager = db.manager();
+    const waiter = db.manager({ ...NO_POLLING, waiterTtl: 1_500 });
+    const scripts = async (): Promise<number> => {
+      const calls = await commandCalls(db.server);
+      return (calls.evalsha ?? 0) + (calls.eval ?? 0);
+    };
+    for (const autoExtend of [true, false]) {
+      const key = `deferred-${autoExtend}`;
+      const holder = await manager.acquire(key, { fair: true });
+      const queuing = await scripts();
+      const waiting = waiter.acquire(key, { ...FAIR, ttl: 30_000, autoExtend });
+      // Its first attempt queues it; once subscribed it looks once more, then waits.
+      await until(async () => (await scripts()) - queuing >= 2, 'the waiter to queue and look');
+      const before = await scripts();
+      await holder.release();
+      const next = await waiting;
+      // The release granted it for the grant ttl, and nothing confirmed it yet.
+      expect(await scripts()).toBe(before + 1);
+      expect(await db.redis.pttl(`lock:${key}`)).toBeLessThanOrEqual(1_500);
+      expect(next.isHeld).toBe(true);
+      // One extension confirms it to the full ttl, a third of the way into the grant ttl.
+      await until(async () => (await db.redis.pttl(`lock:${key}`)) > 20_000, 'the confirmation');
+      expect(await scripts()).toBe(before + 2);
+      // Held past the grant ttl.
+      await sleep(1_700);
+      expect(next.isHeld).toBe(true);
+      expect(await db.redis.hget(`lock:${key}`, 't')).toBe(next.token);
+      await next.release();
+    }
+  });
+
+  it('a lock handed over and released within a third of the grant ttl costs no confirmation', async () => {
+    const manager = db.manager();
+    const waiter = db.manager(NO_POLLING);
+    const holder = await manager.acquire('quick', { fair: true });
+    const waiting = waiter.acquire('quick', { ...FAIR, ttl: 120_000 });
+    await until(async () => (await db.redis.zcard(auxKey('queue', 'quick'))) === 1, 'the waiter');
+    const commands = await monitorCommands(db.server, async () => {
+      await holder.release();
+      await (await waiting).release();
+    });
+    // Two scripts: the release that grants, and the next holder's release.
+    const { eval: evals = 0, evalsha = 0, ...others } = countByName(commands);
+    expect({ scripts: evals + evalsha, others }).toEqual({ scripts: 2, others: {} });
+    expect(await keysLeft(db.redis, 'lock:*quick*')).toEqual([]);
+  });
+
   it('a waiter that gives up just as the lock is handed to it passes it on at once', async () => {
     const manager = db.manager({ waiterTtl: 120_000 });
     // The fair driver itself, as the manager's would be, to stage the crossing step by step.

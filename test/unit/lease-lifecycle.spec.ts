@@ -135,4 +135,72 @@ describe('LeaseLifecycle', () => {
     expect(l.isRenewalDue(900, 1 / 6)).toBe(false);
     expect(l.nextEventAt()).toBe(998);
   });
+
+  describe('a grant handed over in Redis (short grant ttl, confirmed by an extension)', () => {
+    // Granted for 3,000 ms (the waiters' place ttl); the caller asked for 30,000.
+    const granted = (autoExtend: boolean): LeaseLifecycle => {
+      const l = lease(3_000, autoExtend);
+      l.deferConfirmation(30_000);
+      return l;
+    };
+
+    it('is confirmed a third of the way into the grant ttl, not at once', () => {
+      for (const autoExtend of [true, false]) {
+        const l = granted(autoExtend);
+        expect(l.renews).toBe(true);
+        expect(l.expiresAt).toBe(998 + 2_000);
+        expect(l.nextEventAt()).toBe(1_000);
+        // Batched with others from a sixth of the grant ttl on, never before.
+        expect(l.isRenewalDue(499, 1 / 6)).toBe(false);
+        expect(l.isRenewalDue(500, 1 / 6)).toBe(true);
+      }
+    });
+
+    it('confirms to the full ttl; auto-extended, it renews on the full ttl from then on', () => {
+      const l = granted(true);
+      const confirm = l.sendExtension(undefined, 1_000, validUntil, true)!;
+      expect(confirm.ttl).toBe(30_000);
+      expect(l.nextEventAt()).toBe(2_998);
+      expect(l.confirmExtension(confirm)).toBe(true);
+      expect(l.expiresAt).toBe(validUntil(1_000, 30_000));
+      expect(l.nextEventAt()).toBe(11_000);
+      expect(l.isRenewalDue(5_999, 1 / 6)).toBe(false);
+    });
+
+    it('without autoExtend, the confirmation keeps the expiry a lock taken at the start would have, and nothing is renewed after it', () => {
+      const l = granted(false);
+      const confirm = l.sendExtension(undefined, 1_000, validUntil, true)!;
+      expect(confirm.ttl).toBe(29_000);
+      l.confirmExtension(confirm);
+      expect(l.renews).toBe(false);
+      expect(l.expiresAt).toBe(validUntil(0, 30_000));
+      expect(l.nextEventAt()).toBe(validUntil(0, 30_000));
+      expect(l.isRenewalDue(20_000, 1 / 6)).toBe(false);
+      // Sent in whole milliseconds (Redis refuses a fractional PEXPIRE), rounded down.
+      const fractional = granted(false).sendExtension(undefined, 1_000.5, validUntil, true)!;
+      expect(fractional.ttl).toBe(28_999);
+      // A manual extend without a ttl asks for the caller's full ttl, from its own sending.
+      expect(l.sendExtension(undefined, 2_000, validUntil, false)!.ttl).toBe(30_000);
+    });
+
+    it('a manual extend confirms it too', () => {
+      const l = granted(false);
+      const manual = l.sendExtension(undefined, 200, validUntil, false)!;
+      expect(manual.ttl).toBe(30_000);
+      l.confirmExtension(manual);
+      expect(l.renews).toBe(false);
+      expect(l.expiresAt).toBe(validUntil(200, 30_000));
+    });
+
+    it('an unanswered confirmation is tried again soon, while the grant lasts', () => {
+      const l = granted(false);
+      const confirm = l.sendExtension(undefined, 1_000, validUntil, true)!;
+      l.extensionUnanswered(confirm, 1_100);
+      expect(l.renews).toBe(true);
+      const next = l.nextEventAt();
+      expect(next).toBeGreaterThan(1_100);
+      expect(next).toBeLessThan(l.expiresAt);
+      expect(l.isRenewalDue(next, 1 / 6)).toBe(true);
+    });
+  });
 });

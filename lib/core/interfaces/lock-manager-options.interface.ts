@@ -77,9 +77,11 @@ export interface LockManagerOptions {
    * For fair locks and the writers of read-write locks, which wait in a queue in Redis: how long
    * a waiter keeps its place without renewing it, in milliseconds (at least 100). A waiting
    * caller renews its place about every third of this; a waiter whose process died or froze
-   * loses its place after it, so it holds up the callers queued behind it at most this long. It
-   * is also how long a lock handed to a waiter by a release lasts until the waiter confirms it:
-   * a waiter that died just before its turn costs the others at most this long.
+   * loses its place after it, so it holds up the callers queued behind it at most this long. A
+   * lock handed to a waiter by a release lasts until the waiter's place ends (at most this long)
+   * until the waiter confirms it with an extension to its own ttl, a third of this into its hold
+   * (at once when its ttl is the shorter): a waiter that died just before its turn costs the
+   * others at most this long, and a lock released sooner costs no confirmation.
    * @default 5000
    */
   waiterTtl?: number;

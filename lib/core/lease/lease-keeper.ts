@@ -55,7 +55,7 @@ export class LeaseKeeper implements LeaseHost {
   constructor(private readonly context: LeaseKeeperContext) {
     this.scheduler = new LeaseScheduler({
       renew: (driver, leases) => this.renew(driver, leases),
-      expired: (lease) => this.lose(lease, lease.autoExtend ? 'unconfirmed' : 'expired'),
+      expired: (lease) => this.lose(lease, lease.renews ? 'unconfirmed' : 'expired'),
     });
   }
 
@@ -71,7 +71,9 @@ export class LeaseKeeper implements LeaseHost {
   /**
    * Makes a granted lease held: watched, renewed, and handed to the caller as its handle. With
    * `confirmTtl`, the grant was a short one (a lock handed to a waiter): an extension to
-   * `confirmTtl` is sent at once, as the lease's first renewal.
+   * `confirmTtl` confirms it, as the lease's first renewal, a third of the way into the grant
+   * ttl (see LeaseLifecycle.deferConfirmation); at once when `confirmTtl` is the shorter, so
+   * that the lock never outlives the ttl its caller asked for by more than a round trip.
    */
   grant<K extends LeaseKind>(
     grant: LeaseGrant & { readonly kind: K },
@@ -80,8 +82,10 @@ export class LeaseKeeper implements LeaseHost {
     confirmTtl?: number,
   ): LeaseOf<K> {
     const lease = new LeaseLifecycle(grant, this.validUntil(grant.sentAt, grant.ttl));
+    const confirmNow = confirmTtl !== undefined && confirmTtl < grant.ttl;
+    if (confirmTtl !== undefined && !confirmNow) lease.deferConfirmation(confirmTtl);
     this.scheduler.add(lease);
-    if (confirmTtl !== undefined) this.confirm(lease, confirmTtl);
+    if (confirmNow) this.confirm(lease, confirmTtl);
     this.emit('acquired', () => ({
       key: lease.key,
       token: lease.token.slice(0, 8),

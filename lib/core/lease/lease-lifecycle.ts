@@ -98,6 +98,11 @@ export class LeaseLifecycle {
   private renewal: ExtensionTicket | undefined;
   /** When the scheduler should renew next (monotonic ms); Infinity without autoExtend. */
   private nextRenewal: number;
+  /**
+   * The short ttl of a grant (a lock a release handed to this waiter) until an extension to the
+   * lease's own ttl confirms it; undefined once confirmed, or for a lease taken by its caller.
+   */
+  private unconfirmedGrantTtl: number | undefined;
   private error: LockLostError | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
@@ -138,20 +143,38 @@ export class LeaseLifecycle {
     return until;
   }
 
+  /**
+   * The grant was a short one (a lock a release handed to this waiter, for the grant ttl the
+   * lease was made with): it becomes a lease of `ttl` with its first renewal, which is due a
+   * third of the way into the grant ttl whether or not the lease is auto-extended. A lock held
+   * for less than that (most are) is released without it: a handoff then costs no extra command.
+   */
+  deferConfirmation(ttl: number): void {
+    this.unconfirmedGrantTtl = this.renewTtl;
+    this.renewTtl = ttl;
+    this.nextRenewal = this.acquiredAt + this.unconfirmedGrantTtl * RENEW_AFTER;
+  }
+
+  /** Whether the scheduler renews this lease: auto-extended, or a grant still to confirm. */
+  get renews(): boolean {
+    return this.autoExtend || this.unconfirmedGrantTtl !== undefined;
+  }
+
   /** When the scheduler must look at this lease next: its renewal, or the end of its validity. */
   nextEventAt(): number {
     const expiresAt = this.expiresAt;
-    if (!this.autoExtend || this.renewal) return expiresAt;
+    if (!this.renews || this.renewal) return expiresAt;
     return Math.min(expiresAt, this.nextRenewal);
   }
 
   /** Whether the scheduler should send a renewal now (a little early lets renewals batch). */
   isRenewalDue(now: number, earliestShare: number): boolean {
+    const dueTtl = this.unconfirmedGrantTtl ?? this.renewTtl;
     return (
       this.currentPhase === 'held' &&
-      this.autoExtend &&
+      this.renews &&
       !this.renewal &&
-      this.nextRenewal - this.renewTtl * (RENEW_AFTER - earliestShare) <= now
+      this.nextRenewal - dueTtl * (RENEW_AFTER - earliestShare) <= now
     );
   }
 
@@ -176,7 +199,12 @@ export class LeaseLifecycle {
   ): ExtensionTicket | undefined {
     if (this.currentPhase !== 'held') return undefined;
     if (ttl !== undefined) this.renewTtl = ttl;
-    const sendTtl = ttl ?? this.renewTtl;
+    let sendTtl = ttl ?? this.renewTtl;
+    if (automatic && !this.autoExtend && this.unconfirmedGrantTtl !== undefined) {
+      // The confirmation of a lease nobody renews: it expires when a lock taken at the moment
+      // the lease counts from would have, not a full ttl after the confirmation.
+      sendTtl = Math.max(1, Math.floor(sendTtl - (sentAt - this.acquiredAt)));
+    }
     const ticket: ExtensionTicket = {
       seq: ++this.sent,
       sentAt,
@@ -199,7 +227,10 @@ export class LeaseLifecycle {
       this.confirmed = ticket;
       const uncertain = this.uncertain!;
       for (const seq of uncertain.keys()) if (seq <= ticket.seq) uncertain.delete(seq);
-      if (this.autoExtend) this.nextRenewal = ticket.sentAt + this.renewTtl * RENEW_AFTER;
+      this.unconfirmedGrantTtl = undefined;
+      this.nextRenewal = this.autoExtend
+        ? ticket.sentAt + this.renewTtl * RENEW_AFTER
+        : Number.POSITIVE_INFINITY;
     } else {
       // Applied before the confirmed one: superseded by it.
       this.uncertain!.delete(ticket.seq);
@@ -213,7 +244,7 @@ export class LeaseLifecycle {
    */
   extensionUnanswered(ticket: ExtensionTicket, now: number): void {
     this.endRenewal(ticket);
-    if (!ticket.automatic || !this.autoExtend) return;
+    if (!ticket.automatic || !this.renews) return;
     // While the validity lasts: the scheduler declares the lease lost if none gets through.
     const remaining = this.expiresAt - now;
     this.nextRenewal = now + Math.min(1_000, Math.max(25, remaining / 5));

@@ -127,8 +127,9 @@ export class MemoryFairDriver implements LeaseDriver {
   }
 
   /**
-   * Hands the lock on `key` to the first live waiter of its queue, with a fencing token, for
-   * the grant ttl, and announces the grant to it by name. Returns false when nobody waits.
+   * Hands the lock on `key` to the first live waiter of its queue, with a fencing token, until
+   * the waiter's place ends, and announces the grant to it by name. Returns false when nobody
+   * waits.
    */
   private grantToHead(key: string, now: number): boolean {
     const { space } = this;
@@ -138,7 +139,8 @@ export class MemoryFairDriver implements LeaseDriver {
     const fence = space.nextFence();
     space.keys.set(key, {
       held: { type: 'lock', token: head.token, fence, owner: head.owner },
-      expiresAt: now + this.grantTtl,
+      // Until the waiter's place ends, as the scripts grant it (see hand-off.lua.ts).
+      expiresAt: head.placeUntil,
     });
     space.publish(key, `grant:${head.id}:${fence}`);
     return true;

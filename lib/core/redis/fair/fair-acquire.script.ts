@@ -15,8 +15,8 @@ export function fairAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- ARGV[1]  token of this acquisition
 -- ARGV[2]  ttl of the lock in milliseconds
 -- ARGV[3]  owner label
--- ARGV[4]  how long a waiter keeps its place without renewing it, in milliseconds; also the ttl
---          of a lock granted to a waiter, until the waiter confirms it
+-- ARGV[4]  how long a waiter keeps its place without renewing it, in milliseconds; a lock
+--          granted to a waiter lasts until its place ends, until the waiter confirms it
 -- ARGV[5]  the waiter's id in announcements (random, never its token); '' for a single attempt,
 --          which takes no place in the queue
 -- Returns {1, fencing token} when taken (or already granted to this caller),
@@ -55,7 +55,7 @@ if not holder then
   end
   -- Free while others queue (its holder expired, or a grant went to a waiter that then left):
   -- the first of them gets it now, as a release would have given it.
-  handOff(lock, KEYS[3], KEYS[4], KEYS[2], now, placeTtl)
+  handOff(lock, KEYS[3], KEYS[4], KEYS[2], now)
 end
 if ARGV[5] ~= '' then queueKeep(KEYS[3], KEYS[4], token, now, placeTtl, ARGV[5], ARGV[3]) end
 return {0, math.min(redis.call('PTTL', lock), renewEvery), 1, redis.call('HGET', lock, 'f') or '0'}

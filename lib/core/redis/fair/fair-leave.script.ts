@@ -11,21 +11,20 @@ export function fairLeaveScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[1]  the lock hash (also its wakeup channel)
 -- KEYS[2]  the queue, KEYS[3] the waiters' places, KEYS[4] the fencing counter of the slot
 -- ARGV[1]  the token of the waiter that leaves
--- ARGV[2]  the ttl of a lock granted to a waiter, until the waiter confirms it, in ms
 -- Returns 1 when the waiter held the grant and gave it on, 0 otherwise.
 local lock, token = KEYS[1], ARGV[1]
 queueLeave(KEYS[2], KEYS[3], token)
 local holder = redis.call('HGET', lock, 't')
 if holder and holder ~= token then return 0 end
 if holder == token then
-  if not handOff(lock, KEYS[2], KEYS[3], KEYS[4], serverMs(), tonumber(ARGV[2])) then
+  if not handOff(lock, KEYS[2], KEYS[3], KEYS[4], serverMs()) then
     redis.call('DEL', lock)
   end
   return 1
 end
 -- Free: the waiter now first may be waiting for a grant that no release will send.
 if redis.call('EXISTS', lock) == 0 then
-  handOff(lock, KEYS[2], KEYS[3], KEYS[4], serverMs(), tonumber(ARGV[2]))
+  handOff(lock, KEYS[2], KEYS[3], KEYS[4], serverMs())
 end
 return 0
 `;

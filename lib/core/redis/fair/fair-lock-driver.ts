@@ -30,7 +30,11 @@ interface FairScripts {
  */
 export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
   readonly addressed = true;
-  /** A granted lock lasts as long as a place in the queue until the waiter confirms it. */
+  /**
+   * A lock granted to this manager's waiter lasts until the waiter's place ends (its last
+   * attempt plus its place ttl), until the waiter confirms it: at least this long from the
+   * sending of that attempt.
+   */
   readonly grantTtl: number;
 
   constructor(
@@ -90,7 +94,6 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
         this.keyspace.markKey(lockKey, token),
         this.keyspace.fenceKeyFor(lockKey),
         token,
-        this.grantTtl,
       ),
     );
   }
@@ -102,7 +105,6 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
       ...this.queueKeys(lockKey),
       this.keyspace.fenceKeyFor(lockKey),
       token,
-      this.grantTtl,
     );
   }
 

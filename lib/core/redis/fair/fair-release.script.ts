@@ -13,7 +13,6 @@ export function fairReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[2]  the queue, KEYS[3] the waiters' places
 -- KEYS[4]  the release mark of this token, KEYS[5] the fencing counter of the slot
 -- ARGV[1]  the holder's token
--- ARGV[2]  the ttl of a lock granted to a waiter, until the waiter confirms it, in ms
 -- Returns 1 when released (now or by an earlier delivery of this release), 0 when the lock was
 -- gone (expired), -1 when another holder has it.
 local lock = KEYS[1]
@@ -25,7 +24,7 @@ if holder ~= ARGV[1] then
 end
 markReleased(KEYS[4])
 if redis.call('EXISTS', KEYS[2]) == 0
-  or not handOff(lock, KEYS[2], KEYS[3], KEYS[5], serverMs(), tonumber(ARGV[2])) then
+  or not handOff(lock, KEYS[2], KEYS[3], KEYS[5], serverMs()) then
   redis.call('DEL', lock)
 end
 return 1
