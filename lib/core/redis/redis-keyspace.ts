@@ -2,8 +2,20 @@ import { InvalidLockOptionsError } from '../errors/invalid-lock-options.error.js
 import { escapeGlob } from '../util/escape-glob.util.js';
 import { groupKeysBySlot, hasHashTag, keySlot, tagForSlot } from '../util/key-slot.util.js';
 
-/** Slot tags remembered per keyspace: the lock keys in use, at most this many. */
-const SLOT_TAG_CACHE = 4_096;
+/** Lock keys whose bookkeeping names each keyspace remembers: the keys in use, at most this many. */
+const NAMES_CACHE = 4_096;
+
+/** The bookkeeping key names of one lock key, built on its first use. */
+interface KeyNames {
+  /** `{tag}` of its slot; undefined when a {hash tag} in the prefix puts every key in one slot. */
+  readonly tag: string | undefined;
+  /** The fencing counter of its slot. */
+  readonly fence: string;
+  /** The release marks' prefix: the token follows. */
+  readonly markPrefix: string;
+  /** `#<role>:` keys (a queue, the readers), built on first use, by role. */
+  aux: Record<string, string> | undefined;
+}
 
 function isCrossSlot(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('CROSSSLOT');
@@ -22,7 +34,7 @@ export class RedisKeyspace {
   readonly clientPrefix: string;
   private readonly sharedFenceKey: string | undefined;
   private slotRules = false;
-  private readonly slotTags = new Map<string, string>();
+  private readonly names = new Map<string, KeyNames>();
 
   constructor(
     /** The manager's `keyPrefix`. */
@@ -80,23 +92,33 @@ export class RedisKeyspace {
   }
 
   /**
-   * `{tag}` that pins a bookkeeping key to the slot of `redisKey`. Remembered for the keys in
-   * use: every operation of a lock names a bookkeeping key or two (fencing counter, queue,
-   * release mark), and a CRC per name adds up.
+   * The bookkeeping names of `redisKey`, each pinned to its slot with a `{tag}`. Remembered for
+   * the keys in use: every operation of a lock names two to four of them (fencing counter,
+   * queue, release mark), and a CRC and a concatenation per name add up.
    */
-  private slotTag(redisKey: string): string {
-    let tag = this.slotTags.get(redisKey);
-    if (tag === undefined) {
-      if (this.slotTags.size >= SLOT_TAG_CACHE) this.slotTags.clear();
-      tag = `{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`;
-      this.slotTags.set(redisKey, tag);
+  private namesOf(redisKey: string): KeyNames {
+    let names = this.names.get(redisKey);
+    if (names === undefined) {
+      if (this.names.size >= NAMES_CACHE) this.names.clear();
+      const { keyPrefix, sharedFenceKey } = this;
+      const tag =
+        sharedFenceKey === undefined
+          ? `{${tagForSlot(keySlot(this.clientPrefix + redisKey))}}`
+          : undefined;
+      names = {
+        tag,
+        fence: sharedFenceKey ?? `${keyPrefix}#fence:${tag}`,
+        markPrefix: tag === undefined ? `${keyPrefix}#released:` : `${keyPrefix}#released:${tag}:`,
+        aux: undefined,
+      };
+      this.names.set(redisKey, names);
     }
-    return tag;
+    return names;
   }
 
   /** The fencing counter of the slot `redisKey` lives in. */
   fenceKeyFor(redisKey: string): string {
-    return this.sharedFenceKey ?? `${this.keyPrefix}#fence:${this.slotTag(redisKey)}`;
+    return this.sharedFenceKey ?? this.namesOf(redisKey).fence;
   }
 
   /**
@@ -106,9 +128,18 @@ export class RedisKeyspace {
    * looks like (as the fencing counters are). Names starting with `#` are never user keys.
    */
   auxKey(redisKey: string, role: string): string {
-    const key = redisKey.slice(this.keyPrefix.length);
-    if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#${role}:${key}`;
-    return `${this.keyPrefix}#${role}:${this.slotTag(redisKey)}:${key}`;
+    const names = this.namesOf(redisKey);
+    const aux = (names.aux ??= {});
+    let name = aux[role];
+    if (name === undefined) {
+      const key = redisKey.slice(this.keyPrefix.length);
+      name =
+        names.tag === undefined
+          ? `${this.keyPrefix}#${role}:${key}`
+          : `${this.keyPrefix}#${role}:${names.tag}:${key}`;
+      aux[role] = name;
+    }
+    return name;
   }
 
   /**
@@ -116,8 +147,7 @@ export class RedisKeyspace {
    * `lock:#released:{tag}:<token>`. Named by the token, which is dead once released.
    */
   markKey(redisKey: string, token: string): string {
-    if (this.sharedFenceKey !== undefined) return `${this.keyPrefix}#released:${token}`;
-    return `${this.keyPrefix}#released:${this.slotTag(redisKey)}:${token}`;
+    return this.namesOf(redisKey).markPrefix + token;
   }
 
   /** The key as the caller named it, without the manager's prefix (for error messages). */
