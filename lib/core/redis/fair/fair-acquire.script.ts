@@ -24,19 +24,20 @@ export function fairAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 --         when it must wait: a grant announced to the caller later carries a larger token, so
 --         the caller can tell a fresh grant from an old one delayed on its way.
 local lock, token, placeTtl = KEYS[1], ARGV[1], tonumber(ARGV[4])
+if redis.call('EXISTS', lock, KEYS[3]) == 0 then
+  -- Free, and nobody queues: the uncontended path, without reading the holder, the clock or
+  -- the queue (five calls in all).
+  local fence, fenceText = issueFencingToken(KEYS[2])
+  redis.call('HSET', lock, 't', token, 'f', fenceText, 'o', ARGV[3])
+  redis.call('PEXPIRE', lock, ARGV[2])
+  return {1, fence}
+end
 local holder = redis.call('HGET', lock, 't')
 if holder == token then
   -- Granted to this caller by a release, or this very acquisition ran already (a command
   -- resent after a reconnect): take it, for the full ttl.
   redis.call('PEXPIRE', lock, ARGV[2])
   return {1, tonumber(redis.call('HGET', lock, 'f'))}
-end
-if not holder and redis.call('EXISTS', lock, KEYS[3]) == 0 then
-  -- Free, and nobody queues: the uncontended path, without reading the clock or the queue.
-  local fence, fenceText = issueFencingToken(KEYS[2])
-  redis.call('HSET', lock, 't', token, 'f', fenceText, 'o', ARGV[3])
-  redis.call('PEXPIRE', lock, ARGV[2])
-  return {1, fence}
 end
 if not holder and redis.call('EXISTS', lock) == 1 then
   return redis.error_reply('WRONGTYPE ' .. lock .. ' exists and is not a lock held by this library')
