@@ -1,6 +1,7 @@
 import { LockManager } from '../../lib/core/index.js';
 import { countByName, monitorCommands } from '../support/redis-server.js';
 import { useRedisServer } from '../support/suites.js';
+import { until } from '../support/until.js';
 
 describe('round trips per operation (MONITOR, without the commands scripts run inside Redis)', () => {
   const db = useRedisServer();
@@ -48,6 +49,17 @@ describe('round trips per operation (MONITOR, without the commands scripts run i
     // NOSCRIPT on EVALSHA, then EVAL, for each of the two scripts.
     expect(first).toEqual({ evalsha: 2, eval: 2 });
     const warm = await countCalls(async () => (await manager.acquire('rt:flushed')).release());
+    expect(warm).toEqual({ evalsha: 2 });
+  });
+
+  it('after the server restarted, sends each script in full once on the new connection, with no refused EVALSHA first', async () => {
+    // A refused EVALSHA costs a round trip, and the EVAL that follows it could land after its
+    // caller gave up on the attempt: the new connection gets the script itself at once.
+    await db.server.restart();
+    await until(async () => db.redis.status === 'ready', 'the client to reconnect');
+    const first = await countCalls(async () => (await manager.acquire('rt:restarted')).release());
+    expect(first).toEqual({ eval: 2 });
+    const warm = await countCalls(async () => (await manager.acquire('rt:restarted')).release());
     expect(warm).toEqual({ evalsha: 2 });
   });
 });

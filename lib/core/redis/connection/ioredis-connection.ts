@@ -15,10 +15,13 @@ const DOWN = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 /** ioredis states in which a probe's command would only wait in the offline queue. */
 const DISCONNECTED = new Set(['close', 'reconnecting', 'end']);
 
-/** Scripts sent in full (EVAL) once on each client: EVALSHA from then on. */
+/**
+ * Scripts sent in full (EVAL) on each connection (socket) of a client: EVALSHA from then on.
+ * A reconnect opens a new socket, perhaps to a server that restarted without its scripts.
+ */
 const scriptsSent = new WeakMap<object, Set<string>>();
 
-/** Read-only commands defined on each client (several managers may share a client). */
+/** Commands defined on each client (several managers and drivers may share a client). */
 const defined = new WeakMap<object, Set<string>>();
 
 /**
@@ -51,21 +54,26 @@ export class IoredisConnection implements LockConnection {
     for (const [method, definition] of Object.entries<ScriptDefinition>(definitions)) {
       const { lua, numberOfKeys, readOnly } = definition;
       const text = typeof lua === 'function' ? lua(cluster ? 'SPUBLISH' : 'PUBLISH') : lua;
-      scripts[method] = readOnly
-        ? this.definedCommand(scriptName(definition, cluster), text, numberOfKeys)
-        : evalShaOf(client, text, digestOf(text, definition, cluster), numberOfKeys);
+      // A Cluster routes each command to a node's own connection, which defineCommand tracks
+      // (EVAL on its first use on each); read-only scripts need defineCommand's read routing.
+      scripts[method] =
+        readOnly || cluster
+          ? this.definedCommand(scriptName(definition, cluster), text, numberOfKeys, readOnly)
+          : evalShaOf(client as Redis, text, digestOf(text, definition, cluster), numberOfKeys);
     }
     return scripts as T;
   }
 
   /**
-   * A script defined on the client with `defineCommand`: for read-only scripts, which ioredis
-   * then sends to replicas where the client reads from them (`scaleReads`).
+   * A script defined on the client with `defineCommand`: on a Cluster, and for read-only
+   * scripts, which ioredis then sends to replicas where the client reads from them
+   * (`scaleReads`).
    */
   private definedCommand(
     command: string,
     lua: string,
     numberOfKeys: number | undefined,
+    readOnly = false,
   ): (...args: unknown[]) => Promise<unknown> {
     const { client } = this;
     let names = defined.get(client);
@@ -77,7 +85,7 @@ export class IoredisConnection implements LockConnection {
       client.defineCommand(command, {
         lua,
         ...(numberOfKeys === undefined ? {} : { numberOfKeys }),
-        readOnly: true,
+        ...(readOnly ? { readOnly } : {}),
       });
       names.add(command);
     }
@@ -197,12 +205,12 @@ function slotServedBy(cluster: Cluster, master: Redis): number | undefined {
 type EvalSha = (sha: string, numberOfKeys: number | string, args: unknown[]) => Promise<unknown>;
 
 /**
- * A script sent as EVALSHA through the client's own `evalsha` (its key prefix, its slot
- * routing), with EVAL after NOSCRIPT. Cheaper per call than a command made with
- * `defineCommand`, which copies the arguments twice and wraps every command it writes.
+ * A script sent as EVALSHA through the client's own `evalsha` (its key prefix), with EVAL on
+ * its first use on each connection and after NOSCRIPT. Cheaper per call than a command made
+ * with `defineCommand`, which copies the arguments twice and wraps every command it writes.
  */
 function evalShaOf(
-  client: Redis | Cluster,
+  client: Redis,
   lua: string,
   sha: string,
   numberOfKeys: number | undefined,
@@ -211,18 +219,28 @@ function evalShaOf(
   // passed on as they came, without a copy.
   const evalsha = client.evalsha as unknown as EvalSha;
   const evaluate = client.eval as unknown as EvalSha;
-  // The first call of a script on a client sends the script itself (EVAL), as defineCommand
-  // does: one round trip where EVALSHA would be refused with NOSCRIPT on a fresh server first.
-  let seen = false;
+  // The first call of a script on each connection sends the script itself (EVAL), as
+  // defineCommand does: after a reconnect (a restarted server, a failover) EVALSHA would be
+  // refused with NOSCRIPT first, and the EVAL that follows could land after the caller gave up
+  // on its attempt and gave the lock back.
+  let lastSocket: object | undefined;
+  /** An EVAL went out before the client had a connection: on its first one, in all likelihood. */
+  let sentBeforeConnecting = false;
   const run = (keysFirst: number | string, args: unknown[]): Promise<unknown> => {
-    if (!seen) {
-      seen = true;
-      let sent = scriptsSent.get(client);
-      if (!sent) scriptsSent.set(client, (sent = new Set()));
-      if (!sent.has(sha)) {
-        sent.add(sha);
-        return evaluate.call(client, lua, keysFirst, args);
-      }
+    const socket = (client as { stream?: object }).stream;
+    if (socket === undefined) {
+      // Not connected yet: the command waits for the connection, where the script is unknown.
+      sentBeforeConnecting = true;
+      return evaluate.call(client, lua, keysFirst, args);
+    }
+    if (socket !== lastSocket) {
+      lastSocket = socket;
+      let sent = scriptsSent.get(socket);
+      if (!sent) scriptsSent.set(socket, (sent = new Set()));
+      const first = !sent.has(sha) && !sentBeforeConnecting;
+      sent.add(sha);
+      sentBeforeConnecting = false;
+      if (first) return evaluate.call(client, lua, keysFirst, args);
     }
     return evalsha.call(client, sha, keysFirst, args).catch((error: unknown) => {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
