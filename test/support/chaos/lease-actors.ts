@@ -64,6 +64,9 @@ const OPERATIONS = {
 type Operation = keyof typeof OPERATIONS;
 
 const SAMPLE_EVERY_MS = 10;
+
+/** The waiterTtl of every other manager: under most of a round's ttls (see createInstance). */
+const SHORT_WAITER_TTL = 150;
 /**
  * No operation may take longer than this (waits are at most 2 s, holds a few ttls): one that
  * does is reported as hung, and its actor goes on with the next operation.
@@ -163,7 +166,13 @@ export async function runActors(
   let generation = 0;
   const createInstance = (slot: number): ManagerInstance => {
     const backend = environment.backend(slot);
-    const manager = new lib.LockManager(backend.clients, { keyPrefix: config.keyPrefix });
+    // Every other slot has a waiterTtl under most ttls of the round: a lock handed to its waiters
+    // is then confirmed a third of the way into that grant ttl, not at once, and releasers and
+    // waiters of one key disagree on the grant ttl.
+    const manager = new lib.LockManager(backend.clients, {
+      keyPrefix: config.keyPrefix,
+      ...(slot % 2 === 1 ? { waiterTtl: SHORT_WAITER_TTL } : {}),
+    });
     const instance: ManagerInstance = {
       id: `${config.process}/m${slot}.${generation++}`,
       manager,
