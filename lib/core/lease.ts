@@ -51,8 +51,8 @@ export abstract class Lease implements AsyncDisposable {
    * computed from a monotonic clock started before the acquire request was sent, minus a drift
    * margin, so it never claims more than Redis grants. It moves forward with each extension.
    * A fair lock handed to this caller by a release counts from the caller's last attempt for
-   * `waiterTtl` (what Redis granted), until its confirmation a third of `waiterTtl` later
-   * extends it to the lock's ttl.
+   * `waiterTtl` (what Redis granted), until its confirmation, due a third of `waiterTtl` after
+   * that attempt, extends it to the lock's ttl.
    */
   get validUntil(): number {
     return Date.now() + this.remainingTime;

@@ -79,8 +79,8 @@ export interface LockManagerOptions {
    * caller renews its place about every third of this; a waiter whose process died or froze
    * loses its place after it, so it holds up the callers queued behind it at most this long. A
    * lock handed to a waiter by a release lasts until the waiter's place ends (at most this long)
-   * until the waiter confirms it with an extension to its own ttl, a third of this into its hold
-   * (at once when its ttl is the shorter): a waiter that died just before its turn costs the
+   * until the waiter confirms it with an extension to its own ttl, at most a third of this into
+   * its hold (at once when its ttl is the shorter): a waiter that died just before its turn costs the
    * others at most this long, and a lock released sooner costs no confirmation.
    * @default 5000
    */

@@ -3,6 +3,7 @@ import type { WakeupTransport } from '../../backend/lock-backend.interface.js';
 import { CLUSTER_SLOTS } from '../../util/key-slot.util.js';
 import { digestOf, scriptName, type ScriptDefinition } from '../script-registry.js';
 import { IoredisWakeupTransport } from './ioredis-wakeup-transport.js';
+import { isNoScript } from './reply-error.js';
 import type {
   CommandArgument,
   LockConnection,
@@ -27,9 +28,9 @@ const defined = new WeakMap<object, Set<string>>();
 /**
  * An ioredis client (5 or 6) or an iovalkey client (the ioredis fork for Valkey, with the same
  * API): `Redis` on one server or following a Sentinel master, or `Cluster`. A script call is one
- * EVALSHA (EVAL after a NOSCRIPT: the first use on a server, a restart, a flush) through the
- * client's own key prefix and slot routing; read-only scripts go through `defineCommand`, for
- * ioredis's read routing.
+ * EVALSHA through the client's own `evalsha` and key prefix (EVAL on the script's first use on
+ * each connection, and after a NOSCRIPT); on a Cluster, and for read-only scripts (read
+ * routing), through `defineCommand`, which tracks each node's connection itself.
  * @internal
  */
 export class IoredisConnection implements LockConnection {
@@ -103,7 +104,7 @@ export class IoredisConnection implements LockConnection {
     try {
       return await this.client.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      if (!isNoScript(error)) throw error;
       return await this.client.eval(lua, keys.length, ...keys, ...args);
     }
   }
@@ -132,7 +133,7 @@ export class IoredisConnection implements LockConnection {
     try {
       return await send(true);
     } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return send(false);
+      if (isNoScript(error)) return send(false);
       throw error;
     }
   }
@@ -243,7 +244,7 @@ function evalShaOf(
       if (first) return evaluate.call(client, lua, keysFirst, args);
     }
     return evalsha.call(client, sha, keysFirst, args).catch((error: unknown) => {
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      if (!isNoScript(error)) throw error;
       return evaluate.call(client, lua, keysFirst, args);
     });
   };

@@ -12,7 +12,7 @@ import type {
   NodeRedisSentinel,
 } from '../../interfaces/node-redis-client.interface.js';
 import { NodeRedisWakeupTransport } from './node-redis-wakeup-transport.js';
-import { normalizeReplyError } from './reply-error.js';
+import { isNoScript, normalizeReplyError } from './reply-error.js';
 
 type Send = (firstKey: string | undefined, readOnly: boolean, args: string[]) => Promise<unknown>;
 
@@ -86,7 +86,7 @@ export class NodeRedisConnection implements LockConnection {
     try {
       return await this.send(firstKey, readOnly, command);
     } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) {
+      if (!isNoScript(error)) {
         throw normalizeReplyError(error);
       }
     }
@@ -142,7 +142,7 @@ export class NodeRedisConnection implements LockConnection {
     };
     try {
       const [reply, acknowledged] = await both(true).catch(async (error: unknown) => {
-        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return both(false);
+        if (isNoScript(error)) return both(false);
         throw error;
       });
       return [reply, Number(acknowledged)];

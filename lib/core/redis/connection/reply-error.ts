@@ -27,3 +27,12 @@ export function normalizeReplyError(error: unknown): unknown {
   }
   return error;
 }
+
+/**
+ * Redis did not have the script an EVALSHA named (first use on a server, a restart, a
+ * `SCRIPT FLUSH`): nothing ran, and the script is sent again in full with EVAL.
+ * @internal
+ */
+export function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
