@@ -180,14 +180,33 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
       `its lease ran out (ttl ${ttlMs} ms): ${takeover.instance} takes the lock over with token ${takeover.token}`,
     );
 
-    // 2. Kill the next holder mid-sale.
+    // 2. Kill the next holder mid-sale. As with the freeze, a SIGKILL sent on seeing the read
+    //    can land after the write went out: freeze the holder first, make sure it has not
+    //    written, and only then kill it; if it had written, let it go and take the next sale.
     await waitForSales(soldSoFar() + Math.round(stock / 5));
-    const doomedRead = (await journal.wait(
-      'a sale by a holder still running',
-      saleRead((name) => name !== paused.name),
-      { timeoutMs: 30_000 },
-    )) as Read;
-    const doomed = byName(doomedRead.instance);
+    let doomedRead: Read | undefined;
+    let doomed: Instance | undefined;
+    for (let attempt = 0; attempt < 10 && !doomed; attempt++) {
+      const read = (await journal.wait(
+        'a sale by a holder still running',
+        saleRead((name) => name !== paused.name),
+        { timeoutMs: 30_000 },
+      )) as Read;
+      const instance = byName(read.instance);
+      instance.pause();
+      await sleep(200);
+      const wrote = journal.find(
+        (e) => e.type === 'write' && e.instance === instance.name && e.token === read.token,
+      );
+      if (wrote) {
+        instance.resume();
+        continue;
+      }
+      doomedRead = read;
+      doomed = instance;
+    }
+    if (!doomed || !doomedRead)
+      throw new Error('could not kill a lock holder between its read and its write');
     await doomed.kill();
     const killedAt = Date.now();
     const midSale = !journal.find(
