@@ -1,3 +1,4 @@
+import type { RedisOptions } from 'ioredis';
 import { LockManager } from '../../lib/core/index.js';
 import { countByName, monitorCommands } from '../support/redis-server.js';
 import { useRedisServer } from '../support/suites.js';
@@ -61,5 +62,65 @@ describe('round trips per operation (MONITOR, without the commands scripts run i
     expect(first).toEqual({ eval: 2 });
     const warm = await countCalls(async () => (await manager.acquire('rt:restarted')).release());
     expect(warm).toEqual({ evalsha: 2 });
+  });
+});
+
+// Script calls are built as commands of the client's own class where the client allows it; a key
+// prefix, auto-pipelining and friendly error stacks are the client methods' work, so with those
+// the calls go through the methods. Either way: the same commands, keys and exclusion.
+describe.each<[string, RedisOptions]>([
+  ['no options', {}],
+  ['keyPrefix', { keyPrefix: 'app:' }],
+  ['enableAutoPipelining', { enableAutoPipelining: true }],
+  ['showFriendlyErrorStack', { showFriendlyErrorStack: true }],
+])('ioredis client with %s: script calls', (_name, options) => {
+  const db = useRedisServer();
+  let manager: LockManager;
+  let rival: LockManager;
+
+  beforeAll(async () => {
+    manager = new LockManager(db.server.client(options));
+    rival = new LockManager(db.server.client(options));
+    // The first use of each script on a connection is an EVAL.
+    for (const warming of [manager, rival]) {
+      const warm = await warming.acquire('opt:warm-up');
+      await warm.extend();
+      await warm.release();
+    }
+  });
+  afterAll(async () => {
+    await manager.close();
+    await rival.close();
+  });
+
+  it('acquire, extend and release are one EVALSHA each, on the prefixed key, and exclude a rival', async () => {
+    const prefix = options.keyPrefix ?? '';
+    let lock: Awaited<ReturnType<LockManager['acquire']>> | undefined;
+    const sent = await monitorCommands(db.server, async () => {
+      lock = await manager.acquire('opt:k', { ttl: 5_000 });
+    });
+    expect(countByName(sent)).toEqual({ evalsha: 1 });
+    expect(sent[0]).toEqual(expect.arrayContaining([`${prefix}lock:opt:k`]));
+    expect(await db.redis.exists(`${prefix}lock:opt:k`)).toBe(1);
+    expect(await rival.tryAcquire('opt:k')).toBeNull();
+    expect(countByName(await monitorCommands(db.server, () => lock!.extend(8_000)))).toEqual({
+      evalsha: 1,
+    });
+    expect(await db.redis.pttl(`${prefix}lock:opt:k`)).toBeGreaterThan(5_000);
+    expect(countByName(await monitorCommands(db.server, () => lock!.release()))).toEqual({
+      evalsha: 1,
+    });
+    expect(await db.redis.exists(`${prefix}lock:opt:k`)).toBe(0);
+    const next = await rival.tryAcquire('opt:k');
+    expect(next?.fencingToken).toBeGreaterThan(lock!.fencingToken);
+    await next?.release();
+  });
+
+  it('after SCRIPT FLUSH the refused EVALSHA is followed by EVAL, and the lock is taken', async () => {
+    await db.server.command('SCRIPT', 'FLUSH');
+    const lock = await manager.acquire('opt:flushed');
+    expect(lock.isHeld).toBe(true);
+    await lock.release();
+    expect(await db.redis.exists(`${options.keyPrefix ?? ''}lock:opt:flushed`)).toBe(0);
   });
 });

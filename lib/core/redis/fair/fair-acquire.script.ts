@@ -1,4 +1,5 @@
 import { handOffLua } from './hand-off.lua.js';
+import { FENCING_TOKEN_LUA } from '../lua/fencing-token.lua.js';
 
 /**
  * Takes a lock in arrival order: a caller gets a free lock only when nobody queues before it;
@@ -8,7 +9,7 @@ import { handOffLua } from './hand-off.lua.js';
  * @internal
  */
 export function fairAcquireScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${handOffLua(publish)}
+  return `${FENCING_TOKEN_LUA}
 -- KEYS[1]  the lock hash (also its wakeup channel)
 -- KEYS[2]  the fencing counter of its slot
 -- KEYS[3]  the queue (ZSET), KEYS[4] the waiters' places (HASH), both in the lock's slot
@@ -32,6 +33,8 @@ if redis.call('EXISTS', lock, KEYS[3]) == 0 then
   redis.call('PEXPIRE', lock, ARGV[2])
   return {1, fence}
 end
+-- Defined only past the uncontended path: each definition costs every call that runs it.
+${handOffLua(publish)}
 local holder = redis.call('HGET', lock, 't')
 if holder == token then
   -- Granted to this caller by a release, or this very acquisition ran already (a command

@@ -1,4 +1,5 @@
 import { handOffLua } from './hand-off.lua.js';
+import { FENCING_TOKEN_LUA } from '../lua/fencing-token.lua.js';
 
 /**
  * A waiter of a fair lock gives up (timeout, abort, error, close): it leaves the queue at once,
@@ -7,7 +8,7 @@ import { handOffLua } from './hand-off.lua.js';
  * @internal
  */
 export function fairLeaveScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${handOffLua(publish)}
+  return `${FENCING_TOKEN_LUA}${handOffLua(publish)}
 -- KEYS[1]  the lock hash (also its wakeup channel)
 -- KEYS[2]  the queue, KEYS[3] the waiters' places, KEYS[4] the fencing counter of the slot
 -- ARGV[1]  the token of the waiter that leaves

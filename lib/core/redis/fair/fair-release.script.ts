@@ -1,4 +1,5 @@
 import { handOffLua } from './hand-off.lua.js';
+import { FENCING_TOKEN_LUA } from '../lua/fencing-token.lua.js';
 import { RELEASE_MARK_LUA } from '../lua/release-mark.lua.js';
 
 /**
@@ -8,7 +9,7 @@ import { RELEASE_MARK_LUA } from '../lua/release-mark.lua.js';
  * @internal
  */
 export function fairReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${handOffLua(publish)}${RELEASE_MARK_LUA}
+  return `${RELEASE_MARK_LUA}
 -- KEYS[1]  the lock hash (also its wakeup channel)
 -- KEYS[2]  the queue, KEYS[3] the waiters' places
 -- KEYS[4]  the release mark of this token, KEYS[5] the fencing counter of the slot
@@ -23,10 +24,13 @@ if holder ~= ARGV[1] then
   return 0
 end
 markReleased(KEYS[4])
-if redis.call('EXISTS', KEYS[2]) == 0
-  or not handOff(lock, KEYS[2], KEYS[3], KEYS[5], serverMs()) then
+if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('DEL', lock)
+  return 1
 end
+-- Defined only once someone queues: each definition costs every call that runs it.
+${FENCING_TOKEN_LUA}${handOffLua(publish)}
+if not handOff(lock, KEYS[2], KEYS[3], KEYS[5], serverMs()) then redis.call('DEL', lock) end
 return 1
 `;
 }

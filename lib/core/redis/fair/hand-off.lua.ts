@@ -1,4 +1,3 @@
-import { FENCING_TOKEN_LUA } from '../lua/fencing-token.lua.js';
 import { WAIT_QUEUE_LUA } from '../lua/wait-queue.lua.js';
 
 /**
@@ -12,10 +11,14 @@ import { WAIT_QUEUE_LUA } from '../lua/wait-queue.lua.js';
  * itself, with its own place ttl, by the last attempt it sent, so the validity it counts from
  * that attempt's sending (see AcquireCall.takeGrant) never outlasts the key, whatever place ttl
  * the releasing manager was configured with.
+ *
+ * Uses `issueFencingToken` (FENCING_TOKEN_LUA), which the script defines before it: a script
+ * defines the functions its common path needs first, then returns on that path, and defines the
+ * rest (this) after it, since every definition runs on every call.
  * @internal
  */
 export function handOffLua(publish: 'PUBLISH' | 'SPUBLISH'): string {
-  return `${FENCING_TOKEN_LUA}${WAIT_QUEUE_LUA}
+  return `${WAIT_QUEUE_LUA}
 -- Grants 'lock' to the first live waiter of the queue, until its place ends: returns true, or
 -- false when nobody waits. The announcement 'grant:<id>:<fencing token>' names the waiter; it
 -- goes out after every write and never fails the script (without pub/sub permission the waiter
