@@ -117,7 +117,9 @@ export function installConsumer(
       copyFileSync(join(consumersDir, consumer.name, file), join(dir, file));
     }
     run('npm', ['ci', ...quiet], dir);
-    run('npm', ['install', '--no-save', ...quiet, tarball], dir);
+    // The lockfile's packages are installed: the tarball's own dependencies are among them, so
+    // npm may answer from its cache instead of asking the registry again (about 3 s a consumer).
+    run('npm', ['install', '--no-save', '--prefer-offline', ...quiet, tarball], dir);
   } else {
     const manifest = JSON.parse(
       readFileSync(join(consumersDir, consumer.name, 'package.json'), 'utf8'),
