@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { LockManager } from '../../lib/core/index.js';
+import { type ClientKind, connectClient } from '../support/lock-clients.js';
 import { countByName, monitorCommands } from '../support/redis-server.js';
 import { useRedisServer } from '../support/suites.js';
 import { until } from '../support/until.js';
@@ -124,3 +125,34 @@ describe.each<[string, RedisOptions]>([
     expect(await db.redis.exists(`${options.keyPrefix ?? ''}lock:opt:flushed`)).toBe(0);
   });
 });
+
+// The cheaper path is found on every ioredis-family library: a script call goes out without the
+// client's `evalsha`/`eval` methods (whose Command constructor flattens the arguments).
+describe.each<ClientKind>(['ioredis 6', 'ioredis 5', 'iovalkey'])(
+  '%s: script calls built as commands of the client',
+  (kind) => {
+    const db = useRedisServer();
+
+    it('acquire and release go out without the client methods, as EVALSHA once warm', async () => {
+      const made = await connectClient(kind, db.server.port);
+      const client = made.client as unknown as Record<'evalsha' | 'eval', () => unknown>;
+      const manager = new LockManager(made.client as never);
+      try {
+        const evalsha = jest.spyOn(client, 'evalsha');
+        const evaluate = jest.spyOn(client, 'eval');
+        await (await manager.acquire('direct')).release();
+        const sent = await monitorCommands(db.server, async () =>
+          (await manager.acquire('direct')).release(),
+        );
+        expect(countByName(sent)).toEqual({ evalsha: 2 });
+        expect({ evalsha: evalsha.mock.calls.length, eval: evaluate.mock.calls.length }).toEqual({
+          evalsha: 0,
+          eval: 0,
+        });
+      } finally {
+        await manager.close();
+        await made.close();
+      }
+    });
+  },
+);
