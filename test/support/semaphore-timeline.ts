@@ -18,7 +18,8 @@ export interface HolderLog {
 interface RunningWorker {
   readonly child: ChildProcess;
   readonly log: HolderLog;
-  state: 'idle' | 'waiting' | 'holding';
+  /** releasing: said it gives the permit back, and has not said Redis took it back yet. */
+  state: 'idle' | 'waiting' | 'holding' | 'releasing';
   since: bigint;
   stderr: string;
 }
@@ -71,15 +72,20 @@ export async function raceForPermits(options: {
       const lines = pending.split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
-        const [type, ns] = line.split(' ') as ['W' | 'G' | 'R', string];
+        const [type, ns] = line.split(' ') as ['W' | 'G' | 'R' | 'F', string];
         const at = BigInt(ns);
+        if (type === 'F') {
+          // The release is done: what the worker does next starts with its next line.
+          worker.state = 'idle';
+          continue;
+        }
         if (type === 'W') worker.state = 'waiting';
         else if (type === 'G') {
           log.waits.push([worker.since, at]);
           worker.state = 'holding';
         } else {
           log.holds.push([worker.since, at]);
-          worker.state = 'idle';
+          worker.state = 'releasing';
         }
         worker.since = at;
       }
@@ -94,6 +100,11 @@ export async function raceForPermits(options: {
             // What it was doing when it died ends at the kill.
             if (worker.state === 'holding') {
               log.holds.push([worker.since, log.killedAt]);
+              log.killedHolding = true;
+            } else if (worker.state === 'releasing') {
+              // Killed between saying it releases and the release's reply (the parent reads
+              // the pipe late on a loaded machine, so it picked a holder that had just begun to
+              // release): the permit may still be in Redis, until its ttl.
               log.killedHolding = true;
             } else if (worker.state === 'waiting') {
               log.waits.push([worker.since, log.killedAt]);

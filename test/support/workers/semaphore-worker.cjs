@@ -1,7 +1,7 @@
 // One OS process of the semaphore test: a holder that loops until `endAt`, printing what it does
 // as it does it (one line per event, written synchronously to the pipe, so a SIGKILL loses
 // nothing already printed): `W <ns>` before asking, `G <ns>` once it holds a permit, `R <ns>`
-// before giving it back. <ns> is process.hrtime.bigint(), the machine's monotonic clock, shared
+// before giving it back, `F <ns>` once Redis took it back. <ns> is process.hrtime.bigint(), the machine's monotonic clock, shared
 // by every process.
 // Usage: node semaphore-worker.cjs <port> <key> <permits> <ttl> <endAt epoch ms> [library entry]
 const { Redis } = require('ioredis');
@@ -25,6 +25,7 @@ async function main() {
       },
       { waitTimeout: 60_000 },
     );
+    event('F');
   }
   await manager.close();
   redis.disconnect();
