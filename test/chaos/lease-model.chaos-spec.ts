@@ -33,4 +33,25 @@ describe('the lease lifecycle under random operations and injected faults', () =
     },
     (SECONDS.processes + 45) * 1_000,
   );
+
+  // Seeds of rounds that found a defect, replayed as they were found. They replay the same
+  // operations and faults, not the same timing: each reproduced its defect on the machine that
+  // found it, every time, and may not elsewhere.
+  it.each<[Scenario, number, number, string]>([
+    [
+      'memory',
+      3_311_154_217,
+      8,
+      'close() resolved while a lease was held: a call took a grant heard during its attempt after close() had cancelled it',
+    ],
+  ])(
+    'replays %s round %d (%d s): %s',
+    async (scenario, roundSeed, seconds) => {
+      const report = await runRound({ scenario, seed: roundSeed, seconds, lib });
+      console.log(formatRound(report));
+      if (report.violations.length > 0) throw new Error(formatViolations([report]));
+      expect(report.criticalSections).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 });

@@ -386,6 +386,10 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
    * leave any validity, one more attempt takes the lock for its full ttl instead.
    */
   private takeGrant(): LeaseOf<K> | undefined {
+    // close() may have run since the grant was heard (between two steps of this call): the
+    // keeper gave back every lease then, and this one must not be handed out after it. The
+    // call's end (finish) leaves the queue, which passes on a grant it holds.
+    if (this.cancelled) throw new LockManagerClosedError();
     const { request } = this;
     const grantTtl = request.driver.grantTtl!;
     const fencingToken = this.grantedFence!;
