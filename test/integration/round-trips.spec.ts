@@ -119,9 +119,14 @@ describe.each<[string, RedisOptions]>([
 
   it('after SCRIPT FLUSH the refused EVALSHA is followed by EVAL, and the lock is taken', async () => {
     await db.server.command('SCRIPT', 'FLUSH');
-    const lock = await manager.acquire('opt:flushed');
-    expect(lock.isHeld).toBe(true);
-    await lock.release();
+    let lock: Awaited<ReturnType<LockManager['acquire']>> | undefined;
+    const sent = await monitorCommands(db.server, async () => {
+      lock = await manager.acquire('opt:flushed');
+      await lock.release();
+    });
+    // NOSCRIPT on EVALSHA, then EVAL, for each of the two scripts.
+    expect(countByName(sent)).toEqual({ evalsha: 2, eval: 2 });
+    expect(lock!.fencingToken).toBeGreaterThan(0);
     expect(await db.redis.exists(`${options.keyPrefix ?? ''}lock:opt:flushed`)).toBe(0);
   });
 });

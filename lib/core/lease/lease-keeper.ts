@@ -51,8 +51,6 @@ export interface LeaseKeeperContext {
  */
 export class LeaseKeeper implements LeaseHost {
   private readonly scheduler: LeaseScheduler;
-  /** Set by closeAll(): from then on no lease is held. */
-  private closed = false;
 
   constructor(private readonly context: LeaseKeeperContext) {
     this.scheduler = new LeaseScheduler({
@@ -84,12 +82,6 @@ export class LeaseKeeper implements LeaseHost {
     confirmTtl?: number,
   ): LeaseOf<K> {
     const lease = new LeaseLifecycle(grant, this.validUntil(grant.sentAt, grant.ttl));
-    if (this.closed) {
-      // A grant that raced close() past the acquire call's own checks: close() gave back every
-      // lease it knew of, and must not leave one held behind it. Handed out lost, given back.
-      this.lose(lease, 'closed');
-      return createHandle(grant.kind, lease, this);
-    }
     const confirmNow = confirmTtl !== undefined && confirmTtl < grant.ttl;
     if (confirmTtl !== undefined && !confirmNow) lease.deferConfirmation(confirmTtl);
     this.scheduler.add(lease);
@@ -159,7 +151,6 @@ export class LeaseKeeper implements LeaseHost {
 
   /** Stops every renewal and gives back every lease still held (their signals abort). */
   closeAll(): void {
-    this.closed = true;
     const held = this.scheduler.held();
     this.scheduler.close();
     for (const lease of held) this.lose(lease, 'closed');
