@@ -8,6 +8,8 @@ import {
   LockTimeoutError,
   type LockWaitEndedEvent,
 } from '../../lib/core/index.js';
+import { MemoryFairDriver } from '../../lib/core/memory/fair/memory-fair-driver.js';
+import { Membership } from '../../lib/core/wakeup/wakeup-hub.js';
 
 // The acquire loop and the lease lifecycle on the in-memory store, under fake timers: every
 // wait, expiry and renewal happens on the fake clock, deterministically, with no real sleep.
@@ -132,6 +134,55 @@ describe('the acquire call and the lease lifecycle (in memory, fake timers)', ()
     expect(locks.every((lock) => lock.signal.reason instanceof LockLostError)).toBe(true);
     expect(warnings.some((w) => w.includes('an async listener that rejects'))).toBe(true);
     warn.mockRestore();
+  });
+
+  it('ends with LockManagerClosedError, holding nothing, when close() runs between its grant and its taking it', async () => {
+    // The interleaving a model-based chaos run found (memory, seed 3311154217), made
+    // deterministic: the holder's release hands the lock to the queued waiter while the waiter's
+    // attempt is on its way back (so the waiter hears its grant and decides to wait for it), and
+    // close() runs just before the waiter's call takes the grant it heard.
+    const lock = await holder.acquire('job', { ttl: 60_000 });
+    const acquire = MemoryFairDriver.prototype.acquire;
+    let attempts = 0;
+    const attempt = jest
+      .spyOn(MemoryFairDriver.prototype, 'acquire')
+      .mockImplementation(async function (this: MemoryFairDriver, ...args) {
+        const reply = await acquire.apply(this, args);
+        // The waiter's second attempt (its look once subscribed), answered "queued": the lock
+        // is handed to it, and the announcement delivered (a microtask of the store), before
+        // the reply gets back.
+        if (++attempts === 2) {
+          await lock.release();
+          jest.runAllTicks();
+        }
+        return reply;
+      });
+    const claimGrant = Membership.prototype.claimGrant;
+    let closing: Promise<void> | undefined;
+    const claim = jest.spyOn(Membership.prototype, 'claimGrant').mockImplementation(function (
+      this: Membership,
+      address,
+    ) {
+      const fence = claimGrant.call(this, address);
+      if (fence !== undefined) closing ??= waiter.close();
+      return fence;
+    });
+    const granted: unknown[] = [];
+    waiter.on('acquired', (event) => granted.push(event));
+    const outcome = waiter.acquire('job', { waitTimeout: 10_000 }).catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(0);
+    attempt.mockRestore();
+    claim.mockRestore();
+    expect(attempts).toBe(2);
+    expect(closing).toBeDefined();
+    await closing;
+    expect(await outcome).toBeInstanceOf(LockManagerClosedError);
+    expect(granted).toEqual([]);
+    expect(waiter.heldCount).toBe(0);
+    // Leaving the queue passed the grant on: nobody holds the lock.
+    const next = await holder.tryAcquire('job');
+    expect(next).not.toBeNull();
+    await next!.release();
   });
 
   it('refuses extend() and release() once released, and reports a loss from release()', async () => {
