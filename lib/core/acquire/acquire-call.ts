@@ -535,6 +535,14 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
     this.context.inFlight.track(driver.release(redisKeys, this.token));
   }
 
+  /** AttemptSettings: leaves a queue a late attempt put the call in, after it gave up. */
+  leaveLate(): void {
+    const { driver, redisKeys } = this.request;
+    if (driver.abandon && this.waiter !== undefined) {
+      this.context.inFlight.track(driver.abandon(redisKeys, this.token));
+    }
+  }
+
   private finish(): void {
     this.context.calls.delete(this);
     this.membership?.leave();

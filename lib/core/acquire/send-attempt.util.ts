@@ -46,6 +46,8 @@ export interface AttemptSettings {
   interruptible(interrupt: (() => void) | undefined): void;
   /** Gives back a lock granted after the call stopped waiting for the reply. */
   giveBack(): void;
+  /** Leaves a queue that an attempt answered after the call stopped waiting put it in. */
+  leaveLate(): void;
 }
 
 /**
@@ -92,8 +94,14 @@ export function sendAttempt(
     pending.then(
       (reply) => {
         inFlight.end();
-        // Given up on before the reply came: a lock taken now must not linger until its ttl.
-        if (settled && reply.acquired) settings.giveBack();
+        if (settled) {
+          // Given up on before the reply came: a lock taken now must not linger until its ttl,
+          // nor a place taken now in a queue, which a release would hand the lock to. The call
+          // left the queue when it gave up, but this attempt can run after that: a client
+          // resends a script as EVAL when Redis answers NOSCRIPT, after the caller's leave.
+          if (reply.acquired) settings.giveBack();
+          else if ('holderTtl' in reply) settings.leaveLate();
+        }
         finish(reply);
       },
       (error: unknown) => {

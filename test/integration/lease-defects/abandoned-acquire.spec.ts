@@ -1,9 +1,11 @@
 // Issue 13, defect 4: an acquire attempt that failed on the client (ioredis commandTimeout, a
 // reply that never came) may still have run on Redis. When the call ends without a grant, the
 // engine must release that token (owner-checked), or the lock stays held for its whole ttl by
-// nobody, and every instance skips the job it guards.
+// nobody, and every instance skips the job it guards. Likewise a place in a fair lock's queue
+// taken by an attempt that lands after its call gave up.
 import type { Redis } from 'ioredis';
-import { LockManager } from '../../../lib/core/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LockAbortedError, LockManager } from '../../../lib/core/index.js';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.js';
 import { type RedisServer, startRedis, stopAllRedis } from '../../support/redis-server.js';
 import { recordUnhandledRejections } from '../../support/unhandled-rejections.js';
@@ -77,6 +79,52 @@ describe('an acquire that fails on the client leaves no lock behind in Redis', (
         { timeoutMs: 5_000, everyMs: 20 },
       );
     } finally {
+      await manager.close();
+      client.disconnect();
+    }
+  });
+  it('SCRIPT FLUSH: the EVAL sent after NOSCRIPT queues a waiter that already gave up; it leaves the queue again, and the next release does not hand the lock to it', async () => {
+    const client = server.client({ port: proxy.port });
+    const manager = new LockManager(client);
+    const held = await other.acquire('report', { ttl: 60_000 });
+    // The queue's name carries a {tag} that pins it to the lock's slot.
+    const queued = async (): Promise<number> => {
+      const [queue] = await direct.keys('lock:#queue:*report');
+      return queue === undefined ? 0 : direct.zcard(queue);
+    };
+    try {
+      // The fair acquire script is known on this connection: the next attempt is an EVALSHA.
+      await (await manager.acquire('warm-up'))!.release();
+      // The script cache is emptied behind the connection's back (an operator's SCRIPT FLUSH, a
+      // proxy's server switched without a reconnect): the EVALSHA is refused, and the EVAL that
+      // follows is sent when the NOSCRIPT reply arrives, 300 ms later, after the caller gave up.
+      await direct.script('FLUSH');
+      proxy.setLatency({ toClient: { ms: 300 } });
+      const controller = new AbortController();
+      const waiting = manager
+        .acquire('report', { waitTimeout: 10_000, signal: controller.signal })
+        .catch((error: unknown) => error);
+      await sleep(100);
+      controller.abort();
+      expect(await waiting).toBeInstanceOf(LockAbortedError);
+      await until(
+        async () => (await queued()) === 1,
+        'the late EVAL to queue the waiter that gave up',
+        { timeoutMs: 3_000, everyMs: 10 },
+      );
+      await until(
+        async () => (await queued()) === 0,
+        'the waiter to leave the queue again once that reply came (it would otherwise keep its place 5 s)',
+        { timeoutMs: 2_000, everyMs: 10 },
+      );
+      proxy.setLatency({});
+      await held.release();
+      const next = await other.tryAcquire('report');
+      expect(next).not.toBeNull();
+      await next!.release();
+    } finally {
+      proxy.setLatency({});
+      await held.release().catch(() => undefined);
       await manager.close();
       client.disconnect();
     }
