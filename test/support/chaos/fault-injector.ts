@@ -14,11 +14,22 @@ import type { Random } from './random.js';
  *   held or, sometimes, cuts the connections instead;
  * - `stall`: Redis is busy (DEBUG SLEEP, or a Lua script that spins) for tens to hundreds of ms;
  * - `restart`: Redis is killed and started again, empty (no persistence);
+ * - `script-flush`: Redis forgets its scripts while the connections stay up (an operator's
+ *   SCRIPT FLUSH, a proxy that switched servers): EVALSHA is refused with NOSCRIPT and resent
+ *   as EVAL, later than it was sent;
  * - `sigstop`: a worker process is frozen (SIGSTOP) for a while, then resumed;
  * - `pause`: this process's event loop is blocked for a while, as a long GC pause would.
  */
 export type FaultKind =
-  'latency' | 'drop-reply' | 'reset' | 'blackhole' | 'stall' | 'restart' | 'sigstop' | 'pause';
+  | 'latency'
+  | 'drop-reply'
+  | 'reset'
+  | 'blackhole'
+  | 'stall'
+  | 'restart'
+  | 'script-flush'
+  | 'sigstop'
+  | 'pause';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'latency',
@@ -27,6 +38,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'blackhole',
   'stall',
   'restart',
+  'script-flush',
   'sigstop',
   'pause',
 ];
@@ -50,6 +62,7 @@ const GAPS: Record<FaultKind, readonly [number, number]> = {
   blackhole: [300, 1_800],
   stall: [300, 1_600],
   restart: [1_200, 3_500],
+  'script-flush': [300, 1_500],
   sigstop: [150, 1_000],
   pause: [300, 1_500],
 };
@@ -103,6 +116,7 @@ export class FaultInjector {
         return proxies.length > 0;
       case 'stall':
       case 'restart':
+      case 'script-flush':
         return server !== undefined;
       case 'sigstop':
         return (processes?.length ?? 0) > 0;
@@ -191,6 +205,13 @@ export class FaultInjector {
       }
       case 'restart':
         return this.restart();
+      case 'script-flush':
+        try {
+          await server!.command('SCRIPT', 'FLUSH');
+        } catch {
+          return undefined; // Redis was restarting.
+        }
+        return 'Redis forgot its scripts (SCRIPT FLUSH)';
       case 'sigstop': {
         const child = rng.pick(processes!);
         if (child.exitCode !== null || child.signalCode !== null) return undefined;
