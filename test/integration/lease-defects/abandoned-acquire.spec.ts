@@ -83,50 +83,86 @@ describe('an acquire that fails on the client leaves no lock behind in Redis', (
       client.disconnect();
     }
   });
-  it('SCRIPT FLUSH: the EVAL sent after NOSCRIPT queues a waiter that already gave up; it leaves the queue again, and the next release does not hand the lock to it', async () => {
-    const client = server.client({ port: proxy.port });
-    const manager = new LockManager(client);
-    const held = await other.acquire('report', { ttl: 60_000 });
-    // The queue's name carries a {tag} that pins it to the lock's slot.
-    const queued = async (): Promise<number> => {
-      const [queue] = await direct.keys('lock:#queue:*report');
-      return queue === undefined ? 0 : direct.zcard(queue);
-    };
-    try {
-      // The fair acquire script is known on this connection: the next attempt is an EVALSHA.
-      await (await manager.acquire('warm-up'))!.release();
-      // The script cache is emptied behind the connection's back (an operator's SCRIPT FLUSH, a
-      // proxy's server switched without a reconnect): the EVALSHA is refused, and the EVAL that
-      // follows is sent when the NOSCRIPT reply arrives, 300 ms later, after the caller gave up.
-      await direct.script('FLUSH');
-      proxy.setLatency({ toClient: { ms: 300 } });
-      const controller = new AbortController();
-      const waiting = manager
-        .acquire('report', { waitTimeout: 10_000, signal: controller.signal })
-        .catch((error: unknown) => error);
-      await sleep(100);
-      controller.abort();
-      expect(await waiting).toBeInstanceOf(LockAbortedError);
-      await until(
-        async () => (await queued()) === 1,
-        'the late EVAL to queue the waiter that gave up',
-        { timeoutMs: 3_000, everyMs: 10 },
-      );
-      await until(
-        async () => (await queued()) === 0,
-        'the waiter to leave the queue again once that reply came (it would otherwise keep its place 5 s)',
-        { timeoutMs: 2_000, everyMs: 10 },
-      );
-      proxy.setLatency({});
-      await held.release();
-      const next = await other.tryAcquire('report');
-      expect(next).not.toBeNull();
-      await next!.release();
-    } finally {
-      proxy.setLatency({});
-      await held.release().catch(() => undefined);
-      await manager.close();
-      client.disconnect();
-    }
-  });
+  // A waiter with a place in a queue: the fair lock's queue, or the writers' queue of a
+  // read-write lock (the writer waits for a reader).
+  interface Queueing {
+    hold(key: string): Promise<{ release(): Promise<void> }>;
+    wait(manager: LockManager, key: string, signal: AbortSignal): Promise<unknown>;
+    next(key: string): Promise<{ release(): Promise<void> } | null>;
+    queue: string;
+  }
+  const queueings: Array<[string, Queueing]> = [
+    [
+      'a fair lock',
+      {
+        hold: (key) => other.acquire(key, { ttl: 60_000 }),
+        wait: (manager, key, signal) => manager.acquire(key, { waitTimeout: 10_000, signal }),
+        next: (key) => other.tryAcquire(key),
+        queue: 'queue',
+      },
+    ],
+    [
+      'the write lock of a read-write lock',
+      {
+        hold: (key) => other.readWriteLock(key).read({ ttl: 60_000 }),
+        wait: (manager, key, signal) =>
+          manager.readWriteLock(key).write({ waitTimeout: 10_000, signal }),
+        next: (key) => other.readWriteLock(key).tryWrite(),
+        queue: 'writers',
+      },
+    ],
+  ];
+
+  it.each(queueings)(
+    'SCRIPT FLUSH, %s: the EVAL sent after NOSCRIPT queues a waiter that already gave up; it leaves the queue again, and the next release does not hand the lock to it',
+    async (name, { hold, wait, next, queue }) => {
+      const key = `report:${queue}`;
+      const client = server.client({ port: proxy.port });
+      const manager = new LockManager(client);
+      const held = await hold(key);
+      // The queue's name carries a {tag} that pins it to the lock's slot.
+      const queued = async (): Promise<number> => {
+        const [name] = await direct.keys(`lock:#${queue}:*${key}`);
+        return name === undefined ? 0 : direct.zcard(name);
+      };
+      try {
+        // The script is known on this connection: the next attempt goes as EVALSHA.
+        const warm = new AbortController();
+        await wait(manager, `warm-up:${queue}`, warm.signal).then((lock) =>
+          (lock as { release(): Promise<void> }).release(),
+        );
+        // The script cache is emptied behind the connection's back (an operator's SCRIPT FLUSH,
+        // a proxy's server switched without a reconnect): the EVALSHA is refused, and the EVAL
+        // that follows is sent when the NOSCRIPT reply arrives, 300 ms later, after the caller
+        // gave up.
+        await direct.script('FLUSH');
+        proxy.setLatency({ toClient: { ms: 300 } });
+        const controller = new AbortController();
+        const waiting = wait(manager, key, controller.signal).catch((error: unknown) => error);
+        await sleep(100);
+        controller.abort();
+        expect(await waiting).toBeInstanceOf(LockAbortedError);
+        await until(
+          async () => (await queued()) === 1,
+          `the late EVAL to queue the waiter of ${name} that gave up`,
+          { timeoutMs: 3_000, everyMs: 10 },
+        );
+        await until(
+          async () => (await queued()) === 0,
+          'the waiter to leave the queue again once that reply came (it would otherwise keep its place 5 s)',
+          { timeoutMs: 2_000, everyMs: 10 },
+        );
+        proxy.setLatency({});
+        await held.release();
+        const taken = await next(key);
+        expect(taken).not.toBeNull();
+        await taken!.release();
+      } finally {
+        proxy.setLatency({});
+        await held.release().catch(() => undefined);
+        await manager.close();
+        client.disconnect();
+      }
+    },
+  );
 });
