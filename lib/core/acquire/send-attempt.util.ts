@@ -93,15 +93,16 @@ export function sendAttempt(
     settings.interruptible(() => finish(CLOSED));
     pending.then(
       (reply) => {
-        inFlight.end();
         if (settled) {
           // Given up on before the reply came: a lock taken now must not linger until its ttl,
           // nor a place taken now in a queue, which a release would hand the lock to. The call
           // left the queue when it gave up, but this attempt can run after that: a client
           // resends a script as EVAL when Redis answers NOSCRIPT, after the caller's leave.
+          // Sent before the attempt stops counting as in flight, so close() waits for it too.
           if (reply.acquired) settings.giveBack();
           else if ('holderTtl' in reply) settings.leaveLate();
         }
+        inFlight.end();
         finish(reply);
       },
       (error: unknown) => {
