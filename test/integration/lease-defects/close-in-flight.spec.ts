@@ -46,8 +46,10 @@ describe('close() settles the acquires in flight, and nothing runs after it reso
       const client = server.client({ port: proxy.port });
       const manager = new LockManager(client);
       await client.ping();
-      // The acquire runs on Redis at once; its reply takes 150 ms to come back.
-      proxy.setLatency({ toClient: { ms: 150 } });
+      // The acquire reaches Redis after 100 ms and runs; its reply takes 150 ms to come back.
+      // The give-back of the late grant takes 100 ms to reach Redis too, so only a close() that
+      // waited for its reply finds the key gone through another connection.
+      proxy.setLatency({ toClient: { ms: 150 }, toServer: { ms: 100 } });
       const pending = call(manager, key).then(
         (value) => value,
         (error: unknown) => error,
