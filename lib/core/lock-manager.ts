@@ -424,6 +424,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * Stops the manager: pending waits reject with `LockManagerClosedError`, locks still held are
    * released (their signals abort with a `LockLostError` of reason `closed`), timers stop and
    * the pub/sub connection the manager opened is closed. The client it was given stays open.
+   * It waits up to 2 s for the commands already sent to be answered, so that a lock granted by
+   * a late reply is given back before it resolves; a reply later than that (Redis stalled) is
+   * still dealt with when it comes, on the client.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();

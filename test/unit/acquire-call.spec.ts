@@ -170,9 +170,13 @@ describe('the acquire call and the lease lifecycle (in memory, fake timers)', ()
     const granted: unknown[] = [];
     waiter.on('acquired', (event) => granted.push(event));
     const outcome = waiter.acquire('job', { waitTimeout: 10_000 }).catch((e: unknown) => e);
-    await jest.advanceTimersByTimeAsync(0);
-    attempt.mockRestore();
-    claim.mockRestore();
+    try {
+      await jest.advanceTimersByTimeAsync(0);
+    } finally {
+      // Prototype spies: left in place, they would change every later test of this file.
+      attempt.mockRestore();
+      claim.mockRestore();
+    }
     expect(attempts).toBe(2);
     expect(closing).toBeDefined();
     await closing;

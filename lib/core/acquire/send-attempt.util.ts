@@ -46,7 +46,10 @@ export interface AttemptSettings {
   interruptible(interrupt: (() => void) | undefined): void;
   /** Gives back a lock granted after the call stopped waiting for the reply. */
   giveBack(): void;
-  /** Leaves a queue that an attempt answered after the call stopped waiting put it in. */
+  /**
+   * Leaves the queue again: an attempt whose reply came after the call stopped waiting for it
+   * may have run after the call's own leave, and put it back in the queue.
+   */
   leaveLate(): void;
 }
 

@@ -130,8 +130,8 @@ describe('an acquire that fails on the client leaves no lock behind in Redis', (
       const held = await hold(key);
       // The queue's name carries a {tag} that pins it to the lock's slot.
       const queued = async (): Promise<number> => {
-        const [name] = await direct.keys(`lock:#${queue}:*${key}`);
-        return name === undefined ? 0 : direct.zcard(name);
+        const [queueKey] = await direct.keys(`lock:#${queue}:*${key}`);
+        return queueKey === undefined ? 0 : direct.zcard(queueKey);
       };
       try {
         // The script is known on this connection: the next attempt goes as EVALSHA.
