@@ -11,6 +11,7 @@ import { RedisBackend } from '../../lib/core/redis/redis-backend.js';
 import { auxKey, keysLeft } from '../support/key-names.js';
 import { forkWorker, nextMessage } from '../support/processes.js';
 import { commandCalls, countByName, monitorCommands, startRedis } from '../support/redis-server.js';
+import { publishedDuring, subscribersOf } from '../support/published.js';
 import { until } from '../support/until.js';
 import { useRedisServer } from '../support/suites.js';
 
@@ -310,6 +311,114 @@ describe('fair lock: direct handoff', () => {
     expect(await db.redis.pttl('lock:deaf')).toBeGreaterThan(20_000);
     await next.release();
     await elsewhere.stop();
+  });
+});
+
+describe('fair lock: grants reach the grantee’s manager only', () => {
+  const db = useRedisServer();
+
+  const published = (run: () => Promise<unknown>) => publishedDuring(db.redis, 'lock:*', run);
+  const subscribers = (channel: string) => subscribersOf(db.redis, channel);
+
+  it('with four managers waiting, each grant is published on the grantee’s manager’s channel, heard by one connection', async () => {
+    // Before, every grant went out on the lock's channel: all the managers waiting on the lock
+    // woke for each handoff, so a handoff cost one delivery per manager.
+    const holder = await db.manager().acquire('fan', { fair: true, ttl: 30_000 });
+    const managers = Array.from({ length: 4 }, () => db.manager(NO_POLLING));
+    const order: number[] = [];
+    const waits = managers.map((manager, i) =>
+      manager.acquire('fan', FAIR).then(async (lock) => {
+        order.push(i);
+        await lock.release();
+      }),
+    );
+    await until(
+      async () => (await db.redis.zcard(auxKey('queue', 'fan'))) === managers.length,
+      'every waiter to queue',
+    );
+    const places = await db.redis.hvals(auxKey('queue-expiry', 'fan'));
+    const hubs = places.map((place) => place.split('|')[1]!.split('.')[0]!);
+    expect(new Set(hubs).size).toBe(managers.length);
+    const grantChannels = hubs.map((hub) => `${auxKey('queue', 'fan')}#${hub}`);
+    await until(async () => {
+      const counts = await Promise.all(grantChannels.map(subscribers));
+      return counts.every((count) => count === 1);
+    }, 'each manager to listen on its grant channel');
+    // Each manager also listens on the lock's channel (a plain caller's release is heard there).
+    expect(await subscribers('lock:fan')).toBe(managers.length);
+
+    const messages = await published(async () => {
+      await holder.release();
+      await Promise.all(waits);
+    });
+    expect([...order].sort()).toEqual([0, 1, 2, 3]);
+    const grants = messages.filter(([, message]) => message.startsWith('grant:'));
+    expect(grants).toHaveLength(managers.length);
+    for (const [channel, message] of grants) {
+      const hub = message.slice('grant:'.length).split('.')[0]!;
+      expect(channel).toBe(`${auxKey('queue', 'fan')}#${hub}`);
+    }
+    expect(new Set(grants.map(([channel]) => channel)).size).toBe(managers.length);
+    expect(messages.filter(([channel]) => channel === 'lock:fan')).toEqual([]);
+  });
+
+  it('a waiter still hears a grant on the lock’s channel, where a release of an earlier version announces it', async () => {
+    const holder = await db.manager().acquire('older', { fair: true, ttl: 30_000 });
+    const waiting = db.manager(NO_POLLING).acquire('older', FAIR);
+    await until(async () => (await db.redis.zcard(auxKey('queue', 'older'))) === 1, 'the waiter');
+    const [[token, place]] = Object.entries(
+      await db.redis.hgetall(auxKey('queue-expiry', 'older')),
+    ) as [[string, string]];
+    const waiterId = place.split('|')[1]!;
+    await until(async () => (await subscribers('lock:older')) === 1, 'the waiter to listen');
+    // What an earlier release script did: grant, and announce on the lock's channel.
+    const fence = holder.fencingToken + 1_000;
+    await db.redis.eval(
+      `redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', ARGV[2], 'o', 'older')
+       redis.call('PEXPIRE', KEYS[1], 30000)
+       redis.call('ZREM', KEYS[2], ARGV[1])
+       redis.call('HDEL', KEYS[3], ARGV[1])
+       return redis.call('PUBLISH', KEYS[1], 'grant:' .. ARGV[3] .. ':' .. ARGV[2])`,
+      3,
+      'lock:older',
+      auxKey('queue', 'older'),
+      auxKey('queue-expiry', 'older'),
+      token,
+      String(fence),
+      waiterId,
+    );
+    const lock = await waiting;
+    expect(lock.fencingToken).toBe(fence);
+    expect(lock.token).toBe(token);
+    await lock.release();
+  });
+
+  it('a grant to a waiter of an earlier version (a waiter id without a manager) goes to the lock’s channel', async () => {
+    const manager = db.manager();
+    const holder = await manager.acquire('legacy', { fair: true, ttl: 30_000 });
+    // A waiter queued by hand with an id of the earlier form: 16 hex digits, no '.'.
+    const driver = new RedisBackend(toLockConnection(db.redis)!, {
+      keyPrefix: 'lock:',
+      placeTtl: 120_000,
+      subscriber: undefined,
+      waitForReplicas: undefined,
+    }).primitives().fair;
+    const reply = await driver.acquire(
+      ['lock:legacy'],
+      'legacy-token',
+      30_000,
+      'old',
+      undefined,
+      'abcdef0123456789',
+    );
+    expect(reply.acquired).toBe(false);
+    const messages = await published(() => holder.release());
+    const grants = messages.filter(([, message]) => message.startsWith('grant:'));
+    expect(grants).toEqual([
+      ['lock:legacy', expect.stringMatching(/^grant:abcdef0123456789:\d+$/)],
+    ]);
+    expect(await db.redis.hget('lock:legacy', 't')).toBe('legacy-token');
+    await db.redis.del('lock:legacy');
   });
 });
 

@@ -16,6 +16,7 @@ import {
 } from '../support/read-write-timeline.js';
 import { auxKey, keysLeft } from '../support/key-names.js';
 import { countByName, monitorCommands } from '../support/redis-server.js';
+import { publishedDuring, subscribersOf } from '../support/published.js';
 import { until } from '../support/until.js';
 import { useRedisServer } from '../support/suites.js';
 
@@ -98,6 +99,41 @@ describe('read-write lock', () => {
       await write.release();
     }
     expect(order).toEqual([0, 1, 2, 3]);
+  });
+
+  it('names each next writer on its own manager’s channel: with three managers waiting, one connection hears each', async () => {
+    const first = await manager.readWriteLock('named').write();
+    const managers = Array.from({ length: 3 }, () =>
+      db.manager({ retry: NO_POLLING, waiterTtl: 60_000 }),
+    );
+    const writes = managers.map((other) => other.readWriteLock('named').write(LONG_WAIT));
+    await until(async () => (await writersQueued('named')) === 3, 'every writer to queue');
+    const places = await db.redis.hvals(auxKey('writers-expiry', 'named'));
+    const ownChannels = places.map(
+      (place) => `${auxKey('writers', 'named')}#${place.split('|')[1]!.split('.')[0]!}`,
+    );
+    expect(new Set(ownChannels).size).toBe(3);
+    await until(
+      async () =>
+        (await Promise.all(ownChannels.map((c) => subscribersOf(db.redis, c)))).every(
+          (n) => n === 1,
+        ),
+      'each manager to listen on its own channel',
+    );
+    const messages = await publishedDuring(db.redis, 'lock:*', async () => {
+      await first.release();
+      for (const pending of writes) await (await pending).release();
+    });
+    const named = messages.filter(([, message]) => message.startsWith('next:'));
+    expect(named).toHaveLength(3);
+    for (const [channel, message] of named) {
+      const hub = message.slice('next:'.length).split('.')[0]!;
+      expect(channel).toBe(`${auxKey('writers', 'named')}#${hub}`);
+    }
+    // The lock's channel carries only what every waiter may use: the last release's 'free'.
+    expect(messages.filter(([channel]) => channel === 'lock:named')).toEqual([
+      ['lock:named', 'free'],
+    ]);
   });
 
   it('refuses an upgrade at once, with LockUpgradeError, and lets other call chains wait normally', async () => {

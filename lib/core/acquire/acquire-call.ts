@@ -14,7 +14,7 @@ import type { LeaseKind } from '../interfaces/lease-kind.interface.js';
 import type { LeaseOf } from '../lease/lease-handle.util.js';
 import { monotonicNow } from '../util/clock.util.js';
 import { jittered } from '../util/delay.util.js';
-import { createLockToken, createWaiterId } from '../util/token.util.js';
+import { createLockToken } from '../util/token.util.js';
 import type { Membership } from '../wakeup/wakeup-hub.js';
 import type { AcquireContext } from './acquire-context.interface.js';
 
@@ -131,7 +131,7 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
   ) {
     this.deadline = this.startedAt + request.waitTimeout;
     this.delay = context.options.retry.minDelay;
-    this.address = request.driver.addressed ? createWaiterId() : undefined;
+    this.address = request.driver.addressed ? context.hub.nextWaiterId() : undefined;
     this.waiter = request.waitTimeout === 0 ? undefined : this.address;
   }
 
@@ -254,8 +254,10 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
       this.sentGeneration = 0;
     } else {
       const { hub } = this.context;
-      this.sentChannel = this.context.channelFor(this.request.redisKeys[0]!);
-      this.sentActive = hub.isListening(this.sentChannel);
+      const key = this.request.redisKeys[0]!;
+      this.sentChannel = this.context.channelFor(key);
+      // An announcement naming this call goes to the manager's own channel: it must be listened to too.
+      this.sentActive = hub.isListening(this.sentChannel, this.ownChannelFor(key));
       this.sentGeneration = hub.generationOf(this.sentChannel);
     }
     this.sentReconnects = this.context.hub.reconnects;
@@ -292,7 +294,10 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
           waitedMs: monotonicNow() - this.startedAt,
         }));
       }
-      const membership = this.context.hub.join(channel);
+      const membership = this.context.hub.join(
+        channel,
+        this.ownChannelFor(redisKeys[this.blockedBy] ?? redisKeys[0]!),
+      );
       this.membership = membership;
       // A queued waiter of a handed-off lock needs no second look for announcements heard
       // during its attempt: they were grants to others, or its own (kept for it by the hub).
@@ -373,6 +378,14 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
       }
     }
     return undefined;
+  }
+
+  /** This manager's own channel of `redisKey`, for a call that queues on a driver that has one. */
+  private ownChannelFor(redisKey: string): string | undefined {
+    const { driver } = this.request;
+    return this.address === undefined || driver.waiterChannelFor === undefined
+      ? undefined
+      : driver.waiterChannelFor(redisKey, this.context.hub.id);
   }
 
   private readonly onGrant = (fencingToken: number): void => {

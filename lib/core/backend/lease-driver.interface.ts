@@ -96,6 +96,13 @@ export interface LeaseDriver {
   /** The channel releases of `redisKey` are announced on, as the wakeup transport names it. */
   channelFor(redisKey: string): string;
   /**
+   * For `addressed` drivers: the channel on which announcements that name a waiter of the
+   * manager whose wakeup hub is `hubId` (a grant, `next:`) are published, as the wakeup transport
+   * names it (the hub id starts the waiter ids it hands out). Without it, they go to the lock's
+   * channel, where every manager waiting on the lock hears them.
+   */
+  waiterChannelFor?(redisKey: string, hubId: string): string;
+  /**
    * For primitives whose waiters hold a place in Redis (a queue): called once when a waiter
    * gives up (timeout, abort, error), so its place goes at once rather than at its expiry.
    */

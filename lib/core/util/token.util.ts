@@ -20,13 +20,3 @@ export function createLockToken(): string {
   offset += TOKEN_BYTES;
   return token;
 }
-
-/**
- * How announcements name a waiter that holds a place in a queue (a fair lock, a writer): 64
- * random bits, hex, drawn once per acquire call. Independent of the owner token, which an
- * announcement must never reveal (anyone subscribed could then release the lock).
- * @internal
- */
-export function createWaiterId(): string {
-  return createLockToken().slice(0, 16);
-}

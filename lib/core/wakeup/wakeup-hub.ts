@@ -1,4 +1,5 @@
 import type { WakeupTransport } from '../backend/lock-backend.interface.js';
+import { createLockToken } from '../util/token.util.js';
 
 /**
  * How a wait for a release announcement ended. `granted`: a release handed the lock straight
@@ -33,6 +34,11 @@ interface ChannelState {
    */
   unclaimed: Map<string, number> | undefined;
   idleSince: number;
+  /**
+   * Set on a hub's own channel of one lock: its announcements count as
+   * the lock channel's, whose state this is.
+   */
+  routeTo: ChannelState | undefined;
 }
 
 /** Unclaimed grants kept per channel: they may name waiters of other processes. */
@@ -47,9 +53,21 @@ const MAX_UNCLAIMED = 64;
  * a waiter (`next:<id>`, from a fair queue) wakes that waiter if it is in this process, and
  * nobody else. The connection itself is closed once no channel has been needed for `idleMs`, so
  * an idle process can exit.
+ *
+ * A queued waiter also listens on its manager's own channel of the lock (`ownChannel` of
+ * `join()`): an announcement that names a waiter (a grant, `next:`) goes there, to the manager
+ * whose hub `id` starts the waiter id, so only that manager wakes for it, however many managers
+ * wait on the lock. The lock channel still carries the rest (a plain caller's release of the
+ * same key, a reader's `free`, announcements of a release that predates per-manager channels).
  * @internal
  */
 export class WakeupHub {
+  /**
+   * Names this hub in waiter ids (`<id>.<n>`) and grant channels: 48 random bits, hex, so the
+   * release script can read it back from a waiter id.
+   */
+  readonly id = createLockToken().slice(0, 12);
+  private waiterCount = 0;
   private transport: WakeupTransport | undefined;
   private readonly channels = new Map<string, ChannelState>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -78,9 +96,32 @@ export class WakeupHub {
     return this.denied;
   }
 
-  /** Starts listening on `channel` for as long as the membership is kept. */
-  join(channel: string): Membership {
-    if (this.closed) return new Membership(this, channel, this.closedState());
+  /**
+   * A waiter id for announcements that name a waiter (fair queues, writers): `<hub id>.<n>`,
+   * unique within this hub. Independent of the owner token, which an announcement must never
+   * reveal (anyone subscribed could then release the lock).
+   */
+  nextWaiterId(): string {
+    return `${this.id}.${(++this.waiterCount).toString(36)}`;
+  }
+
+  /**
+   * Starts listening on `channel` for as long as the membership is kept, and on `ownChannel`
+   * too when given (this hub's own channel of the same lock: see the class comment).
+   */
+  join(channel: string, ownChannel?: string): Membership {
+    if (this.closed) return new Membership(this, channel, this.closedState(), undefined);
+    const state = this.enter(channel);
+    let own: ChannelState | undefined;
+    if (ownChannel !== undefined) {
+      own = this.enter(ownChannel);
+      // Set on every join: the lock's state may have been swept and made anew meanwhile.
+      own.routeTo = state;
+    }
+    return new Membership(this, channel, state, own);
+  }
+
+  private enter(channel: string): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
       state = {
@@ -91,12 +132,13 @@ export class WakeupHub {
         waiters: new Set(),
         unclaimed: undefined,
         idleSince: 0,
+        routeTo: undefined,
       };
       this.channels.set(channel, state);
     }
     state.members++;
     if (state.subscription === 'none' && !this.denied) this.subscribe(channel, state);
-    return new Membership(this, channel, state);
+    return state;
   }
 
   /** Whether no channel is listened to or kept: then none is, and every generation is 0. */
@@ -109,9 +151,12 @@ export class WakeupHub {
    * caller that sees it listened to before sending an attempt, and the count unchanged after a
    * failed one, has missed no release and need not look again before waiting.
    */
-  isListening(channel: string): boolean {
+  isListening(channel: string, ownChannel?: string): boolean {
     const state = this.channels.get(channel);
-    return state !== undefined && this.isActive(state);
+    if (state === undefined || !this.isActive(state)) return false;
+    if (ownChannel === undefined) return true;
+    const own = this.channels.get(ownChannel);
+    return own !== undefined && this.isActive(own);
   }
 
   generationOf(channel: string): number {
@@ -204,6 +249,7 @@ export class WakeupHub {
       waiters: new Set(),
       unclaimed: undefined,
       idleSince: 0,
+      routeTo: undefined,
     };
   }
 
@@ -248,8 +294,9 @@ export class WakeupHub {
   }
 
   private onMessage(channel: string, message: string): void {
-    const state = this.channels.get(channel);
+    let state = this.channels.get(channel);
     if (!state) return;
+    state = state.routeTo ?? state;
     state.generation++;
     if (message.startsWith(GRANTED)) {
       // Only the waiter named takes it; one mid-attempt finds its grant with that attempt.
@@ -285,6 +332,8 @@ export class WakeupHub {
   private onReconnect(): void {
     this.reconnectCount++;
     for (const state of this.channels.values()) {
+      // An own channel's announcements count on its lock's state, bumped here on its own.
+      if (state.routeTo) continue;
       state.generation++;
       this.wakeOne(state);
     }
@@ -342,11 +391,13 @@ export class Membership {
     private readonly hub: WakeupHub,
     readonly channel: string,
     private readonly state: ChannelState,
+    /** This hub's own channel of the lock, listened to as well. */
+    private readonly own: ChannelState | undefined,
   ) {}
 
-  /** Whether announcements on this channel reach us right now. */
+  /** Whether announcements on this channel (and the hub's own channel, if any) reach us right now. */
   get active(): boolean {
-    return this.hub.isActive(this.state);
+    return this.hub.isActive(this.state) && (this.own === undefined || this.hub.isActive(this.own));
   }
 
   /** Number of announcements received so far on this channel. */
@@ -356,7 +407,10 @@ export class Membership {
 
   /** Resolves once the subscription is confirmed, or has failed (waiters then poll). */
   ready(): Promise<void> {
-    return this.state.ready ?? Promise.resolve();
+    const ready = this.state.ready ?? Promise.resolve();
+    const ownReady = this.own?.ready;
+    // Neither rejects: a failed subscription settles them too (the waiters then poll).
+    return ownReady === undefined ? ready : Promise.all([ready, ownReady]).then(() => undefined);
   }
 
   /**
@@ -391,5 +445,6 @@ export class Membership {
     if (this.left) return;
     this.left = true;
     this.hub.leave(this.state);
+    if (this.own) this.hub.leave(this.own);
   }
 }

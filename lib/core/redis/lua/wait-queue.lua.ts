@@ -43,13 +43,23 @@ local function queueKeep(queue, places, token, now, placeTtl, id, owner)
   keepFor(places, placeTtl)
 end
 
--- What a release (or a waiter giving up) announces: the first live waiter by name, or, with
--- nobody queued, a plain wakeup for whoever waits without a place (the readers of a read-write
--- lock, plain callers of the same key).
-local function nextToWake(queue, places, now)
+-- Where an announcement that names waiter 'id' goes: the waiter's manager's own channel of this
+-- lock, '<queue>#<hub>' for an id '<hub>.<n>' (in the lock's slot: the queue's {tag} pins it), so
+-- no other manager wakes for it; the lock's channel for an id without one (a waiter of an older
+-- version, which listens only there).
+local function channelOf(lock, queue, id)
+  local hub = string.match(id, '^(%x+)%.')
+  if hub then return queue .. '#' .. hub end
+  return lock
+end
+
+-- What a release (or a waiter giving up) announces, and where: the first live waiter by name,
+-- or, with nobody queued, a plain wakeup on the lock's channel for whoever waits without a place
+-- (the readers of a read-write lock, plain callers of the same key).
+local function nextToWake(lock, queue, places, now)
   local head, placeUntil, id = queueHead(queue, places, now)
-  if head then return 'next:' .. id end
-  return 'free'
+  if head then return channelOf(lock, queue, id), 'next:' .. id end
+  return lock, 'free'
 end
 
 -- Takes a waiter out of the queue; deletes the queue once empty.

@@ -26,7 +26,7 @@ if not head then
   return 1
 end
 if KEYS[4] and redis.call('ZCOUNT', KEYS[4], '(' .. now, '+inf') > 0 then return 1 end
-redis.pcall('${publish}', KEYS[1], 'next:' .. id)
+redis.pcall('${publish}', channelOf(KEYS[1], KEYS[2], id), 'next:' .. id)
 return 1
 `;
 }

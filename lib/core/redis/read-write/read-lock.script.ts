@@ -32,7 +32,7 @@ if head then
   if count == 0 then
     -- Nobody holds the lock, so the writer can go now; it may have missed the release.
     redis.call('DEL', state)
-    redis.pcall('${publish}', state, 'next:' .. headId)
+    redis.pcall('${publish}', channelOf(state, KEYS[3], headId), 'next:' .. headId)
   end
   return {0, headUntil - now, 1}
 end
@@ -87,7 +87,7 @@ if liveReaders(readers, now) == 0 then
   redis.call('DEL', readers)
   if redis.call('HGET', state, 'm') == 'r' then redis.call('DEL', state) end
   local head, headUntil, headId = queueHead(KEYS[3], KEYS[4], now)
-  if head then redis.pcall('${publish}', state, 'next:' .. headId) end
+  if head then redis.pcall('${publish}', channelOf(state, KEYS[3], headId), 'next:' .. headId) end
 end
 if expiresAt and expiresAt > now then return 1 end
 return 0

@@ -45,6 +45,14 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
     });
   }
 
+  /**
+   * The writers' queue key as Redis sees it, then `#<hub id>`: the channel the scripts name a
+   * writer of that manager on (see channelOf in wait-queue.lua.ts).
+   */
+  waiterChannelFor(stateKey: string, hubId: string): string {
+    return `${this.keyspace.clientPrefix}${readWriteKeys(this.keyspace, stateKey).queue}#${hubId}`;
+  }
+
   async acquire(
     redisKeys: readonly string[],
     token: string,

@@ -47,7 +47,7 @@ if count > 0 then
   return {0, math.min(lastExpiry - now, renewEvery), 1}
 end
 -- Free, but an earlier writer goes first. It may have missed the release: name it.
-redis.pcall('${publish}', state, 'next:' .. headId)
+redis.pcall('${publish}', channelOf(state, KEYS[3], headId), 'next:' .. headId)
 return {0, math.min(headUntil - now, renewEvery), 1}
 `;
 }
@@ -93,7 +93,7 @@ end
 redis.call('DEL', state)
 markReleased(KEYS[4])
 -- After every write; never fails the script (no pub/sub permission: waiters poll).
-redis.pcall('${publish}', state, nextToWake(KEYS[2], KEYS[3], serverMs()))
+redis.pcall('${publish}', nextToWake(state, KEYS[2], KEYS[3], serverMs()))
 return 1
 `;
 }
