@@ -100,7 +100,7 @@ export function buildTables(results: BenchResults): Table[] {
         ]),
         notes: last
           ? [
-              'CS = critical section; hold = mean time a holder kept the lock (at least 1 ms); gap = from a release being sent to the next grant anywhere; CS/s ≈ 1000 / (hold + gap mean); wait = from asking to getting the lock',
+              'CS = critical section; hold = mean time a holder kept the lock (at least 1 ms); gap = from a release being sent to the next grant anywhere; CS/s ≈ 1000 / (hold + gap mean); wait = from asking to getting the lock (a wait still unanswered when the window ends counts until then)',
               'cmds = commands the clients of every process sent per CS (Lua-internal calls excluded); min/max = fairness, median over rounds of fewest / most CS of any worker; even split = the best min/max the same number of CS could show, shared as evenly as possible; fewest/most = the counts in the least fair round',
               'starved = workers with no CS at all in a round (the most of any round); failures = acquires the library gave up on; overlaps = CS that began before the previous one ended (must be 0)',
             ]

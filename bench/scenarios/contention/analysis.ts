@@ -11,7 +11,11 @@ export interface WindowFigures {
   /** Mean time a worker held the lock, and mean handoff gap: CS/s ≈ 1000 / (hold + gap). */
   readonly holdMeanMs: number;
   readonly handoffGapMeanMs: number;
-  /** From a worker asking for the lock to getting it. */
+  /**
+   * From a worker asking for the lock to getting it. A wait still unanswered when the window
+   * ends counts until that moment (its least possible length): left out, a lock that starves
+   * some workers would show only the short waits of the others.
+   */
   readonly waitP50Ms: number;
   readonly waitP99Ms: number;
   readonly commandsPerCriticalSection: number;
@@ -41,6 +45,8 @@ export function analyzeSections(
   measureFrom: number,
   measureUntil: number,
   commands: CommandCounts,
+  /** When each acquire still unanswered at measureUntil was asked for. */
+  unanswered: readonly number[] = [],
 ): WindowFigures {
   const ordered = [...sections].sort((a, b) => a[1] - b[1]);
   let overlaps = 0;
@@ -63,6 +69,7 @@ export function analyzeSections(
     }
     latestEnd = Math.max(latestEnd, releasedAt);
   }
+  for (const askedAt of unanswered) waits.push(measureUntil - askedAt);
   const windowS = (measureUntil - measureFrom) / 1000;
   const min = Math.min(...perWorker);
   const max = Math.max(...perWorker);

@@ -269,7 +269,14 @@ async function runOnce(
   }
   return {
     scripts,
-    figures: analyzeSections(sections, shape.workers, measureFrom, measureUntil, commands),
+    figures: analyzeSections(
+      sections,
+      shape.workers,
+      measureFrom,
+      measureUntil,
+      commands,
+      results.flatMap((result) => result.unanswered),
+    ),
     failures: results.reduce((n, result) => n + result.failures, 0),
     commands,
     errors: results.flatMap((result) => result.errors),

@@ -44,6 +44,8 @@ export type Section = [askedAt: number, acquiredAt: number, releasedAt: number, 
 export interface RunResult {
   readonly type: 'result';
   readonly sections: Section[];
+  /** When each acquire still unanswered at measureUntil was asked for (monotonic ms). */
+  readonly unanswered: number[];
   /** Acquires the library gave up on (its timeout or retry limit). */
   readonly failures: number;
   /** Commands this process sent between measureFrom and measureUntil, on all its connections. */

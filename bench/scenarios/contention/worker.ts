@@ -62,6 +62,10 @@ async function run(message: RunMessage): Promise<void> {
       ? connections.slice(0, message.workers).map((connection) => spec.create(connection))
       : [spec.create(connections[0]!)];
   const sections: Section[] = [];
+  // Each worker's acquire in flight, by when it was asked for: those still unanswered when the
+  // window ends are waits too (a starved worker's wait never completes in the window).
+  const asking = new Map<number, number>();
+  let unanswered: number[] = [];
   const errors: string[] = [];
   let failures = 0;
   let before: CommandCounts = {};
@@ -76,6 +80,7 @@ async function run(message: RunMessage): Promise<void> {
     setTimeout(() => {
       commands = commandsBetween(before, commandSnapshot());
       scripts = commandsBetween(scriptsBefore, scriptSnapshot());
+      unanswered = [...asking.values()];
       resolve();
     }, message.measureUntil - monotonicMs()),
   );
@@ -86,9 +91,11 @@ async function run(message: RunMessage): Promise<void> {
     while (monotonicMs() < message.measureUntil && errors.length === 0) {
       const askedAt = monotonicMs();
       let held;
+      asking.set(worker, askedAt);
       try {
         held = await lock.acquire(message.key);
       } catch (error) {
+        asking.delete(worker);
         if (error instanceof AcquireFailure) {
           failures++;
           continue;
@@ -97,6 +104,7 @@ async function run(message: RunMessage): Promise<void> {
         return;
       }
       const acquiredAt = monotonicMs();
+      asking.delete(worker);
       await hold(acquiredAt, message.holdMs);
       // Taken before the release is sent: the handoff gap is counted from here.
       const releasedAt = monotonicMs();
@@ -118,7 +126,7 @@ async function run(message: RunMessage): Promise<void> {
   await windowEnd;
   await Promise.all(locks.map((lock) => lock.close()));
   scripts = nameScripts(scripts, scriptNames(connections));
-  send({ type: 'result', sections, failures, commands, scripts, errors });
+  send({ type: 'result', sections, unanswered, failures, commands, scripts, errors });
 }
 
 async function stop(): Promise<void> {
