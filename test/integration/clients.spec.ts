@@ -29,7 +29,13 @@ import { until } from '../support/until.js';
  */
 
 // Slow polling: a waiter served in time was woken by the release's announcement.
-const NO_POLLING: LockManagerOptions = { retry: { minDelay: 30_000, maxDelay: 30_000 } };
+// No backoff to speak of, and a queued waiter's own look (a third of waiterTtl) far beyond every
+// waitTimeout here: a waiter served in time was woken by an announcement (the default lock is
+// the fair one, whose grants go to the waiter's manager's own channel).
+const NO_POLLING: LockManagerOptions = {
+  retry: { minDelay: 30_000, maxDelay: 30_000 },
+  waiterTtl: 120_000,
+};
 
 describe.each<ClientKind>(CLIENT_KINDS)('%s: faults and refusals on one server', (kind) => {
   const unhandled = recordUnhandledRejections();

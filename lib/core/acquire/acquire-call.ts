@@ -256,7 +256,7 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
       const { hub } = this.context;
       const key = this.request.redisKeys[0]!;
       this.sentChannel = this.context.channelFor(key);
-      // An announcement naming this call goes to the manager's own channel: it must be listened to too.
+      // Announcements that name this call go to the manager's own channel: it must be heard too.
       this.sentActive = hub.isListening(this.sentChannel, this.ownChannelFor(key));
       this.sentGeneration = hub.generationOf(this.sentChannel);
     }

@@ -34,10 +34,7 @@ interface ChannelState {
    */
   unclaimed: Map<string, number> | undefined;
   idleSince: number;
-  /**
-   * Set on a hub's own channel of one lock: its announcements count as
-   * the lock channel's, whose state this is.
-   */
+  /** Set on a hub's own channel of one lock: its announcements count as that lock's, here. */
   routeTo: ChannelState | undefined;
 }
 
@@ -63,8 +60,8 @@ const MAX_UNCLAIMED = 64;
  */
 export class WakeupHub {
   /**
-   * Names this hub in waiter ids (`<id>.<n>`) and grant channels: 48 random bits, hex, so the
-   * release script can read it back from a waiter id.
+   * Names this hub in waiter ids (`<id>.<n>`) and in its own channels of locks: 48 random bits,
+   * hex, so the scripts can read it back from a waiter id.
    */
   readonly id = createLockToken().slice(0, 12);
   private waiterCount = 0;
