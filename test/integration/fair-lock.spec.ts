@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Lock,
@@ -20,6 +21,16 @@ import { useRedisServer } from '../support/suites.js';
 // (A queued waiter also looks again every third of waiterTtl, 40 s here.)
 const NO_POLLING = { retry: { minDelay: 60_000, maxDelay: 60_000 }, waiterTtl: 120_000 };
 const FAIR = { fair: true, waitTimeout: 60_000 } as const;
+
+/** The fair driver itself, as a manager's would be, to stage a step by hand. */
+function fairDriver(redis: Redis) {
+  return new RedisBackend(toLockConnection(redis)!, {
+    keyPrefix: 'lock:',
+    placeTtl: 120_000,
+    subscriber: undefined,
+    waitForReplicas: undefined,
+  }).primitives().fair;
+}
 
 describe('fair lock', () => {
   const db = useRedisServer();
@@ -235,13 +246,7 @@ describe('fair lock: direct handoff', () => {
 
   it('a waiter that gives up just as the lock is handed to it passes it on at once', async () => {
     const manager = db.manager({ waiterTtl: 120_000 });
-    // The fair driver itself, as the manager's would be, to stage the crossing step by step.
-    const fair = new RedisBackend(toLockConnection(db.redis)!, {
-      keyPrefix: 'lock:',
-      placeTtl: 120_000,
-      subscriber: undefined,
-      waitForReplicas: undefined,
-    }).primitives().fair;
+    const fair = fairDriver(db.redis);
     const keys = ['lock:crossed'];
     const holder = await manager.acquire('crossed', { fair: true });
     // Two waiters queue, as their acquire attempts would: first A, then B.
@@ -397,12 +402,7 @@ describe('fair lock: grants reach the grantee’s manager only', () => {
     const manager = db.manager();
     const holder = await manager.acquire('legacy', { fair: true, ttl: 30_000 });
     // A waiter queued by hand with an id of the earlier form: 16 hex digits, no '.'.
-    const driver = new RedisBackend(toLockConnection(db.redis)!, {
-      keyPrefix: 'lock:',
-      placeTtl: 120_000,
-      subscriber: undefined,
-      waitForReplicas: undefined,
-    }).primitives().fair;
+    const driver = fairDriver(db.redis);
     const reply = await driver.acquire(
       ['lock:legacy'],
       'legacy-token',

@@ -45,7 +45,7 @@ export function analyzeSections(
   measureFrom: number,
   measureUntil: number,
   commands: CommandCounts,
-  /** When each acquire still unanswered at measureUntil was asked for. */
+  /** When each acquire asked for before measureUntil and answered after it was asked for. */
   unanswered: readonly number[] = [],
 ): WindowFigures {
   const ordered = [...sections].sort((a, b) => a[1] - b[1]);

@@ -44,7 +44,7 @@ export type Section = [askedAt: number, acquiredAt: number, releasedAt: number, 
 export interface RunResult {
   readonly type: 'result';
   readonly sections: Section[];
-  /** When each acquire still unanswered at measureUntil was asked for (monotonic ms). */
+  /** When each acquire asked for before measureUntil and answered after it was asked for. */
   readonly unanswered: number[];
   /** Acquires the library gave up on (its timeout or retry limit). */
   readonly failures: number;

@@ -62,10 +62,10 @@ async function run(message: RunMessage): Promise<void> {
       ? connections.slice(0, message.workers).map((connection) => spec.create(connection))
       : [spec.create(connections[0]!)];
   const sections: Section[] = [];
-  // Each worker's acquire in flight, by when it was asked for: those still unanswered when the
-  // window ends are waits too (a starved worker's wait never completes in the window).
-  const asking = new Map<number, number>();
-  let unanswered: number[] = [];
+  // When each acquire asked for in the window and answered only after it was: waits too (a
+  // starved worker's wait never completes in the window). Every acquire is answered before the
+  // results are sent (the workers' loops are awaited), so none is missed.
+  const unanswered: number[] = [];
   const errors: string[] = [];
   let failures = 0;
   let before: CommandCounts = {};
@@ -80,7 +80,6 @@ async function run(message: RunMessage): Promise<void> {
     setTimeout(() => {
       commands = commandsBetween(before, commandSnapshot());
       scripts = commandsBetween(scriptsBefore, scriptSnapshot());
-      unanswered = [...asking.values()];
       resolve();
     }, message.measureUntil - monotonicMs()),
   );
@@ -91,11 +90,12 @@ async function run(message: RunMessage): Promise<void> {
     while (monotonicMs() < message.measureUntil && errors.length === 0) {
       const askedAt = monotonicMs();
       let held;
-      asking.set(worker, askedAt);
       try {
         held = await lock.acquire(message.key);
       } catch (error) {
-        asking.delete(worker);
+        if (askedAt < message.measureUntil && monotonicMs() >= message.measureUntil) {
+          unanswered.push(askedAt);
+        }
         if (error instanceof AcquireFailure) {
           failures++;
           continue;
@@ -104,7 +104,9 @@ async function run(message: RunMessage): Promise<void> {
         return;
       }
       const acquiredAt = monotonicMs();
-      asking.delete(worker);
+      if (askedAt < message.measureUntil && acquiredAt >= message.measureUntil) {
+        unanswered.push(askedAt);
+      }
       await hold(acquiredAt, message.holdMs);
       // Taken before the release is sent: the handoff gap is counted from here.
       const releasedAt = monotonicMs();

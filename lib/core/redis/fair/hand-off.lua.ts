@@ -4,8 +4,8 @@ import { WAIT_QUEUE_LUA } from '../lua/wait-queue.lua.js';
  * Lua shared by the scripts of the queued lock (fair lock): the direct handoff. A release (or a
  * free lock found with waiters queued) grants the lock to the first live waiter itself, with a
  * fencing token, until the end of that waiter's place in the queue, and announces the grant to
- * that waiter by name, on its manager's own channel of the lock; the waiter needs no acquire round trip, and confirms the grant with its
- * first extension. A waiter that died costs the others at most its place ttl (the grant ttl).
+ * that waiter by name, on its manager's own channel of the lock; the waiter needs no acquire
+ * round trip, and confirms the grant with its first extension. A waiter that died costs the others at most its place ttl (the grant ttl).
  *
  * The grant lasts until the place ends, not a ttl of the releaser's: the waiter set that end
  * itself, with its own place ttl, by the last attempt it sent, so the validity it counts from
