@@ -119,6 +119,7 @@ async function main(): Promise<number> {
     });
     await scenario(2, 'parallel', async () => {
       results.parallel = await runParallel(server, CONTENDERS, config.parallel);
+      results.parallelFreshKeys = await runParallel(server, CONTENDERS, config.parallel, 'fresh');
     });
     await scenario(3, 'contended', async () => {
       results.contention = await runContention(server, CONTENDERS, config.contention);

@@ -58,6 +58,8 @@ export interface BenchResults {
   readonly commandCounting: string;
   uncontended?: UncontendedFigures[];
   parallel?: ParallelFigures[];
+  /** Scenario 2 again with a new key for every pair (2b); no target is judged on it. */
+  parallelFreshKeys?: ParallelFigures[];
   /** One entry per shape, each with every contender. */
   contention?: ContentionShapeFigures[];
   decoratorOverhead?: DecoratorFigures;

@@ -1,6 +1,7 @@
 import { clientAdapterTable } from './client-adapter-table.js';
 import { fixed, thousands, type Table } from './format.js';
 import type { BenchResults, TargetOutcome } from './results.js';
+import type { ParallelFigures } from '../scenarios/parallel.js';
 
 function commandList(counts: Readonly<Record<string, number>>): string {
   return Object.entries(counts)
@@ -40,11 +41,11 @@ export function buildTables(results: BenchResults): Table[] {
     });
   }
 
-  if (results.parallel) {
+  const parallelTable = (figures: readonly ParallelFigures[], title: string): void => {
     tables.push({
-      title: `2. Parallel: ${p.parallel.loops} loops, own key each, one connection (${p.parallel.rounds} rounds × ${p.parallel.windowMs} ms)`,
+      title,
       headers: ['contender', 'ops/s', '× floor', 'client CPU µs', '× floor CPU', 'Redis CPU µs'],
-      rows: results.parallel.map((f) => [
+      rows: figures.map((f) => [
         f.id,
         thousands(f.opsPerSec),
         fixed(f.ratioToFloor, 3),
@@ -56,6 +57,19 @@ export function buildTables(results: BenchResults): Table[] {
         'CPU µs = CPU time per acquire + release while the loops ran, of the benchmark process (library, ioredis, socket writes) and of redis-server; × floor CPU = median over rounds of the ratio to the floor in the same round',
       ],
     });
+  };
+  const runs = `${p.parallel.rounds} rounds × ${p.parallel.windowMs} ms`;
+  if (results.parallel) {
+    parallelTable(
+      results.parallel,
+      `2. Parallel: ${p.parallel.loops} loops, own key each, one connection (${runs})`,
+    );
+  }
+  if (results.parallelFreshKeys) {
+    parallelTable(
+      results.parallelFreshKeys,
+      `2b. Parallel on fresh keys: ${p.parallel.loops} loops, a new key every pair, one connection (${runs}; no target)`,
+    );
   }
 
   if (results.contention) {

@@ -41,15 +41,24 @@ interface RoundSample {
 }
 
 /**
- * Scenario 2: many async loops on one connection, each on its own key: how well the library
- * shares one connection (ioredis pipelines whatever is written in the same tick), and what its
- * per-call CPU cost does once Redis round trips overlap.
+ * Which keys the loops lock: `own`, one key per loop, used again and again; `fresh`, a new key
+ * for every pair, as an application locking `order:<id>` for each request does.
+ */
+export type ParallelKeys = 'own' | 'fresh';
+
+/**
+ * Scenario 2: many async loops on one connection: how well the library shares one connection
+ * (ioredis pipelines whatever is written in the same tick), and what its per-call CPU cost does
+ * once Redis round trips overlap. Run twice: each loop on its own key (2), and on a new key for
+ * every pair (2b), where whatever a library keeps per key is made and dropped on every call.
  */
 export async function runParallel(
   server: RedisServer,
   specs: readonly ContenderSpec[],
   params: ParallelParams,
+  keys: ParallelKeys = 'own',
 ): Promise<ParallelFigures[]> {
+  const prefix = keys === 'own' ? 's2' : 's2b';
   const participants: Participant[] = specs.map((spec) => ({
     spec,
     contender: spec.create(server.client()),
@@ -58,7 +67,7 @@ export async function runParallel(
     for (const { spec, contender } of participants) {
       await Promise.all(
         Array.from({ length: params.loops }, async (_, loop) => {
-          await (await contender.acquire(`s2:${spec.id}:${loop}`)).release();
+          await (await contender.acquire(`${prefix}:${spec.id}:${loop}`)).release();
         }),
       );
     }
@@ -70,8 +79,10 @@ export async function runParallel(
       let completed = 0;
       await Promise.all(
         Array.from({ length: params.loops }, async (_, loop) => {
-          const key = `s2:${spec.id}:${loop}`;
+          const own = `${prefix}:${spec.id}:${loop}`;
+          let pair = 0;
           while (performance.now() < end) {
+            const key = keys === 'own' ? own : `${own}:${pair++}`;
             await (await contender.acquire(key)).release();
             completed++;
           }
