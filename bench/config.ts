@@ -48,7 +48,7 @@ export const CONFIGS: Readonly<Record<Mode, BenchConfig>> = {
   full: {
     mode: 'full',
     // 5 rounds of 5,000: 25,000 iterations per contender.
-    uncontended: { rounds: 5, iterations: 5_000, warmup: 500 },
+    uncontended: { rounds: 5, iterations: 5_000, warmup: 5_000 },
     parallel: { rounds: 5, loops: 64, windowMs: 2_000 },
     // 8 shapes × 10 contenders × 3 rounds = 240 runs: windows of 1.2 s (16 workers) and 2.56 s
     // (64 workers), plus about 0.6 s of start, warm-up and drain each: about 10 minutes.

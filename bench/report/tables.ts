@@ -36,7 +36,7 @@ export function buildTables(results: BenchResults): Table[] {
         fixed(f.redisCpuUsPerOp, 1),
       ]),
       notes: [
-        'CPU µs = CPU time per acquire + release, of the benchmark process (library, ioredis, socket writes) and of redis-server',
+        "CPU µs = CPU time per acquire + release, of each contender's own process (library, ioredis, socket writes) and of redis-server",
       ],
     });
   }
@@ -54,7 +54,7 @@ export function buildTables(results: BenchResults): Table[] {
         fixed(f.redisCpuUsPerOp, 1),
       ]),
       notes: [
-        'CPU µs = CPU time per acquire + release while the loops ran, of the benchmark process (library, ioredis, socket writes) and of redis-server; × floor CPU = median over rounds of the ratio to the floor in the same round',
+        "CPU µs = CPU time per acquire + release while the loops ran, of each contender's own process (library, ioredis, socket writes) and of redis-server; × floor CPU = median over rounds of the ratio to the floor in the same round",
       ],
     });
   };

@@ -1,10 +1,7 @@
 import type { ContenderSpec } from '../libraries/contender.js';
-import {
-  floorId,
-  interleave,
-  medianRatioToFloor,
-  type Participant,
-} from '../support/interleave.js';
+import { floorId, interleave, medianRatioToFloor } from '../support/interleave.js';
+import { ContenderProcess } from './calls/contender-process.js';
+import type { ParallelResult } from './calls/protocol.js';
 import { redisCpuSeconds } from '../support/redis-cpu.js';
 import { median, round } from '../support/stats.js';
 import type { RedisServer } from '../../test/support/redis-server.js';
@@ -22,7 +19,7 @@ export interface ParallelFigures {
   readonly opsPerSecByRound: readonly number[];
   readonly ratioToFloor: number;
   /**
-   * CPU time this process (the library's JavaScript, ioredis, the socket writes) spent per
+   * CPU time the contender's process (the library's JavaScript, ioredis, the socket writes) spent per
    * acquire + release while its loops ran, median over rounds. With 64 loops in flight the
    * process is busy all the time, so this is the client cost the throughput pays for.
    */
@@ -51,6 +48,8 @@ export type ParallelKeys = 'own' | 'fresh';
  * (ioredis pipelines whatever is written in the same tick), and what its per-call CPU cost does
  * once Redis round trips overlap. Run twice: each loop on its own key (2), and on a new key for
  * every pair (2b), where whatever a library keeps per key is made and dropped on every call.
+ * Each contender runs in a process of its own (see calls/worker.ts); redis-server's CPU is read
+ * around each turn.
  */
 export async function runParallel(
   server: RedisServer,
@@ -59,43 +58,32 @@ export async function runParallel(
   keys: ParallelKeys = 'own',
 ): Promise<ParallelFigures[]> {
   const prefix = keys === 'own' ? 's2' : 's2b';
-  const participants: Participant[] = specs.map((spec) => ({
-    spec,
-    contender: spec.create(server.client()),
-  }));
+  const processes = await ContenderProcess.startAll(specs, server.port);
   try {
-    for (const { spec, contender } of participants) {
-      await Promise.all(
-        Array.from({ length: params.loops }, async (_, loop) => {
-          await (await contender.acquire(`${prefix}:${spec.id}:${loop}`)).release();
-        }),
-      );
+    for (const worker of processes) {
+      // One untimed window first: the JIT of the contender's process, its scripts, its keys.
+      await worker.ask({
+        type: 'parallel',
+        prefix: `${prefix}:warm:${worker.spec.id}`,
+        loops: params.loops,
+        windowMs: params.windowMs,
+        freshKeys: keys === 'fresh',
+      });
     }
-    const samples = await interleave(participants, params.rounds, async ({ spec, contender }) => {
+    const samples = await interleave(processes, params.rounds, async (worker) => {
       const redisBefore = await redisCpuSeconds(server);
-      const cpuBefore = process.cpuUsage();
-      const started = performance.now();
-      const end = started + params.windowMs;
-      let completed = 0;
-      await Promise.all(
-        Array.from({ length: params.loops }, async (_, loop) => {
-          const own = `${prefix}:${spec.id}:${loop}`;
-          let pair = 0;
-          while (performance.now() < end) {
-            const key = keys === 'own' ? own : `${own}:${pair++}`;
-            await (await contender.acquire(key)).release();
-            completed++;
-          }
-        }),
-      );
-      // The loops finish the pair they started at the deadline: count them over the time taken.
-      const elapsedS = (performance.now() - started) / 1000;
-      const cpu = process.cpuUsage(cpuBefore);
+      const turn = await worker.ask<ParallelResult>({
+        type: 'parallel',
+        prefix: `${prefix}:${worker.spec.id}`,
+        loops: params.loops,
+        windowMs: params.windowMs,
+        freshKeys: keys === 'fresh',
+      });
       const redisUsed = (await redisCpuSeconds(server)) - redisBefore;
       return {
-        opsPerSec: completed / elapsedS,
-        clientCpuUs: (cpu.user + cpu.system) / completed,
-        redisCpuUs: (redisUsed * 1e6) / completed,
+        opsPerSec: turn.completed / turn.elapsedS,
+        clientCpuUs: turn.cpuUs / turn.completed,
+        redisCpuUs: (redisUsed * 1e6) / turn.completed,
       } satisfies RoundSample;
     });
     const floorSamples = samples.get(floorId(specs))!;
@@ -117,6 +105,6 @@ export async function runParallel(
       };
     });
   } finally {
-    await Promise.all(participants.map((p) => p.contender.close()));
+    await Promise.all(processes.map((p) => p.stop()));
   }
 }

@@ -1,10 +1,7 @@
 import type { ContenderSpec } from '../libraries/contender.js';
-import {
-  floorId,
-  interleave,
-  medianRatioToFloor,
-  type Participant,
-} from '../support/interleave.js';
+import { floorId, interleave, medianRatioToFloor } from '../support/interleave.js';
+import { ContenderProcess } from './calls/contender-process.js';
+import type { UncontendedResult } from './calls/protocol.js';
 import { redisCpuSeconds } from '../support/redis-cpu.js';
 import { median, percentile, round } from '../support/stats.js';
 import type { RedisServer } from '../../test/support/redis-server.js';
@@ -25,7 +22,7 @@ export interface UncontendedFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   /**
-   * CPU time this process (the library's JavaScript, ioredis, the socket writes) spent per
+   * CPU time the contender's process (the library's JavaScript, ioredis, the socket writes) spent per
    * acquire + release, median over rounds: where a difference in ops/s comes from.
    */
   readonly clientCpuUsPerOp: number;
@@ -45,49 +42,40 @@ interface RoundSample {
 
 /**
  * Scenario 1: one async loop, acquire + release on a fresh key each time, so nothing ever
- * waits: the cost of the library's own path plus two round trips.
+ * waits: the cost of the library's own path plus two round trips. Each contender runs in a
+ * process of its own (see calls/worker.ts); redis-server's CPU is read around each turn.
  */
 export async function runUncontended(
   server: RedisServer,
   specs: readonly ContenderSpec[],
   params: UncontendedParams,
 ): Promise<UncontendedFigures[]> {
-  const participants: Participant[] = specs.map((spec) => ({
-    spec,
-    contender: spec.create(server.client()),
-  }));
+  const processes = await ContenderProcess.startAll(specs, server.port);
   try {
-    for (const { spec, contender } of participants) {
-      // Warm the JIT and load the scripts on the connection before anything is timed.
-      for (let i = 0; i < params.warmup; i++) {
-        await (await contender.acquire(`s1:warm:${spec.id}:${i}`)).release();
-      }
+    for (const worker of processes) {
+      // Warm the JIT of the contender's process and load the scripts on its connection: the
+      // same loop, untimed.
+      await worker.ask({
+        type: 'uncontended',
+        prefix: `s1:warm:${worker.spec.id}`,
+        iterations: params.warmup,
+      });
     }
-    const samples = await interleave(
-      participants,
-      params.rounds,
-      async ({ spec, contender }, r) => {
-        const latenciesMs: number[] = new Array(params.iterations);
-        const redisBefore = await redisCpuSeconds(server);
-        const cpuBefore = process.cpuUsage();
-        const started = performance.now();
-        for (let i = 0; i < params.iterations; i++) {
-          const t0 = performance.now();
-          const held = await contender.acquire(`s1:${spec.id}:${r}:${i}`);
-          await held.release();
-          latenciesMs[i] = performance.now() - t0;
-        }
-        const elapsedS = (performance.now() - started) / 1000;
-        const cpu = process.cpuUsage(cpuBefore);
-        const redisUsed = (await redisCpuSeconds(server)) - redisBefore;
-        return {
-          opsPerSec: params.iterations / elapsedS,
-          latenciesMs,
-          clientCpuUs: (cpu.user + cpu.system) / params.iterations,
-          redisCpuUs: (redisUsed * 1e6) / params.iterations,
-        } satisfies RoundSample;
-      },
-    );
+    const samples = await interleave(processes, params.rounds, async (worker, r) => {
+      const redisBefore = await redisCpuSeconds(server);
+      const turn = await worker.ask<UncontendedResult>({
+        type: 'uncontended',
+        prefix: `s1:${worker.spec.id}:${r}`,
+        iterations: params.iterations,
+      });
+      const redisUsed = (await redisCpuSeconds(server)) - redisBefore;
+      return {
+        opsPerSec: params.iterations / turn.elapsedS,
+        latenciesMs: turn.latenciesMs,
+        clientCpuUs: turn.cpuUs / params.iterations,
+        redisCpuUs: (redisUsed * 1e6) / params.iterations,
+      } satisfies RoundSample;
+    });
     const floorOps = samples.get(floorId(specs))!.map((s) => s.opsPerSec);
     return specs.map((spec) => {
       const own = samples.get(spec.id)!;
@@ -106,6 +94,6 @@ export async function runUncontended(
       };
     });
   } finally {
-    await Promise.all(participants.map((p) => p.contender.close()));
+    await Promise.all(processes.map((p) => p.stop()));
   }
 }
