@@ -159,5 +159,39 @@ describe.each<ClientKind>(['ioredis 6', 'ioredis 5', 'iovalkey'])(
         await made.close();
       }
     });
+
+    it('the script calls of one turn leave in one socket write per 16, not one each', async () => {
+      const made = await connectClient(kind, db.server.port);
+      const manager = new LockManager(made.client as never);
+      try {
+        await (await manager.acquire('batch:warm')).release();
+        // What the socket hands to the kernel: a write, or several gathered (writev).
+        const socket = (made.client as unknown as { stream: Record<string, unknown> }).stream;
+        let writes = 0;
+        for (const method of ['_write', '_writev'] as const) {
+          const original = socket[method] as ((...args: unknown[]) => unknown) | undefined;
+          if (!original) continue;
+          socket[method] = function counted(this: unknown, ...args: unknown[]) {
+            writes++;
+            return original.apply(this, args);
+          };
+        }
+        const locks = await Promise.all(
+          Array.from({ length: 32 }, (_, i) => manager.acquire(`batch:${i}`)),
+        );
+        const acquireWrites = writes;
+        await Promise.all(locks.map((lock) => lock.release()));
+        // 32 commands each way: two batches of 16 (one system call each), where every command
+        // was a system call of its own before.
+        expect({ acquire: acquireWrites, release: writes - acquireWrites }).toEqual({
+          acquire: 2,
+          release: 2,
+        });
+        expect(locks.map((lock) => lock.isHeld)).toEqual(Array(32).fill(false));
+      } finally {
+        await manager.close();
+        await made.close();
+      }
+    });
   },
 );

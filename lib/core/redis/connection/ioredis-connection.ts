@@ -4,6 +4,7 @@ import { CLUSTER_SLOTS } from '../../util/key-slot.util.js';
 import { digestOf, scriptName, type ScriptDefinition } from '../script-registry.js';
 import { IoredisWakeupTransport } from './ioredis-wakeup-transport.js';
 import { isNoScript } from './reply-error.js';
+import { batchWrite } from './write-batch.js';
 import type {
   CommandArgument,
   LockConnection,
@@ -279,12 +280,15 @@ function scriptSender(
       (name === 'evalsha' ? evalsha : evaluate).call(client, head, keysFirst, args);
   }
   const sendCommand = client.sendCommand as unknown as (command: ScriptCommand) => Promise<unknown>;
+  const connected = client as { status: string; stream?: Parameters<typeof batchWrite>[0] };
   return (name, head, keysFirst, args) => {
     const command = new Command(name, NO_ARGUMENTS, UTF8);
     command.args = [head, keysFirst, ...args];
     // What the constructor does to the arguments it is given: numbers to strings, and the
     // binary mode for Buffers.
     command.stringifyArguments();
+    // Written now only when ready; otherwise ioredis queues it until it is.
+    if (connected.status === 'ready' && connected.stream) batchWrite(connected.stream);
     return sendCommand.call(client, command);
   };
 }
