@@ -19,9 +19,9 @@ export interface ParallelFigures {
   readonly opsPerSecByRound: readonly number[];
   readonly ratioToFloor: number;
   /**
-   * CPU time the contender's process (the library's JavaScript, ioredis, the socket writes) spent per
-   * acquire + release while its loops ran, median over rounds. With 64 loops in flight the
-   * process is busy all the time, so this is the client cost the throughput pays for.
+   * CPU time the contender's process (the library's JavaScript, ioredis, the socket writes)
+   * spent per acquire + release while its loops ran, median over rounds. With 64 loops in
+   * flight the process is busy all the time, so this is the client cost the throughput pays for.
    */
   readonly clientCpuUsPerOp: number;
   readonly clientCpuUsPerOpByRound: readonly number[];
@@ -45,7 +45,7 @@ export type ParallelKeys = 'own' | 'fresh';
 
 /**
  * Scenario 2: many async loops on one connection: how well the library shares one connection
- * (ioredis pipelines whatever is written in the same tick), and what its per-call CPU cost does
+ * (the commands of many callers share its socket), and what its per-call CPU cost does
  * once Redis round trips overlap. Run twice: each loop on its own key (2), and on a new key for
  * every pair (2b), where whatever a library keeps per key is made and dropped on every call.
  * Each contender runs in a process of its own (see calls/worker.ts); redis-server's CPU is read

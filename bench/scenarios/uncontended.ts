@@ -22,8 +22,8 @@ export interface UncontendedFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   /**
-   * CPU time the contender's process (the library's JavaScript, ioredis, the socket writes) spent per
-   * acquire + release, median over rounds: where a difference in ops/s comes from.
+   * CPU time the contender's process (the library's JavaScript, ioredis, the socket writes)
+   * spent per acquire + release, median over rounds: where a difference in ops/s comes from.
    */
   readonly clientCpuUsPerOp: number;
   /** CPU time redis-server spent per acquire + release (its scripts and commands). */

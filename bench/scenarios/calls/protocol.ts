@@ -34,5 +34,4 @@ export interface ParallelResult {
   readonly cpuUs: number;
 }
 
-export type FromCallWorker =
-  { type: 'ready' } | { type: 'warm' } | UncontendedResult | ParallelResult;
+export type FromCallWorker = { type: 'ready' } | UncontendedResult | ParallelResult;

@@ -13,7 +13,7 @@ import type {
  * every round, timing each turn it is asked for. A process of its own gives each library its own
  * heap and event loop, as an application has: garbage that one library leaves, and the
  * collections it causes, never land in another library's figures.
- * Usage (forked by calls-coordinator.ts): node worker.js <contender id> <redis port>
+ * Usage (forked by contender-process.ts): node worker.js <contender id> <redis port>
  */
 const id = process.argv[2]!;
 const port = Number(process.argv[3]);
