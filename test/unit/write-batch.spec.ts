@@ -60,6 +60,23 @@ describe('batchWrite', () => {
     ]);
   });
 
+  it('uncorks every other socket, and batches again next turn, when one socket throws', async () => {
+    const failing = {
+      ...recordingSocket(),
+      uncork: () => {
+        throw new Error('socket gone');
+      },
+    };
+    const other = recordingSocket();
+    batchWrite(failing);
+    batchWrite(other);
+    await nextTick();
+    expect(other.calls).toEqual(['cork', 'uncork']);
+    batchWrite(other);
+    await nextTick();
+    expect(other.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
+  });
+
   it('leaves a socket that cannot be written alone', async () => {
     const socket = recordingSocket(false);
     batchWrite(socket);

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { ContenderSpec } from '../../libraries/contender.js';
+import { nextMessage, stopChild } from '../../support/child-process.js';
 import type { FromCallWorker, ToCallWorker } from './protocol.js';
 
 /** A library that takes this long over one turn is broken, not slow. */
@@ -46,44 +47,11 @@ export class ContenderProcess {
     return (await this.next(message.type, TURN_LIMIT_MS)) as T;
   }
 
-  async stop(): Promise<void> {
-    const { child } = this;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      if (child.connected) child.send({ type: 'stop' } satisfies ToCallWorker);
-      else child.kill('SIGKILL');
-    });
+  stop(): Promise<void> {
+    return stopChild(this.child, 10_000);
   }
 
   private next(type: FromCallWorker['type'], limitMs: number): Promise<FromCallWorker> {
-    const { child, spec } = this;
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-      };
-      const onMessage = (message: FromCallWorker): void => {
-        if (message.type !== type) return;
-        cleanup();
-        resolve(message);
-      };
-      const onExit = (code: number | null): void => {
-        cleanup();
-        reject(new Error(`${spec.id}: its process exited (code ${code}) before "${type}"`));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        child.kill('SIGKILL');
-        reject(new Error(`${spec.id}: no "${type}" within ${limitMs} ms: the library hangs`));
-      }, limitMs);
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
+    return nextMessage<FromCallWorker>(this.child, type, limitMs, `${this.spec.id}'s process`);
   }
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { nextMessage, stopChild } from '../../support/child-process.js';
 import { join } from 'node:path';
 import type { ContenderSpec } from '../../libraries/contender.js';
 import { addCounts, totalCommands, type CommandCounts } from '../../support/command-counter.js';
@@ -111,21 +112,7 @@ class WorkerPool {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            if (child.connected) child.send({ type: 'stop' });
-            else child.kill('SIGKILL');
-          }),
-      ),
-    );
+    await Promise.all(this.children.map((child) => stopChild(child, 5_000)));
   }
 
   private next(
@@ -133,31 +120,7 @@ class WorkerPool {
     type: FromWorker['type'],
     limitMs: number,
   ): Promise<FromWorker> {
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-      };
-      const onMessage = (message: FromWorker): void => {
-        if (message.type !== type) return;
-        cleanup();
-        resolve(message);
-      };
-      const onExit = (code: number | null): void => {
-        cleanup();
-        reject(new Error(`contention worker exited (code ${code}) while waiting for "${type}"`));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        child.kill('SIGKILL');
-        reject(
-          new Error(`contention worker sent no "${type}" within ${limitMs} ms: a library hangs`),
-        );
-      }, limitMs);
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
+    return nextMessage<FromWorker>(child, type, limitMs, 'contention worker');
   }
 }
 

@@ -15,8 +15,17 @@ export const WRITE_BATCH_SIZE = 16;
 const corked = new Map<CorkableSocket, number>();
 
 function flush(): void {
-  for (const socket of corked.keys()) socket.uncork();
+  // Emptied first, and each socket on its own: one socket that throws must not leave the others
+  // corked for good, nor the next turn unable to batch.
+  const sockets = [...corked.keys()];
   corked.clear();
+  for (const socket of sockets) {
+    try {
+      socket.uncork();
+    } catch {
+      // A write error surfaces on the socket ('error', then close), where its client handles it.
+    }
+  }
 }
 
 /**
