@@ -16,8 +16,9 @@ describe('mutual exclusion across OS processes', () => {
     // Enough contention to mean something: thousands of sections, from every process.
     expect(sections.length).toBeGreaterThan(1_000);
     expect(new Set(sections.map((s) => s.pid)).size).toBe(4);
+    // Overlaps first: a lost update alone does not say which holders met.
+    expect(overlaps(sections)).toEqual([]);
     expect(counter).toBe(sections.length);
-    expect(overlaps(sections)).toBe(0);
     expect(fencingRegressions(sections)).toBe(0);
   }, 90_000);
 
@@ -31,7 +32,7 @@ describe('mutual exclusion across OS processes', () => {
       entry: require.resolve('../support/workers/no-lock.cjs'),
     });
     const counter = Number(await db.redis.get('not-exclusive:counter'));
-    expect(overlaps(sections)).toBeGreaterThan(0);
+    expect(overlaps(sections).length).toBeGreaterThan(0);
     expect(counter).toBeLessThan(sections.length);
     expect(fencingRegressions(sections)).toBeGreaterThan(0);
   }, 60_000);

@@ -62,13 +62,20 @@ export async function raceForLock(options: {
   return sections.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
-/** Pairs of sections that overlap in time (the list is sorted by start). */
-export function overlaps(sections: readonly CriticalSection[]): number {
-  let count = 0;
+/**
+ * The sections that began before the one before them ended (the list is sorted by start), each
+ * told with that one, so that a failure names the two holders.
+ */
+export function overlaps(sections: readonly CriticalSection[]): string[] {
+  const tell = (s: CriticalSection): string =>
+    `pid ${s.pid} worker ${s.worker} fencing token ${s.fencingToken} (${s.start}..${s.end} ns)`;
+  const found: string[] = [];
   for (let i = 1; i < sections.length; i++) {
-    if (sections[i]!.start < sections[i - 1]!.end) count++;
+    if (sections[i]!.start < sections[i - 1]!.end) {
+      found.push(`${tell(sections[i]!)} began inside ${tell(sections[i - 1]!)}`);
+    }
   }
-  return count;
+  return found;
 }
 
 /** Places where the fencing token does not increase in grant order. */

@@ -8,12 +8,13 @@ import { ReplicaShortfall } from '../redis/replica-shortfall.js';
 import type { QuorumMember } from './quorum-member.interface.js';
 import { type NodeOutcome, quorumRound } from './quorum-round.util.js';
 import { type QuorumShortfall, type QuorumSize, shortfallOf } from './quorum-shortfall.js';
+import { StillAnswering, UnansweredCommands } from './unanswered-commands.js';
 
 type MemberLocks = QuorumMember['plain'];
 
 /** A master that granted, and the fencing token it issued. */
 interface Grant {
-  readonly node: MemberLocks;
+  readonly index: number;
   readonly fencingToken: number;
 }
 
@@ -37,12 +38,16 @@ interface Tally {
  * - Extend needs a majority; a master that lost the lock (restarted empty) while the holder
  *   keeps its majority gets it back (see the heal script).
  * - Release goes to every master.
+ * - An attempt goes to a master once that master answered every earlier command of the same
+ *   caller, which could otherwise run after it and undo its grant (see unanswered-commands.ts).
  * - The manager measures validity from before the first round to after the last, so the time
  *   all rounds took is subtracted from the lock's validity.
  * @internal
  */
 export class QuorumLockDriver implements LeaseDriver {
   private readonly nodes: readonly MemberLocks[];
+  /** Per master, the commands sent and not answered yet. */
+  private readonly unanswered: readonly UnansweredCommands[];
 
   constructor(
     members: readonly QuorumMember[],
@@ -50,6 +55,16 @@ export class QuorumLockDriver implements LeaseDriver {
     private readonly owner: string,
   ) {
     this.nodes = members.map((member) => member.plain);
+    this.unanswered = members.map(() => new UnansweredCommands());
+  }
+
+  /** Sends a command of the caller `token` to master `i`, counted until it is answered. */
+  private send<T>(
+    i: number,
+    token: string,
+    command: (node: MemberLocks) => Promise<T>,
+  ): Promise<T> {
+    return this.unanswered[i]!.track(token, command(this.nodes[i]!));
   }
 
   private get quorum(): number {
@@ -70,8 +85,21 @@ export class QuorumLockDriver implements LeaseDriver {
     // Set once the lock is granted: a master answering later gets the lock's fencing token.
     const decision: { fence?: number } = {};
     const late: Grant[] = [];
+    // Whether the round still counts answers, and the masters the attempt was sent to.
+    let open = true;
+    const sent = this.nodes.map(() => false);
+    const attempt = (i: number): Promise<AcquireReply> => {
+      // An earlier command of this caller still unanswered there could run after the attempt
+      // and undo its grant: the attempt waits for its answer, and is not sent once the round
+      // is over (that master then counts as one that did not answer).
+      const unanswered = this.unanswered[i]!;
+      if (unanswered.has(token)) return unanswered.idle(token).then(() => attempt(i));
+      if (!open) return Promise.reject(new StillAnswering());
+      sent[i] = true;
+      return this.send(i, token, (node) => node.acquire(redisKeys, token, ttl, owner));
+    };
     const outcomes = await quorumRound(
-      this.nodes.map((node) => () => node.acquire(redisKeys, token, ttl, owner)),
+      this.nodes.map((_, i) => () => attempt(i)),
       this.size.nodeTimeout,
       (sofar) => {
         let granted = 0;
@@ -85,14 +113,18 @@ export class QuorumLockDriver implements LeaseDriver {
       },
       (i, o) => {
         if (o.status !== 'ok' || !o.value.acquired) return;
-        const grant = { node: this.nodes[i]!, fencingToken: o.value.fencingToken };
+        const grant = { index: i, fencingToken: o.value.fencingToken };
         if (decision.fence === undefined) late.push(grant);
         else this.alignLateGrant(grant, redisKeys, token, decision.fence);
       },
     );
+    open = false;
+    const satOut = sent.map((wasSent) => !wasSent);
     const tally = this.tally(outcomes);
-    if (tally.granted.length < this.quorum) return this.refused(outcomes, tally, redisKeys, token);
-    const reply = await this.raiseToLargest(tally, redisKeys, token);
+    if (tally.granted.length < this.quorum) {
+      return this.refused(outcomes, tally, redisKeys, token, satOut);
+    }
+    const reply = await this.raiseToLargest(tally, redisKeys, token, satOut);
     if (!reply.acquired) return reply;
     decision.fence = reply.fencingToken;
     for (const grant of late.splice(0)) {
@@ -115,7 +147,7 @@ export class QuorumLockDriver implements LeaseDriver {
       answered++;
       const reply = o.value;
       if (reply.acquired) {
-        granted.push({ node: this.nodes[i]!, fencingToken: reply.fencingToken });
+        granted.push({ index: i, fencingToken: reply.fencingToken });
         if (
           reply.shortfall &&
           (!shortfall || reply.shortfall.acknowledged < shortfall.acknowledged)
@@ -136,11 +168,12 @@ export class QuorumLockDriver implements LeaseDriver {
     { refusal, answered }: Tally,
     redisKeys: readonly string[],
     token: string,
+    satOut: readonly boolean[],
   ): AcquireReply {
     // Release wherever the lock may have been taken, answered or not: a late grant from a
     // slow master is released as soon as it is processed (same connection, same order).
-    if (outcomes.some((o) => o.status !== 'ok' || o.value.acquired)) {
-      this.releaseEverywhere(redisKeys, token);
+    if (outcomes.some((o, i) => !satOut[i] && (o.status !== 'ok' || o.value.acquired))) {
+      this.releaseEverywhere(redisKeys, token, satOut);
     }
     if (answered >= this.quorum && refusal) {
       return { acquired: false, holderTtl: refusal.holderTtl, blockedBy: refusal.blockedBy };
@@ -165,12 +198,16 @@ export class QuorumLockDriver implements LeaseDriver {
     { granted, shortfall }: Tally,
     redisKeys: readonly string[],
     token: string,
+    satOut: readonly boolean[],
   ): Promise<AcquireReply> {
     const fence = Math.max(...granted.map((g) => g.fencingToken));
     const toRaise = granted.filter((g) => g.fencingToken < fence);
     if (toRaise.length > 0) {
       const raised = await quorumRound(
-        toRaise.map((g) => () => g.node.raiseFence(redisKeys, token, fence)),
+        toRaise.map(
+          (g) => () =>
+            this.send(g.index, token, (node) => node.raiseFence(redisKeys, token, fence)),
+        ),
         this.size.nodeTimeout,
       );
       const confirmed =
@@ -178,7 +215,7 @@ export class QuorumLockDriver implements LeaseDriver {
         toRaise.length +
         raised.filter((o) => o.status === 'ok' && o.value === 'ok').length;
       if (confirmed < this.quorum) {
-        this.releaseEverywhere(redisKeys, token);
+        this.releaseEverywhere(redisKeys, token, satOut);
         if (raised.some((o) => o.status !== 'ok')) throw this.shortfall(raised);
         // Parts expired between the rounds (a ttl shorter than the round trips): try again.
         return { acquired: false, holderTtl: -1, blockedBy: 0 };
@@ -200,11 +237,21 @@ export class QuorumLockDriver implements LeaseDriver {
     fence: number,
   ): void {
     if (grant.fencingToken === fence) return;
-    void grant.node.raiseFence(redisKeys, token, fence).catch(() => undefined);
+    void this.send(grant.index, token, (node) => node.raiseFence(redisKeys, token, fence)).catch(
+      () => undefined,
+    );
   }
 
-  private releaseEverywhere(redisKeys: readonly string[], token: string): void {
-    for (const node of this.nodes) void node.release(redisKeys, token).catch(() => undefined);
+  /** Gives an attempt back on every master it was sent to. */
+  private releaseEverywhere(
+    redisKeys: readonly string[],
+    token: string,
+    satOut: readonly boolean[],
+  ): void {
+    this.nodes.forEach((_, i) => {
+      if (satOut[i]) return;
+      void this.send(i, token, (node) => node.release(redisKeys, token)).catch(() => undefined);
+    });
   }
 
   /**
@@ -227,7 +274,7 @@ export class QuorumLockDriver implements LeaseDriver {
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const outcomes = await quorumRound(
-      this.nodes.map((node) => () => node.release(redisKeys, token)),
+      this.nodes.map((_, i) => () => this.send(i, token, (node) => node.release(redisKeys, token))),
       this.size.nodeTimeout,
     );
     return this.verdict(outcomes);
@@ -238,8 +285,11 @@ export class QuorumLockDriver implements LeaseDriver {
   }
 
   async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
+    const tokens = requests.map((request) => request.token);
     const outcomes = await quorumRound(
-      this.nodes.map((node) => () => node.extendMany(requests)),
+      this.nodes.map(
+        (node, i) => () => this.unanswered[i]!.track(tokens, node.extendMany(requests)),
+      ),
       this.size.nodeTimeout,
     );
     return requests.map((request, r) => {
@@ -252,7 +302,9 @@ export class QuorumLockDriver implements LeaseDriver {
         // without persistence), before further restarts erode the majority.
         perNode.forEach((o, i) => {
           if (o.status === 'ok' && o.value === 'expired' && (request.mayRestore?.() ?? true)) {
-            void this.nodes[i]!.heal(request, this.owner).catch(() => undefined);
+            void this.send(i, request.token, (node) => node.heal(request, this.owner)).catch(
+              () => undefined,
+            );
           }
         });
       }
