@@ -178,7 +178,11 @@ describe('the demo with faults, stock in Redis', () => {
     } while (cursor !== '0');
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.filter((key) => !key.startsWith(prefix))).toEqual([]);
-    expect(await deleteKeys(server.url, prefix)).toBe(keys.length);
+    // Some keys have a ttl (a release's mark lives 3 s): one may expire between the listing and
+    // the deletion, so the count deleted is at most the count listed.
+    const deleted = await deleteKeys(server.url, prefix);
+    expect(deleted).toBeGreaterThan(0);
+    expect(deleted).toBeLessThanOrEqual(keys.length);
     expect(await client.dbsize()).toBe(0);
   });
 });
