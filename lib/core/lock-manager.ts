@@ -48,6 +48,7 @@ import { runHolding } from './primitives/run-holding.util.js';
 import { Semaphore } from './primitives/semaphore.js';
 import { DeadlineWatch } from './util/deadline-watch.js';
 import { InFlight } from './util/in-flight.js';
+import { LinkedList } from './util/linked-list.js';
 import { WakeupHub } from './wakeup/wakeup-hub.js';
 
 export type { LockKey } from './acquire/acquire-request.js';
@@ -103,7 +104,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   private readonly deadlines = new DeadlineWatch();
   private readonly inFlight = new InFlight();
   /** The acquire calls under way (each adds and removes itself): close() cancels them. */
-  private readonly calls = new Set<{ cancel(): void }>();
+  private readonly calls = new LinkedList<{ cancel(): void }>();
   private readonly acquireContext: AcquireContext;
   /** What the semaphores and read-write locks of this manager ask it for. */
   private readonly host: PrimitiveHost;

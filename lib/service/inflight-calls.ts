@@ -1,4 +1,5 @@
 import { LockManagerClosedError } from '../core/errors/lock-manager-closed.error.js';
+import { LinkedList } from '../core/util/linked-list.js';
 
 /** What a shutdown wait gave up on. */
 export interface CutCalls {
@@ -15,8 +16,14 @@ export interface CutCalls {
  * @internal
  */
 export class InflightCalls {
-  /** Each running call, with what it holds. */
-  private readonly running = new Map<Promise<unknown>, string>();
+  /**
+   * Each running call, with what it holds. A list, not a Map: most calls run for a moment
+   * (see LinkedList).
+   */
+  private readonly running = new LinkedList<{
+    readonly work: Promise<unknown>;
+    readonly holding: string;
+  }>();
   private closing = false;
 
   /** Whether shutdown began. */
@@ -36,8 +43,8 @@ export class InflightCalls {
 
   /** Keeps `work` in the set that `drain()` waits for, until it settles. */
   track<T>(work: Promise<T>, holding: string): Promise<T> {
-    this.running.set(work, holding);
-    const done = (): void => void this.running.delete(work);
+    const node = this.running.push({ work, holding });
+    const done = (): void => node.remove();
     work.then(done, done);
     return work;
   }
@@ -51,12 +58,14 @@ export class InflightCalls {
     const running = this.running.size;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      Promise.allSettled([...this.running.keys()]).then(() => false),
+      Promise.allSettled([...this.running].map((call) => call.work)).then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), timeout);
       }),
     ]);
     clearTimeout(timer);
-    return timedOut ? { holding: [...this.running.values()], running } : undefined;
+    return timedOut
+      ? { holding: [...this.running].map((call) => call.holding), running }
+      : undefined;
   }
 }

@@ -14,6 +14,7 @@ import type { LeaseKind } from '../interfaces/lease-kind.interface.js';
 import type { LeaseOf } from '../lease/lease-handle.util.js';
 import { monotonicNow } from '../util/clock.util.js';
 import { jittered } from '../util/delay.util.js';
+import type { ListNode } from '../util/linked-list.js';
 import { createLockToken } from '../util/token.util.js';
 import type { Membership } from '../wakeup/wakeup-hub.js';
 import type { AcquireContext } from './acquire-context.interface.js';
@@ -74,6 +75,8 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
   private delay: number;
   private attempts = 0;
   private membership: Membership | undefined;
+  /** Its place among the manager's calls under way, from run() to finish(). */
+  private callNode: ListNode<{ cancel(): void }> | undefined;
   /** The last Redis failure since the last answer Redis gave (undefined once it answers). */
   private lastError: unknown;
   /** The pause that ended at the deadline: one last look, then give up. */
@@ -146,7 +149,7 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
     const { key, signal } = this.request;
     if (this.cancelled) throw new LockManagerClosedError();
     if (signal?.aborted) throw new LockAbortedError(key, { cause: signal.reason });
-    this.context.calls.add(this);
+    this.callNode = this.context.calls.push(this);
     try {
       for (;;) {
         // The attempt is awaited here and decided on synchronously: one async frame per
@@ -557,7 +560,7 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
   }
 
   private finish(): void {
-    this.context.calls.delete(this);
+    this.callNode?.remove();
     this.membership?.leave();
     const { driver, redisKeys } = this.request;
     if (this.outcome !== 'acquired') {

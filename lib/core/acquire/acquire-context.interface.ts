@@ -4,6 +4,7 @@ import type { LeaseKeeper } from '../lease/lease-keeper.js';
 import type { ResolvedLockManagerOptions } from '../options/resolve-manager-options.js';
 import type { DeadlineWatch } from '../util/deadline-watch.js';
 import type { InFlight } from '../util/in-flight.js';
+import type { LinkedList } from '../util/linked-list.js';
 import type { WakeupHub } from '../wakeup/wakeup-hub.js';
 
 /** What one call needs from its manager. @internal */
@@ -16,7 +17,7 @@ export interface AcquireContext {
   readonly failures: RedisFailure;
   readonly events: EventEmitter;
   /** The calls under way (close() cancels them): a call is in it from its start to its end. */
-  readonly calls: Set<{ cancel(): void }>;
+  readonly calls: LinkedList<{ cancel(): void }>;
   /** The channel a release of `redisKey` is announced on (for the first key of any request). */
   channelFor(redisKey: string): string;
   /**

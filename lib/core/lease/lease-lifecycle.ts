@@ -2,6 +2,7 @@ import type { LeaseDriver, LeaseParams } from '../backend/lease-driver.interface
 import { LockLostError, type LockLostReason } from '../errors/lock-lost.error.js';
 import { LockReleasedError } from '../errors/lock-released.error.js';
 import type { LeaseKind } from '../interfaces/lease-kind.interface.js';
+import type { ListNode } from '../util/linked-list.js';
 
 /**
  * Where a lease is in its life:
@@ -81,6 +82,9 @@ export class LeaseLifecycle {
   readonly driver: LeaseDriver;
   readonly kind: LeaseKind;
   readonly params: LeaseParams | undefined;
+
+  /** Its place among the leases the scheduler watches; set and cleared by LeaseScheduler. */
+  schedulerNode: ListNode<LeaseLifecycle> | undefined = undefined;
 
   private currentPhase: LeasePhase = 'held';
   /** The ttl renewals send: the grant's, or the last one `extend(ttl)` asked for. */

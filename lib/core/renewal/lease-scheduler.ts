@@ -1,6 +1,7 @@
 import type { LeaseDriver } from '../backend/lease-driver.interface.js';
 import type { LeaseLifecycle } from '../lease/lease-lifecycle.js';
 import { monotonicNow } from '../util/clock.util.js';
+import { LinkedList } from '../util/linked-list.js';
 
 /** What the scheduler asks of the keeper of the leases, which sends and settles. @internal */
 export interface LeaseSchedulerHooks {
@@ -26,7 +27,8 @@ const RENEWALS_PER_TURN = 1_024;
  * @internal
  */
 export class LeaseScheduler {
-  private readonly leases = new Set<LeaseLifecycle>();
+  /** A list, not a Set: most leases are held for a moment (see LinkedList). */
+  private readonly leases = new LinkedList<LeaseLifecycle>();
   /** Due leases waiting for a later event-loop turn to be sent (large batches). */
   private readonly queued = new Set<LeaseLifecycle>();
   private timer: NodeJS.Timeout | undefined;
@@ -45,24 +47,27 @@ export class LeaseScheduler {
   }
 
   has(lease: LeaseLifecycle): boolean {
-    return this.leases.has(lease);
+    return lease.schedulerNode !== undefined;
   }
 
   add(lease: LeaseLifecycle): void {
-    if (this.closed) return;
-    this.leases.add(lease);
+    if (this.closed || lease.schedulerNode !== undefined) return;
+    lease.schedulerNode = this.leases.push(lease);
     this.arm(lease.nextEventAt());
   }
 
   /** Stops watching a lease at once (released or lost). */
   delete(lease: LeaseLifecycle): void {
-    this.leases.delete(lease);
-    this.queued.delete(lease);
+    const node = lease.schedulerNode;
+    if (node === undefined) return;
+    lease.schedulerNode = undefined;
+    this.leases.remove(node);
+    if (this.queued.size > 0) this.queued.delete(lease);
   }
 
   /** A lease's times changed (a renewal or an extension was settled). */
   reschedule(lease: LeaseLifecycle): void {
-    if (this.leases.has(lease)) this.arm(lease.nextEventAt());
+    if (lease.schedulerNode !== undefined) this.arm(lease.nextEventAt());
   }
 
   /** Stops for good: nothing is armed again afterwards. */
@@ -71,6 +76,7 @@ export class LeaseScheduler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
+    for (const lease of this.leases) lease.schedulerNode = undefined;
     this.leases.clear();
     this.queued.clear();
   }
@@ -98,7 +104,7 @@ export class LeaseScheduler {
       else if (!this.queued.has(lease) && lease.isRenewalDue(now, RENEW_EARLIEST)) due.push(lease);
     }
     for (const lease of expired) {
-      this.leases.delete(lease);
+      this.delete(lease);
       this.hooks.expired(lease);
     }
     if (due.length > 0) this.renewByDriver(due);

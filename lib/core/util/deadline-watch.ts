@@ -1,40 +1,47 @@
 import { monotonicNow } from './clock.util.js';
+import { LinkedList, type ListNode } from './linked-list.js';
 
 /** A registered deadline; cancel it once the operation is done. @internal */
 export interface WatchedDeadline {
   cancel(): void;
 }
 
-interface Entry extends WatchedDeadline {
-  readonly at: number;
-  readonly onExpire: () => void;
+class Entry implements WatchedDeadline {
+  node: ListNode<Entry> | undefined;
+
+  constructor(
+    readonly at: number,
+    readonly onExpire: () => void,
+  ) {}
+
+  get pending(): boolean {
+    return this.node?.list !== undefined;
+  }
+
+  cancel(): void {
+    this.node?.remove();
+  }
 }
 
 /**
  * One timer for the deadlines of every Redis operation in flight. Most operations are answered
- * in well under a millisecond: registering and cancelling is a Set insert and delete, where a
- * timer per operation would cost a timer creation and a clearTimeout on the hot path.
+ * in well under a millisecond: registering and cancelling is a list insert and removal (see
+ * LinkedList for why not a Set), where a timer per operation would cost a timer creation and a
+ * clearTimeout on the hot path.
  *
  * The timer is unref'd: an operation in flight keeps the process alive through its socket (or
  * ioredis' reconnect timer), not through this watch.
  * @internal
  */
 export class DeadlineWatch {
-  private readonly entries = new Set<Entry>();
+  private readonly entries = new LinkedList<Entry>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
   /** Calls `onExpire` at `at` (monotonic ms) unless cancelled before. */
   watch(at: number, onExpire: () => void): WatchedDeadline {
-    const entries = this.entries;
-    const entry: Entry = {
-      at,
-      onExpire,
-      cancel() {
-        entries.delete(entry);
-      },
-    };
-    entries.add(entry);
+    const entry = new Entry(at, onExpire);
+    entry.node = this.entries.push(entry);
     if (at < this.timerAt) this.arm(at);
     return entry;
   }
@@ -81,15 +88,17 @@ export class DeadlineWatch {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = monotonicNow();
-    let next = Infinity;
-    for (const entry of this.entries) {
-      if (entry.at <= now) {
-        this.entries.delete(entry);
-        entry.onExpire();
-      } else if (entry.at < next) {
-        next = entry.at;
-      }
+    const expired: Entry[] = [];
+    for (const entry of this.entries) if (entry.at <= now) expired.push(entry);
+    // Called once the walk is over: a callback may cancel or add other deadlines, and one
+    // cancelled by an earlier callback does not fire.
+    for (const entry of expired) {
+      if (!entry.pending) continue;
+      entry.cancel();
+      entry.onExpire();
     }
-    if (next !== Infinity) this.arm(next);
+    let next = Infinity;
+    for (const entry of this.entries) next = Math.min(next, entry.at);
+    if (next < this.timerAt) this.arm(next);
   }
 }
