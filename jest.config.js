@@ -39,6 +39,7 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.js',
+  testSequencer: '<rootDir>/test/support/smoke-first-sequencer.js',
   testTimeout: 30_000,
   // Most suites wait on Redis servers and child processes, not on the CPU: two test files at a
   // time on a 2-core machine (jest's default would be one) halve the wall time of the run.
