@@ -115,6 +115,28 @@ describe('LeaseScheduler (fake timers)', () => {
     expect(new Set(renewals.flatMap((r) => r.leases)).size).toBe(2_500);
   });
 
+  it('stops watching a deleted lease at once, and only that one', () => {
+    const released = grant(0, 900);
+    const kept = grant(10, 900);
+    const dead = grant(20, 600, { autoExtend: false });
+    for (const lease of [released, kept, dead]) scheduler.add(lease);
+    scheduler.delete(released);
+    scheduler.delete(dead);
+    // Deleting twice, or a lease never added, changes nothing.
+    scheduler.delete(released);
+    scheduler.delete(grant(30, 900));
+    expect([released, kept, dead].map((lease) => scheduler.has(lease))).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    expect(scheduler.size).toBe(1);
+    // The renewal sent for the kept lease is never answered here: it alone ends with its validity.
+    jest.advanceTimersByTime(1_000);
+    expect(renewals.flatMap((r) => r.leases.map((lease) => lease.token))).toEqual([kept.token]);
+    expect(expired.map((lease) => lease.token)).toEqual([kept.token]);
+  });
+
   it('leaves no timer behind once closed, and arms none afterwards', () => {
     scheduler.add(grant(0, 900));
     scheduler.close();
