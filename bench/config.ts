@@ -13,6 +13,8 @@ export interface BenchConfig {
   readonly uncontended: UncontendedParams;
   readonly parallel: ParallelParams;
   readonly contention: ContentionParams;
+  /** Scenario 8: a semaphore's permits instead of a lock. */
+  readonly semaphoreContention: ContentionParams;
   readonly decorator: DecoratorParams;
   readonly heldLocks: HeldLocksParams;
   readonly deadWaiter: DeadWaiterParams;
@@ -41,6 +43,15 @@ const QUICK_SHAPES: readonly ContentionShape[] = [
 const CONTENTION = { processes: 4, holdMs: 1 } as const;
 
 /**
+ * Scenario 8's shapes: the two where a wakeup per manager costs most (16 managers, no pause) and
+ * where it costs least (4 managers, a pause), with 16 workers for 4 permits.
+ */
+const SEMAPHORE_SHAPES: readonly ContentionShape[] = [
+  { managers: 'worker', workers: 16, pauseMs: 0 },
+  { managers: 'process', workers: 16, pauseMs: 5 },
+];
+
+/**
  * Full: the figures to publish (several minutes). Quick: every scenario, every contender, for a
  * short while, so CI notices a broken benchmark; its figures are too short to quote.
  */
@@ -60,6 +71,14 @@ export const CONFIGS: Readonly<Record<Mode, BenchConfig>> = {
       windowMs: 1_200,
       windowMsPerWorker: 40,
     },
+    semaphoreContention: {
+      ...CONTENTION,
+      shapes: SEMAPHORE_SHAPES,
+      rounds: 3,
+      warmupMs: 300,
+      windowMs: 1_200,
+      windowMsPerWorker: 40,
+    },
     decorator: { rounds: 5, iterations: 5_000, warmup: 500 },
     heldLocks: { locks: 10_000, ttlMs: 10_000, holdMs: 30_000 },
     // The engine's default waiterTtl (5000 ms): the stall users would see.
@@ -72,6 +91,14 @@ export const CONFIGS: Readonly<Record<Mode, BenchConfig>> = {
     contention: {
       ...CONTENTION,
       shapes: QUICK_SHAPES,
+      rounds: 1,
+      warmupMs: 200,
+      windowMs: 500,
+      windowMsPerWorker: 10,
+    },
+    semaphoreContention: {
+      ...CONTENTION,
+      shapes: SEMAPHORE_SHAPES.slice(0, 1),
       rounds: 1,
       warmupMs: 200,
       windowMs: 500,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startRedis, stopAllRedis, type RedisServer } from '../test/support/redis-server.js';
 import { CONFIGS, type BenchConfig } from './config.js';
-import { CONTENDERS } from './libraries/registry.js';
+import { CONTENDERS, SEMAPHORE_CONTENDERS } from './libraries/registry.js';
 import { renderText } from './report/format.js';
 import { findFaults } from './report/integrity.js';
 import { writeResults } from './report/output.js';
@@ -20,7 +20,7 @@ import { currentLoad, describeMachine } from './support/machine.js';
 import { round } from './support/stats.js';
 import { installedVersions, REPO_ROOT } from './support/versions.js';
 
-const SCENARIOS = 7;
+const SCENARIOS = 8;
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --only 1,3]
   --quick   every scenario briefly (under a minute); results go to bench/results/quick.tmp.*
@@ -66,7 +66,7 @@ function newResults(config: BenchConfig): BenchResults {
     startedAt: new Date().toISOString(),
     machine: describeMachine(),
     versions: installedVersions(),
-    contenders: CONTENDERS.map((c) => ({
+    contenders: [...CONTENDERS, ...SEMAPHORE_CONTENDERS].map((c) => ({
       id: c.id,
       library: c.library,
       tuning: c.tuning,
@@ -77,6 +77,7 @@ function newResults(config: BenchConfig): BenchResults {
       uncontended: config.uncontended,
       parallel: config.parallel,
       contention: config.contention,
+      semaphoreContention: config.semaphoreContention,
       decorator: config.decorator,
       heldLocks: config.heldLocks,
       deadWaiter: config.deadWaiter,
@@ -123,6 +124,14 @@ async function main(): Promise<number> {
     });
     await scenario(3, 'contended', async () => {
       results.contention = await runContention(server, CONTENDERS, config.contention);
+    });
+    await scenario(8, 'contended semaphore', async () => {
+      results.semaphoreContention = await runContention(
+        server,
+        SEMAPHORE_CONTENDERS,
+        config.semaphoreContention,
+        's8',
+      );
     });
     await scenario(4, 'decorator overhead', async () => {
       results.decoratorOverhead = await runDecoratorOverhead(server, config.decorator);

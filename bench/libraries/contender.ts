@@ -41,6 +41,11 @@ export interface ContenderSpec {
   readonly options: object;
   /** What those options amount to, defaults spelled out, for the table and the README. */
   readonly description: string;
+  /**
+   * Set for a semaphore's contender: its `acquire(key)` takes one of this many permits of the
+   * semaphore named `key`, so up to this many critical sections may run at once. Absent: a lock.
+   */
+  readonly permits?: number;
   create(redis: Redis, tweaks?: ContenderTweaks): Contender;
 }
 

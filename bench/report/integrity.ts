@@ -6,12 +6,21 @@ import type { BenchResults } from './results.js';
  */
 export function findFaults(results: BenchResults): string[] {
   const faults: string[] = [];
-  for (const { label, contenders } of results.contention ?? []) {
+  const contended = [
+    ...(results.contention ?? []).map((shape) => ({ ...shape, scenario: 'contention' })),
+    ...(results.semaphoreContention ?? []).map((shape) => ({
+      ...shape,
+      scenario: 'contended semaphore',
+    })),
+  ];
+  for (const { label, contenders, scenario } of contended) {
     for (const f of contenders) {
-      const where = `contention (${label}): ${f.id}`;
+      const where = `${scenario} (${label}): ${f.id}`;
       if (f.overlaps > 0) {
         faults.push(
-          `${where} let ${f.overlaps} critical sections overlap (mutual exclusion broken)`,
+          scenario === 'contention'
+            ? `${where} let ${f.overlaps} critical sections overlap (mutual exclusion broken)`
+            : `${where} let ${f.overlaps} critical sections begin while every permit was held (the limit broken)`,
         );
       }
       for (const error of f.errors) faults.push(`${where} threw: ${error}`);

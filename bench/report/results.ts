@@ -50,6 +50,7 @@ export interface BenchResults {
     readonly uncontended: UncontendedParams;
     readonly parallel: ParallelParams;
     readonly contention: ContentionParams;
+    readonly semaphoreContention?: ContentionParams;
     readonly decorator: DecoratorParams;
     readonly heldLocks: HeldLocksParams;
     readonly deadWaiter: DeadWaiterParams;
@@ -62,6 +63,8 @@ export interface BenchResults {
   parallelFreshKeys?: ParallelFigures[];
   /** One entry per shape, each with every contender. */
   contention?: ContentionShapeFigures[];
+  /** Scenario 8: the semaphores' contenders, one entry per shape (no target is judged on it). */
+  semaphoreContention?: ContentionShapeFigures[];
   decoratorOverhead?: DecoratorFigures;
   heldLocks?: HeldLocksFigures[];
   roundTrips?: RoundTripFigures[];

@@ -2,6 +2,11 @@ import { clientAdapterTable } from './client-adapter-table.js';
 import { fixed, thousands, type Table } from './format.js';
 import type { BenchResults, TargetOutcome } from './results.js';
 import type { ParallelFigures } from '../scenarios/parallel.js';
+import type {
+  ContentionParams,
+  ContentionShapeFigures,
+} from '../scenarios/contention/coordinator.js';
+import { SEMAPHORE_PERMITS } from '../libraries/semaphores.js';
 
 function commandList(counts: Readonly<Record<string, number>>): string {
   return Object.entries(counts)
@@ -72,12 +77,17 @@ export function buildTables(results: BenchResults): Table[] {
     );
   }
 
-  if (results.contention) {
-    const c = p.contention;
-    results.contention.forEach(({ shape, label, windowMs, contenders }, n) => {
-      const last = n === results.contention!.length - 1;
+  const contentionTables = (
+    shapes: readonly ContentionShapeFigures[],
+    c: ContentionParams,
+    title: (n: number, label: string, windowMs: number) => string,
+    permits: number,
+  ): void => {
+    const semaphore = permits > 1;
+    shapes.forEach(({ shape, label, windowMs, contenders }, n) => {
+      const last = n === shapes.length - 1;
       tables.push({
-        title: `3${String.fromCharCode(97 + n)}. Contended, ${label}: ${c.processes} processes, one key, hold ${c.holdMs} ms (${c.rounds} rounds × ${windowMs} ms)`,
+        title: title(n, label, windowMs),
         headers: [
           'contender',
           'CS/s',
@@ -93,7 +103,7 @@ export function buildTables(results: BenchResults): Table[] {
           'fewest/most',
           'starved',
           'failures',
-          'overlaps',
+          semaphore ? 'over limit' : 'overlaps',
         ],
         rows: contenders.map((f) => [
           f.id,
@@ -112,15 +122,43 @@ export function buildTables(results: BenchResults): Table[] {
           String(f.failures),
           String(f.overlaps),
         ]),
-        notes: last
-          ? [
-              'CS = critical section; hold = mean time a holder kept the lock (at least 1 ms); gap = from a release being sent to the next grant anywhere; CS/s ≈ 1000 / (hold + gap mean); wait = from asking to getting the lock (a wait still unanswered when the window ends counts until then)',
-              'cmds = commands the clients of every process sent per CS (Lua-internal calls excluded); min/max = fairness, median over rounds of fewest / most CS of any worker; even split = the best min/max the same number of CS could show, shared as evenly as possible; fewest/most = the counts in the least fair round',
-              'starved = workers with no CS at all in a round (the most of any round); failures = acquires the library gave up on; overlaps = CS that began before the previous one ended (must be 0)',
-            ]
-          : [],
+        notes: !last
+          ? []
+          : semaphore
+            ? [
+                `CS = critical section: holding one of the ${permits} permits; hold = mean time a holder kept its permit (at least ${c.holdMs} ms); gap = from the latest release before a grant to that grant; CS/s ≈ ${permits} × 1000 / (hold + gap mean) while every permit is busy; wait = from asking to getting a permit (a wait still unanswered when the window ends counts until then)`,
+                'cmds = commands the clients of every process sent per CS (Lua-internal calls excluded); min/max = fairness, median over rounds of fewest / most CS of any worker; even split = the best min/max the same number of CS could show; fewest/most = the counts in the least fair round',
+                `starved = workers with no CS at all in a round (the most of any round); failures = acquires the library gave up on; over limit = CS that began while ${permits} others were still running (must be 0)`,
+              ]
+            : [
+                'CS = critical section; hold = mean time a holder kept the lock (at least 1 ms); gap = from a release being sent to the next grant anywhere; CS/s ≈ 1000 / (hold + gap mean); wait = from asking to getting the lock (a wait still unanswered when the window ends counts until then)',
+                'cmds = commands the clients of every process sent per CS (Lua-internal calls excluded); min/max = fairness, median over rounds of fewest / most CS of any worker; even split = the best min/max the same number of CS could show, shared as evenly as possible; fewest/most = the counts in the least fair round',
+                'starved = workers with no CS at all in a round (the most of any round); failures = acquires the library gave up on; overlaps = CS that began before the previous one ended (must be 0)',
+              ],
       });
     });
+  };
+
+  if (results.contention) {
+    const c = p.contention;
+    contentionTables(
+      results.contention,
+      c,
+      (n, label, windowMs) =>
+        `3${String.fromCharCode(97 + n)}. Contended, ${label}: ${c.processes} processes, one key, hold ${c.holdMs} ms (${c.rounds} rounds × ${windowMs} ms)`,
+      1,
+    );
+  }
+  if (results.semaphoreContention && p.semaphoreContention) {
+    const c = p.semaphoreContention;
+    const permits = SEMAPHORE_PERMITS;
+    contentionTables(
+      results.semaphoreContention,
+      c,
+      (n, label, windowMs) =>
+        `8${String.fromCharCode(97 + n)}. Contended semaphore, ${permits} permits, ${label}: ${c.processes} processes, hold ${c.holdMs} ms (${c.rounds} rounds × ${windowMs} ms; no target)`,
+      permits,
+    );
   }
 
   const d = results.decoratorOverhead;

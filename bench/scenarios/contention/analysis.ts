@@ -5,7 +5,10 @@ import type { Section } from './protocol.js';
 export interface WindowFigures {
   readonly criticalSectionsPerSec: number;
   readonly criticalSections: number;
-  /** From a release being sent to the next grant, whoever gets it. */
+  /**
+   * From a release being sent to the next grant, whoever gets it (for a semaphore: from the
+   * latest release before a grant).
+   */
   readonly handoffGapP50Ms: number;
   readonly handoffGapP99Ms: number;
   /** Mean time a worker held the lock, and mean handoff gap: CS/s ≈ 1000 / (hold + gap). */
@@ -30,7 +33,10 @@ export interface WindowFigures {
    * many workers (⌊N/n⌋ / ⌈N/n⌉): min/max cannot do better, so a lower figure is the lock's.
    */
   readonly evenSplitFairness: number;
-  /** Critical sections that began before the previous one ended (the whole run, not only the window). */
+  /**
+   * Critical sections that began while as many others as may hold at once were still running
+   * (for a lock: before the previous one ended); the whole run, not only the window.
+   */
   readonly overlaps: number;
 }
 
@@ -47,9 +53,14 @@ export function analyzeSections(
   commands: CommandCounts,
   /** When each acquire asked for before measureUntil and answered after it was asked for. */
   unanswered: readonly number[] = [],
+  /** How many may hold at once: 1 for a lock, the permits of a semaphore. */
+  permits = 1,
 ): WindowFigures {
   const ordered = [...sections].sort((a, b) => a[1] - b[1]);
   let overlaps = 0;
+  // The ends of the sections still running at the current acquisition, earliest first, and the
+  // latest end already passed: the release that freed what the acquisition took.
+  const running: number[] = [];
   let latestEnd = -Infinity;
   const gaps: number[] = [];
   const waits: number[] = [];
@@ -57,9 +68,13 @@ export function analyzeSections(
   const perWorker = new Array<number>(workerCount).fill(0);
   let inWindow = 0;
   for (const [askedAt, acquiredAt, releasedAt, worker] of ordered) {
+    while (running.length > 0 && running[0]! <= acquiredAt) {
+      latestEnd = Math.max(latestEnd, running.shift()!);
+    }
     // acquiredAt is taken after Redis granted the lock and releasedAt before the release was
-    // sent, so an exclusive lock can never produce acquiredAt < an earlier section's releasedAt.
-    if (acquiredAt < latestEnd) overlaps++;
+    // sent, so a lock that keeps its limit can never produce an acquisition while `permits`
+    // earlier sections are still running.
+    if (running.length >= permits) overlaps++;
     if (acquiredAt >= measureFrom && acquiredAt < measureUntil) {
       inWindow++;
       perWorker[worker]!++;
@@ -67,7 +82,7 @@ export function analyzeSections(
       holds.push(releasedAt - acquiredAt);
       if (latestEnd !== -Infinity) gaps.push(acquiredAt - latestEnd);
     }
-    latestEnd = Math.max(latestEnd, releasedAt);
+    running.splice(sortedIndex(running, releasedAt), 0, releasedAt);
   }
   for (const askedAt of unanswered) waits.push(measureUntil - askedAt);
   const windowS = (measureUntil - measureFrom) / 1000;
@@ -94,4 +109,16 @@ export function analyzeSections(
     ),
     overlaps,
   };
+}
+
+/** Where `value` goes in the ascending `values` (after any equal ones). */
+function sortedIndex(values: readonly number[], value: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (values[mid]! <= value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

@@ -139,7 +139,8 @@ function connectionsPerProcess(params: ContentionParams): number {
 }
 
 /**
- * Scenario 3: workers in several processes compete for ONE key, in every shape of `params`: one
+ * Scenarios 3 and 8: workers in several processes compete for ONE key (a lock, or a semaphore's
+ * permits), in every shape of `params`: one
  * lock manager per process or one per worker, a pause after each release or none, few workers or
  * many. Each worker holds the lock about `holdMs` and competes again. Measures how fast, at what
  * command cost and how fairly the lock changes hands.
@@ -151,6 +152,8 @@ export async function runContention(
   server: RedisServer,
   specs: readonly ContenderSpec[],
   params: ContentionParams,
+  /** Starts the name of every key the runs use: the scenario's number. */
+  keyTag = 's3',
 ): Promise<ContentionShapeFigures[]> {
   for (const shape of params.shapes) {
     if (!Number.isInteger(shape.workers / params.processes) || shape.workers < params.processes) {
@@ -166,7 +169,13 @@ export async function runContention(
     for (let r = 0; r < params.rounds; r++) {
       for (const { shape, index } of rotation(shapes, r)) {
         for (const spec of rotation(specs, r)) {
-          const sample = await runOnce(pool, spec, shape, params, `s3:${index}:${spec.id}:${r}`);
+          const sample = await runOnce(
+            pool,
+            spec,
+            shape,
+            params,
+            `${keyTag}:${index}:${spec.id}:${r}`,
+          );
           const key = `${index}|${spec.id}`;
           samples.set(key, [...(samples.get(key) ?? []), sample]);
         }
@@ -239,6 +248,7 @@ async function runOnce(
       measureUntil,
       commands,
       results.flatMap((result) => result.unanswered),
+      spec.permits,
     ),
     failures: results.reduce((n, result) => n + result.failures, 0),
     commands,
