@@ -1,6 +1,7 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { LockManager } from '../core/lock-manager.js';
 import { closeClient } from '../core/util/close-client.util.js';
+import { CliClientMissingError } from './cli-client-missing.error.js';
 import { CliConnectionError } from './cli-connection.error.js';
 import type { CliConnection } from './parse-cli-arguments.js';
 
@@ -19,6 +20,7 @@ export interface CliSession {
  * @internal
  */
 export async function openCliSession(connection: CliConnection): Promise<CliSession> {
+  const ioredis = await loadIoredis();
   const base: RedisOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -27,11 +29,39 @@ export async function openCliSession(connection: CliConnection): Promise<CliSess
     connectTimeout: connection.timeout,
     commandTimeout: connection.timeout,
   };
-  return connection.cluster ? openCluster(connection, base) : openServers(connection, base);
+  return connection.cluster
+    ? openCluster(ioredis, connection, base)
+    : openServers(ioredis, connection, base);
+}
+
+/** The classes the command line builds its clients from. */
+interface Ioredis {
+  readonly Redis: typeof Redis;
+  readonly Cluster: typeof Cluster;
+}
+
+/**
+ * ioredis, loaded only once a command needs a connection: the package does not depend on it
+ * (an application may use node-redis), so its absence is told as such, with what to run
+ * instead, rather than as a module resolution stack at start-up.
+ */
+async function loadIoredis(): Promise<Ioredis> {
+  try {
+    // The classes of whichever ioredis resolves here (5 or 6, which type-check against one).
+    const { Redis, Cluster } = await import('ioredis');
+    return { Redis, Cluster } as unknown as Ioredis;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+      throw new CliClientMissingError(messageOf(error).split('\n')[0]!);
+    }
+    throw error;
+  }
 }
 
 /** A Redis Cluster, from the seed nodes given; the first URL's credentials and TLS apply. */
 async function openCluster(
+  { Cluster }: Ioredis,
   { urls, prefix }: CliConnection,
   base: RedisOptions,
 ): Promise<CliSession> {
@@ -67,6 +97,7 @@ async function openCluster(
 
 /** One server, or the masters of a quorum (which goes on with a majority of them). */
 async function openServers(
+  { Redis }: Ioredis,
   { urls, prefix }: CliConnection,
   base: RedisOptions,
 ): Promise<CliSession> {

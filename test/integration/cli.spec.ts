@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockLostError, LockManager } from '../../lib/core/index.js';
 import { freePort, startRedis } from '../support/redis-server.js';
@@ -15,10 +17,15 @@ interface Run {
 }
 
 /** Runs the CLI as a child process; `input` is written to its stdin, which is then closed. */
-function run(args: readonly string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function run(
+  args: readonly string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = {},
+  main = cli,
+): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(process.execPath, [main, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -229,6 +236,32 @@ describe('the nestjs-redis-lock command line', () => {
       expect(lines[0]).toContain(`nestjs-redis-lock: ${message}`);
       expect(lines[1]).toBe('Run nestjs-redis-lock --help for usage.');
       expect(result.stdout).toBe('');
+    }
+  });
+
+  it('without ioredis where it runs: says so and how to run it with ioredis, exit status 1', async () => {
+    // The compiled package, copied where no node_modules is found above it (the library itself
+    // needs nothing else at run time).
+    const dir = mkdtempSync(join(tmpdir(), 'nrl-cli-'));
+    try {
+      cpSync(join(__dirname, '..', '..', 'dist', 'cjs'), dir, { recursive: true });
+      expect(() => require.resolve('ioredis', { paths: [join(dir, 'cli')] })).toThrow();
+      const result = await run(
+        ['list', '--url', db.server.url],
+        undefined,
+        {},
+        join(dir, 'cli', 'main.js'),
+      );
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^nestjs-redis-lock: The command line connects to Redis with ioredis, which is not installed where it runs \(Cannot find (module|package) 'ioredis'/,
+      );
+      expect(lines[0]).toContain('npx -p ioredis -p nestjs-redis-lock nestjs-redis-lock <command>');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
