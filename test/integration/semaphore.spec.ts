@@ -7,7 +7,7 @@ import {
   type Permit,
   SemaphoreLimitMismatchError,
 } from '../../lib/core/index.js';
-import { keysLeft } from '../support/key-names.js';
+import { auxKey, keysLeft } from '../support/key-names.js';
 import { countByName, monitorCommands } from '../support/redis-server.js';
 import { idleWhileWaiting, maxConcurrency, raceForPermits } from '../support/semaphore-timeline.js';
 import { until } from '../support/until.js';
@@ -118,24 +118,21 @@ describe('semaphore', () => {
     await expect(permit.release()).rejects.toBe(reason);
   });
 
-  it('wakes a waiter with the release, not by polling, and passes the wakeup on while permits remain', async () => {
+  it('serves waiters with the release, not by polling: one release of 2 permits grants both', async () => {
     const waiterClient = db.server.client();
-    const waiter = new LockManager(waiterClient, { retry: NO_POLLING });
+    const waiter = new LockManager(waiterClient, { retry: NO_POLLING, waiterTtl: 120_000 });
     const pool = manager.semaphore('wake', { permits: 2 });
     const holder = await pool.acquire({ weight: 2 });
     const waiting = Array.from({ length: 2 }, () =>
-      // Longer than jest's 30 s: only a wakeup can serve it in time.
+      // Longer than jest's 30 s: only the release can serve it in time.
       waiter.semaphore('wake', { permits: 2 }).acquire({ waitTimeout: 60_000 }),
     );
     await until(
-      async () =>
-        Number(((await db.redis.pubsub('NUMSUB', 'lock:wake')) as [string, number])[1]) === 1,
-      'the waiters to subscribe',
+      async () => (await db.redis.zcard(auxKey('waiters', 'wake'))) === 2,
+      'the waiters to queue',
     );
     await sleep(100);
-    // Both permits come back with one release, announced once: it wakes one waiter of this
-    // process, which passes the wakeup on to the other once it is in (polling would take a
-    // minute).
+    // Both permits come back with one release, which hands one to each waiter in line.
     await holder.release();
     const permits = await Promise.all(waiting);
     expect(permits.every((permit) => permit.isHeld)).toBe(true);

@@ -418,7 +418,9 @@ export class AcquireCall<K extends LeaseKind = LeaseKind> implements AttemptSett
     }
     this.state = 'granted';
     this.outcome = 'acquired';
-    return this.holdLease(fencingToken, grantTtl, this.queuedAt, request.ttl);
+    // A permit has no fencing token: its grant's number (the server clock) only orders grants.
+    const held = request.kind === 'permit' ? 0 : fencingToken;
+    return this.holdLease(held, grantTtl, this.queuedAt, request.ttl);
   }
 
   /** One acquire attempt, bounded by the deadline (and a floor), the signal and close(). */

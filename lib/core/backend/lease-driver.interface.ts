@@ -8,8 +8,8 @@ export type AcquireReply =
       /** 0 for leases without fencing (permits, read locks). */
       readonly fencingToken: number;
       /**
-       * The grant left room for others (a read lock, a permit with permits to spare): a waiter
-       * that got it passes the wakeup on to the next waiter of its process.
+       * The grant left room for others (a read lock): a waiter that got it passes the wakeup on
+       * to the next waiter of its process.
        */
       readonly passOn?: boolean;
       /** Set when `waitForReplicas` is on with `onShortfall: 'report'` and too few replicas acknowledged. */
@@ -26,9 +26,9 @@ export type AcquireReply =
       /** Index (in the keys passed) of a key someone else holds. */
       readonly blockedBy: number;
       /**
-       * The fencing token of the holder when the caller was queued for a handed-off lock: a grant
-       * announced to the caller afterwards carries a larger one (an older grant, delayed on its
-       * way, does not).
+       * The fencing token of the holder when the caller was queued for a handed-off lock (for a
+       * semaphore, the server clock in microseconds): a grant announced to the caller afterwards
+       * carries a larger one (an older grant, delayed on its way, does not).
        */
       readonly holderFence?: number;
     };

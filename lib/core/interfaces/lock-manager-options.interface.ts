@@ -74,7 +74,8 @@ export interface LockManagerOptions {
    */
   fair?: boolean;
   /**
-   * For fair locks and the writers of read-write locks, which wait in a queue in Redis: how long
+   * For fair locks, semaphores and the writers of read-write locks, which wait in a queue in
+   * Redis (permits handed to a waiter count like a handed-over lock below): how long
    * a waiter keeps its place without renewing it, in milliseconds (at least 100). A waiting
    * caller renews its place about every third of this; a waiter whose process died or froze
    * loses its place after it, so it holds up the callers queued behind it at most this long. A

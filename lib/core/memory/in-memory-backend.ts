@@ -37,7 +37,7 @@ export class InMemoryBackend implements LockBackend {
   primitives(): PrimitiveDriverSet {
     this.drivers ??= {
       fair: new MemoryFairDriver(this.space, this.placeTtl, this.plain),
-      semaphore: new MemorySemaphoreDriver(this.space, this.keyPrefix),
+      semaphore: new MemorySemaphoreDriver(this.space, this.keyPrefix, this.placeTtl),
       read: new MemoryReadDriver(this.space),
       write: new MemoryWriteDriver(this.space, this.placeTtl),
     };

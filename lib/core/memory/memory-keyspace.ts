@@ -67,6 +67,7 @@ export class MemoryKeyspace {
   readonly readerSets = new Map<string, Map<string, number>>();
   readonly fairQueues = new Map<string, Queue>();
   readonly writerQueues = new Map<string, Queue>();
+  readonly semaphoreQueues = new Map<string, Queue>();
   private readonly listeners = new Map<string, Set<Listener>>();
   /** token → until when its release is recognised (see release-mark.lua.ts). */
   private readonly releaseMarks = new Map<string, number>();
@@ -94,6 +95,7 @@ export class MemoryKeyspace {
     this.readerSets.clear();
     this.fairQueues.clear();
     this.writerQueues.clear();
+    this.semaphoreQueues.clear();
     this.releaseMarks.clear();
   }
 

@@ -28,9 +28,16 @@ const PERMIT_OPTIONS = ['weight'] as const satisfies ReadonlyArray<keyof Semapho
  *   its permits after their ttl; clients with skewed clocks still agree.
  * - `withPermit()` and `autoExtend` renew the permits while the work runs; if a renewal fails,
  *   `permit.signal` aborts with a `LockLostError`.
- * - Waiters are woken by releases (pub/sub), and look again when the earliest permit would
- *   expire (a crashed holder's), with jittered polling only as a safety net.
- * - Permits are not handed out in arrival order, and have no fencing token.
+ * - Callers that wait queue in Redis and are served in arrival order: a release hands the freed
+ *   permits straight to the first waiters, as many as fit, each told by name on its own
+ *   manager's channel (no other manager wakes, and the waiter needs no round trip to take them).
+ *   A first waiter heavier than the permits free is not skipped: the ones behind it wait too.
+ * - Permits handed to a waiter last until its place in the queue ends (the manager's
+ *   `waiterTtl`) until the waiter confirms them, so a waiter that died costs the others at most
+ *   that long; a waiter that gives up leaves the queue at once and gives back permits handed to
+ *   it meanwhile. Waiters also look again when the earliest permit would expire (a crashed
+ *   holder's) and about every `waiterTtl`/3 to keep their place.
+ * - Permits have no fencing token.
  *
  * @example
  * const exports = manager.semaphore('exports', { permits: 2 });
@@ -65,7 +72,8 @@ export class Semaphore {
   }
 
   /**
-   * Takes `weight` permits (default 1), waiting up to `waitTimeout` for them to be free.
+   * Takes `weight` permits (default 1), waiting up to `waitTimeout` for them to be free: in the
+   * semaphore's queue, behind the callers already waiting, until a release hands them over.
    * @throws LockTimeoutError (`kind: 'permit'`) when too few are free after `waitTimeout`
    * @throws LockAbortedError when `options.signal` aborts first
    * @throws SemaphoreLimitMismatchError when the current holders use another `permits`
@@ -80,7 +88,9 @@ export class Semaphore {
 
   /**
    * Like `acquire()`, but returns `null` instead of throwing when too few permits are free.
-   * Makes a single attempt unless `waitTimeout` is given.
+   * Makes a single attempt unless `waitTimeout` is given. A single attempt takes free permits
+   * only when nobody waits in the semaphore's queue (it never gets in ahead of waiters, and never
+   * takes a place among them); with `waitTimeout` it queues as `acquire()` does.
    * @example
    * const permit = await exports.tryAcquire();
    * if (!permit) return reply.status(429).send('Too many exports running, try again later');

@@ -37,7 +37,11 @@ export class RedisPrimitiveDrivers implements PrimitiveDriverSet {
   }
 
   get semaphore(): SemaphoreDriver {
-    return (this.semaphoreDriver ??= new SemaphoreDriver(this.client, this.keyspace));
+    return (this.semaphoreDriver ??= new SemaphoreDriver(
+      this.client,
+      this.keyspace,
+      this.placeTtl,
+    ));
   }
 
   get read(): ReadLockDriver {

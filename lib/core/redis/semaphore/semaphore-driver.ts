@@ -1,10 +1,9 @@
 import type { LockConnection } from '../connection/lock-connection.interface.js';
 import { SemaphoreLimitMismatchError } from '../../errors/semaphore-limit-mismatch.error.js';
-import {
-  SEMAPHORE_ACQUIRE_SCRIPT,
-  SEMAPHORE_EXTEND_SCRIPT,
-  semaphoreReleaseScript,
-} from './semaphore.script.js';
+import { semaphoreAcquireScript } from './semaphore-acquire.script.js';
+import { SEMAPHORE_EXTEND_SCRIPT } from './semaphore-extend.script.js';
+import { semaphoreLeaveScript } from './semaphore-leave.script.js';
+import { semaphoreReleaseScript } from './semaphore-release.script.js';
 import type {
   AcquireReply,
   ExtendRequest,
@@ -17,23 +16,58 @@ import { extendInBatches, mainKeys, tokensAndTtls } from '../extend-in-batches.u
 import { ScriptLeaseDriver } from '../script-lease-driver.js';
 
 interface SemaphoreScripts {
-  acquire(key: string, ...args: Array<string | number>): Promise<number[]>;
+  acquire(...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
   extend(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
-  release(key: string, mark: string, token: string): Promise<number>;
+  release(...keysAndArgs: string[]): Promise<number>;
+  leave(...keysAndArgs: string[]): Promise<number>;
 }
 
 /**
- * Semaphore permits: one sorted set per semaphore (see the scripts), so every operation touches
- * one key and one Cluster slot. Permits carry no fencing token.
+ * Semaphore permits: one sorted set per semaphore, and beside it, in its slot, the queue of the
+ * callers that wait (see the scripts). A release hands the freed permits straight to the first
+ * waiters, each told on its own manager's channel (see grant-queued.lua.ts); a semaphore nobody
+ * waits for costs one round trip to take and one to release, as before it had a queue. Permits
+ * carry no fencing token.
  * @internal
  */
 export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
-  constructor(client: LockConnection, keyspace: RedisKeyspace) {
+  readonly addressed = true;
+  /**
+   * Permits granted to this manager's waiter last until the waiter's place ends (its last
+   * attempt plus its place ttl), until the waiter confirms them: at least this long from the
+   * sending of that attempt.
+   */
+  readonly grantTtl: number;
+
+  constructor(
+    client: LockConnection,
+    keyspace: RedisKeyspace,
+    /** How long a queued waiter keeps its place without renewing it, in milliseconds. */
+    private readonly placeTtl: number,
+  ) {
     super(client, keyspace, {
-      acquire: { name: 'SemaphoreAcquire', numberOfKeys: 1, lua: SEMAPHORE_ACQUIRE_SCRIPT },
+      acquire: { name: 'SemaphoreAcquire', numberOfKeys: 3, lua: semaphoreAcquireScript },
       extend: { name: 'SemaphoreExtend', lua: SEMAPHORE_EXTEND_SCRIPT },
-      release: { name: 'SemaphoreRelease', numberOfKeys: 2, lua: semaphoreReleaseScript },
+      release: { name: 'SemaphoreRelease', numberOfKeys: 4, lua: semaphoreReleaseScript },
+      leave: { name: 'SemaphoreLeave', numberOfKeys: 3, lua: semaphoreLeaveScript },
     });
+    this.grantTtl = placeTtl;
+  }
+
+  /**
+   * The queue key as Redis sees it, then `#<hub id>`: in the semaphore's slot, under the
+   * manager's prefix (the ACL channel pattern covers it). The scripts build the same name from
+   * the queue key and the grantee's waiter id (see channelOf in wait-queue.lua.ts).
+   */
+  waiterChannelFor(semaphoreKey: string, hubId: string): string {
+    return `${this.keyspace.clientPrefix}${this.queueKeys(semaphoreKey)[0]}#${hubId}`;
+  }
+
+  private queueKeys(semaphoreKey: string): [string, string] {
+    return [
+      this.keyspace.auxKey(semaphoreKey, 'waiters'),
+      this.keyspace.auxKey(semaphoreKey, 'waiters-expiry'),
+    ];
   }
 
   async acquire(
@@ -42,20 +76,44 @@ export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
     ttl: number,
     _owner: string,
     params?: LeaseParams,
+    waiter = '',
   ): Promise<AcquireReply> {
     const key = redisKeys[0]!;
     const { weight, limit } = params!;
-    const [status, value, free] = await this.scripts.acquire(key, token, weight, limit, ttl);
-    if (status === 1) return { acquired: true, fencingToken: 0, passOn: Number(free) > 0 };
+    const [status, value, clock] = await this.scripts.acquire(
+      key,
+      ...this.queueKeys(key),
+      token,
+      weight,
+      limit,
+      ttl,
+      this.placeTtl,
+      waiter,
+    );
+    if (status === 1) return { acquired: true, fencingToken: 0 };
     if (status === -1) {
       throw new SemaphoreLimitMismatchError(this.keyspace.userKey(key), limit, Number(value));
     }
-    return this.denied(value);
+    if (clock === undefined) return this.denied(value);
+    // A grant announced to this waiter from now on carries a later clock than this.
+    return { acquired: false, holderTtl: Number(value), blockedBy: 0, holderFence: Number(clock) };
   }
 
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const key = redisKeys[0]!;
-    return toOwned(await this.scripts.release(key, this.keyspace.markKey(key, token), token));
+    return toOwned(
+      await this.scripts.release(
+        key,
+        this.keyspace.markKey(key, token),
+        ...this.queueKeys(key),
+        token,
+      ),
+    );
+  }
+
+  async abandon(redisKeys: readonly string[], token: string): Promise<void> {
+    const key = redisKeys[0]!;
+    await this.scripts.leave(key, ...this.queueKeys(key), token);
   }
 
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
