@@ -163,34 +163,39 @@ describe.each<ClientKind>(CLIENT_KINDS)('%s: faults and refusals on one server',
     await again.release();
   });
 
-  // node-redis queues an UNSUBSCRIBE until it reconnects: close() must not wait for it. On the
-  // ioredis family this test once failed with a bare "Connection is closed." rejection from
-  // iovalkey (1 of 3 CI runs), not yet explained: run where the behaviour is at stake.
-  (kind.startsWith('node-redis') ? it : it.skip)(
-    'closing a manager that waits on a borrowed subscriber settles while the server is down',
-    async () => {
-      const sub = await connectClient(kind, server.port);
-      made.push(sub);
-      const a = await manager();
-      const b = await manager({ ...NO_POLLING, subscriber: sub.client as never });
-      const held = await a.acquire('down');
-      const waiting = b.acquire('down', { waitTimeout: 60_000 }).catch((e: unknown) => e);
-      const admin = server.client();
-      await until(async () => {
-        const [, listeners] = (await admin.pubsub('NUMSUB', 'lock:down')) as [string, number];
-        return Number(listeners) === 1;
-      }, 'the waiter to listen');
-      await server.kill();
-      const closed = await Promise.race([
-        b.close().then(() => 'closed'),
-        sleep(10_000).then(() => 'still closing after 10 s'),
-      ]);
-      expect(closed).toBe('closed');
-      expect(await waiting).toBeInstanceOf(LockManagerClosedError);
-      await server.restart();
-      expect(held.fencingToken).toBeGreaterThan(0);
-    },
-  );
+  // Every client queues the UNSUBSCRIBE of a connection that is down until it reconnects:
+  // close() must not wait for it.
+  it('closing a manager that waits on a borrowed subscriber settles while the server is down', async () => {
+    const sub = await connectClient(kind, server.port);
+    made.push(sub);
+    const a = await manager();
+    const b = await manager({ ...NO_POLLING, subscriber: sub.client as never });
+    const held = await a.acquire('down');
+    const waiting = b.acquire('down', { waitTimeout: 60_000 }).catch((e: unknown) => e);
+    const admin = server.client();
+    await until(async () => {
+      const [, listeners] = (await admin.pubsub('NUMSUB', 'lock:down')) as [string, number];
+      return Number(listeners) === 1;
+    }, 'the waiter to listen');
+    await server.kill();
+    const closed = await Promise.race([
+      b.close().then(() => 'closed'),
+      sleep(10_000).then(() => 'still closing after 10 s'),
+    ]);
+    expect(closed).toBe('closed');
+    expect(await waiting).toBeInstanceOf(LockManagerClosedError);
+    await server.restart();
+    if (!kind.startsWith('node-redis')) {
+      // Back up, an ioredis-family client first subscribes again to what it had (the
+      // channel, still), then sends what waited in its queue (the UNSUBSCRIBE): a PING
+      // answered after them means both were. ioredis before 6.1 (5.x, 6.0, iovalkey 0.4)
+      // leaves that resubscription's promise unhandled, so closing the client while it is in
+      // flight (below, after the test) raised "Connection is closed." as an unhandled
+      // rejection of its own; the application that lends a subscriber owns that client.
+      await (sub.client as unknown as { ping(): Promise<unknown> }).ping();
+    }
+    expect(held.fencingToken).toBeGreaterThan(0);
+  });
 });
 
 describe('every library on a Redis Cluster', () => {

@@ -55,6 +55,11 @@ export interface LockManagerOptions {
    * A connection to use for the pub/sub wakeups of waiters. The manager never closes a
    * connection it is given. Without it the manager creates one with `client.duplicate()` the
    * first time a caller has to wait, and closes it after a few idle seconds or on `close()`.
+   *
+   * ioredis before 6.1 (and iovalkey 0.4) subscribes a connection again after a reconnect
+   * without handling that command's failure: closing a lent ioredis subscriber while it is
+   * reconnecting can raise an unhandled rejection ("Connection is closed.") from ioredis itself.
+   * Use ioredis 6.1 or later, or let the manager make its own connection, which handles it.
    */
   subscriber?: Redis | NodeRedisClient | NodeRedisSentinel;
   /**
