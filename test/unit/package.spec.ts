@@ -127,7 +127,7 @@ describe('the published package', () => {
     expect(readFileSync(join(root, path), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
-  it('loads optional peers only where they are used: terminus in ./health, OpenTelemetry by a dynamic import, neither in the command', () => {
+  it('loads optional peers only where they are used: terminus in ./health, OpenTelemetry by a dynamic import, neither in the command, which imports ioredis when it connects', () => {
     for (const format of ['cjs', 'esm']) {
       const graph = (entry: string): string[] => importGraph(join(root, 'dist', format, entry));
       const main = graph('index.js');
@@ -154,7 +154,12 @@ describe('the published package', () => {
           (name) => name.startsWith('@nestjs') || name.startsWith('@opentelemetry'),
         ),
       ).toEqual([]);
-      expect(packagesOf(cli)).toContain('ioredis');
+      // The command's one client, loaded when it connects: its absence is then told as such.
+      for (const client of ['ioredis', 'redis', 'iovalkey']) {
+        expect(packagesOf(cli)).not.toContain(client);
+      }
+      const session = readFileSync(join(root, 'dist', format, 'cli/open-cli-session.js'), 'utf8');
+      expect(session).toMatch(/await import\(['"]ioredis['"]\)/);
       // The one way the library reaches OpenTelemetry: import() of a name in a variable.
       const loader = readFileSync(
         join(root, 'dist', format, 'telemetry/load-open-telemetry.js'),
