@@ -7,7 +7,7 @@ import { stopAllRedis } from '../support/redis-server.js';
 // The short budget of the model-based fault test, run by `npm test`: one round of each scenario
 // with a fresh seed (CHAOS_SEED pins it). `npm run test:chaos -- --minutes 10` runs the long one.
 // A failure names each round's seed and the command that replays it.
-const SECONDS: Record<Scenario, number> = { memory: 5, redis: 10, processes: 10 };
+const SECONDS: Record<Scenario, number> = { memory: 5, redis: 10, processes: 10, quorum: 10 };
 const seed = process.env.CHAOS_SEED === undefined ? randomSeed() : Number(process.env.CHAOS_SEED);
 
 describe('the lease lifecycle under random operations and injected faults', () => {
@@ -17,6 +17,7 @@ describe('the lease lifecycle under random operations and injected faults', () =
     ['memory', 'managers of one process on the in-memory store'],
     ['redis', 'managers of one process on Redis, through fault proxies'],
     ['processes', 'worker processes on Redis, each through its own fault proxy'],
+    ['quorum', 'managers of one process on a quorum of five masters, each behind a fault proxy'],
   ])(
     '%s (%s): never two holders of a key at once, fencing tokens in grant order, nothing left behind',
     async (scenario) => {

@@ -14,14 +14,15 @@ import { randomSeed } from '../support/chaos/random.js';
 import { stopAllRedis } from '../support/redis-server.js';
 
 const USAGE = `Usage:
-  npm run test:chaos -- [--minutes N] [--seed S] [--scenario memory|redis|processes]
+  npm run test:chaos -- [--minutes N] [--seed S] [--scenario memory|redis|processes|quorum]
   npm run test:chaos -- --scenario <name> --seed <S> [--seconds N]   replays one round
 
   --minutes N    how long the run lasts (default 10); rounds of every scenario in turn
   --seed S       the run's seed (every round's seed derives from it), or with --scenario the
                  seed of the one round to replay
   --scenario X   only rounds of that scenario; with --seed, exactly one round
-  --seconds N    seconds of faults per round (default: memory ${ROUND_SECONDS.memory}, redis ${ROUND_SECONDS.redis}, processes ${ROUND_SECONDS.processes})
+  --seconds N    seconds of faults per round (default: memory ${ROUND_SECONDS.memory}, redis ${ROUND_SECONDS.redis},
+                 processes ${ROUND_SECONDS.processes}, quorum ${ROUND_SECONDS.quorum})
   CHAOS_DEBUG=1  (environment) Redis errors carry the stack of the call that sent the
                  command, and reports show long stacks: slower, for chasing one violation
   CHAOS_REDIS_LOG=0  (environment) no MONITOR log of what Redis ran (overlap reports then lack
@@ -109,7 +110,7 @@ async function main(): Promise<number> {
     roundSeconds:
       args.seconds === undefined
         ? undefined
-        : { memory: args.seconds, redis: args.seconds, processes: args.seconds },
+        : Object.fromEntries(SCENARIOS.map((scenario) => [scenario, args.seconds!])),
     onRound: (round, index) => console.log(formatRound(round, index)),
   });
   console.log();

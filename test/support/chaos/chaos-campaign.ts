@@ -11,7 +11,12 @@ import type { CoreLibrary } from './lease-actors.js';
 import { hashSeed } from './random.js';
 
 /** Seconds of faults per round, by scenario (a 2.5 s quiet cool-down follows each). */
-export const ROUND_SECONDS: Record<Scenario, number> = { memory: 8, redis: 16, processes: 16 };
+export const ROUND_SECONDS: Record<Scenario, number> = {
+  memory: 8,
+  redis: 16,
+  processes: 16,
+  quorum: 16,
+};
 
 export interface CampaignOptions {
   readonly lib: CoreLibrary;

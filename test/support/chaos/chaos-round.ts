@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { type FaultProxy, startFaultProxy } from '../fault-proxy.js';
 import { type RedisServer, startRedis } from '../redis-server.js';
 import { disconnectClient } from './disconnect-client.js';
-import { FaultInjector, type FaultKind } from './fault-injector.js';
+import { FaultInjector, type FaultKind, type RoundFaults } from './fault-injector.js';
 import { type LeaseRecord, machineNow, type Violation } from './history.js';
 import {
   type ActorsConfig,
@@ -16,6 +16,9 @@ import {
 import { judgeHistory } from './lease-oracle.js';
 import { RedisHistory } from './redis-history.js';
 import { startProcessChecks } from './process-checks.js';
+import { QuorumFaultInjector } from './quorum-fault-injector.js';
+import { QuorumHistory } from './quorum-history.js';
+import { type QuorumMasters, startQuorumMasters } from './quorum-masters.js';
 import { Random } from './random.js';
 
 /**
@@ -23,11 +26,14 @@ import { Random } from './random.js';
  * - `memory`: several managers in this process on one InMemoryLockStore;
  * - `redis`: several managers in this process, each on its own client through one of three
  *   fault proxies in front of a private Redis;
- * - `processes`: worker processes (the compiled library from dist/), each with its own proxy.
+ * - `processes`: worker processes (the compiled library from dist/), each with its own proxy;
+ * - `quorum`: several managers in this process on a Redlock quorum of five private masters,
+ *   each master behind its own fault proxy; faults never reach a majority at once, and a
+ *   killed master comes back only once the longest ttl has passed (see quorum-fault-injector.ts).
  */
-export type Scenario = 'memory' | 'redis' | 'processes';
+export type Scenario = 'memory' | 'redis' | 'processes' | 'quorum';
 
-export const SCENARIOS: readonly Scenario[] = ['memory', 'redis', 'processes'];
+export const SCENARIOS: readonly Scenario[] = ['memory', 'redis', 'processes', 'quorum'];
 
 export interface RoundOptions {
   readonly scenario: Scenario;
@@ -54,6 +60,10 @@ export interface RoundReport {
 const COOL_DOWN_MS = 2_500;
 const KEY_PREFIX = 'chaos:';
 const KEYS = Array.from({ length: 16 }, (_, i) => `k${i}`);
+/** Five masters: a majority of three survives any two under a fault (three masters: one). */
+const QUORUM_MASTERS = 5;
+/** A killed master stays down this much longer than the longest ttl of the round. */
+const RESTART_MARGIN_MS = 250;
 
 const SHAPES: Record<
   Scenario,
@@ -68,6 +78,8 @@ const SHAPES: Record<
     maxExtendTtl: 2_000,
     workers: 4,
   },
+  // Two round trips per acquire on five masters: ttls a little longer than on one Redis.
+  quorum: { actors: 30, managers: 4, ttls: [150, 250, 400, 600], maxExtendTtl: 1_500 },
 };
 
 /** The one line that runs this round again, with the same operations and faults. */
@@ -102,13 +114,41 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
   };
 
   let results: ActorsResult[];
-  let injector: FaultInjector;
+  let injector: RoundFaults;
   const violations: Violation[] = [];
   let server: RedisServer | undefined;
-  let redisHistory: RedisHistory | undefined;
+  let redisHistory: Pick<RedisHistory, 'around' | 'stop'> | undefined;
+  let quorum: QuorumMasters | undefined;
   const proxies: FaultProxy[] = [];
   try {
-    if (scenario === 'memory') {
+    if (scenario === 'quorum') {
+      quorum = await startQuorumMasters(QUORUM_MASTERS, debugCommandArgs());
+      if (process.env.CHAOS_REDIS_LOG !== '0') {
+        const history = new QuorumHistory(KEY_PREFIX);
+        redisHistory = history;
+        await history.start(quorum.masters);
+      }
+      injector = new QuorumFaultInjector(
+        {
+          masters: quorum.masters,
+          proxies: quorum.proxies,
+          keyPrefix: KEY_PREFIX,
+          restartDelayMs: Math.max(shape.maxExtendTtl, ...shape.ttls) + RESTART_MARGIN_MS,
+        },
+        rng.fork('faults'),
+      );
+      const masters = quorum;
+      [results] = await Promise.all([
+        runActors({ lib, backend: () => masters.backend() }, { ...config, process: 'main' }).then(
+          (result) => [result],
+        ),
+        injector.run(faultUntil),
+      ]);
+      await masters.disposed();
+      for (const [i, master] of quorum.masters.entries()) {
+        violations.push(...(await redisLeftovers(master, results, `master ${i}`)));
+      }
+    } else if (scenario === 'memory') {
       const store = new lib.InMemoryLockStore();
       injector = new FaultInjector(
         { proxies, keyPrefix: KEY_PREFIX, inProcess: true },
@@ -126,8 +166,9 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
       server = await startRedis({ args: debugCommandArgs() });
       // Diagnosis only, at about 15% of the throughput: CHAOS_REDIS_LOG=0 turns it off.
       if (process.env.CHAOS_REDIS_LOG !== '0') {
-        redisHistory = new RedisHistory(KEY_PREFIX);
-        await redisHistory.start(server);
+        const history = new RedisHistory(KEY_PREFIX);
+        redisHistory = history;
+        await history.start(server);
       }
       const count = scenario === 'redis' ? 3 : shape.workers!;
       for (let i = 0; i < count; i++) {
@@ -180,6 +221,7 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
     await redisHistory?.stop();
     for (const proxy of proxies) await proxy.close();
     await server?.stop();
+    await quorum?.stop();
   }
 
   const leases = results.flatMap((result) => result.leases);
@@ -235,6 +277,8 @@ function ownerOf(token: string | null, results: readonly ActorsResult[]): string
 async function redisLeftovers(
   server: RedisServer,
   results: readonly ActorsResult[],
+  /** Which server, when a round has several. */
+  where = 'Redis',
 ): Promise<Violation[]> {
   const admin = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true });
   admin.on('error', () => undefined);
@@ -252,7 +296,7 @@ async function redisLeftovers(
       const [token, ttl] = await Promise.all([admin.hget(name, 't'), admin.pttl(name)]);
       violations.push({
         kind: 'leftover-key',
-        message: `Redis still holds ${name} (ttl ${ttl} ms) after every manager closed: ${ownerOf(token, results)}`,
+        message: `${where} still holds ${name} (ttl ${ttl} ms) after every manager closed: ${ownerOf(token, results)}`,
       });
     }
   } finally {

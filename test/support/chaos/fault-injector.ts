@@ -2,6 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import type { FaultProxy } from '../fault-proxy.js';
 import type { RedisServer } from '../redis-server.js';
 import { type FaultRecord, machineNow, type RestartRecord } from './history.js';
+import {
+  blockEventLoop,
+  cutConnections,
+  delayFrames,
+  dropOneReply,
+  flushScripts,
+  keepBusy,
+  partition,
+} from './fault-actions.js';
 import type { Random } from './random.js';
 
 /**
@@ -18,7 +27,10 @@ import type { Random } from './random.js';
  *   SCRIPT FLUSH, a proxy that switched servers): EVALSHA is refused with NOSCRIPT and resent
  *   as EVAL, later than it was sent;
  * - `sigstop`: a worker process is frozen (SIGSTOP) for a while, then resumed;
- * - `pause`: this process's event loop is blocked for a while, as a long GC pause would.
+ * - `pause`: this process's event loop is blocked for a while, as a long GC pause would;
+ * - `delayed-restart`: a quorum master is killed, and started again empty only once the
+ *   longest ttl of the round has passed (Redlock's delayed restart);
+ * - `freeze`: a quorum master is frozen (SIGSTOP) for a while, then resumed.
  */
 export type FaultKind =
   | 'latency'
@@ -29,7 +41,9 @@ export type FaultKind =
   | 'restart'
   | 'script-flush'
   | 'sigstop'
-  | 'pause';
+  | 'pause'
+  | 'delayed-restart'
+  | 'freeze';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'latency',
@@ -41,7 +55,20 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'script-flush',
   'sigstop',
   'pause',
+  'delayed-restart',
+  'freeze',
 ];
+
+/** What a round needs of the faults it injected: counts and log, and the restarts to excuse. */
+export interface RoundFaults {
+  readonly counts: Readonly<Record<FaultKind, number>>;
+  readonly log: readonly FaultRecord[];
+  /** Restarts whose forgotten leases the oracle excuses. */
+  readonly restarts: readonly RestartRecord[];
+  /** The kinds this round injects. */
+  readonly kinds: readonly FaultKind[];
+  run(until: number): Promise<void>;
+}
 
 /** What the faults act on; a kind whose target is missing is not injected. */
 export interface FaultTargets {
@@ -55,7 +82,7 @@ export interface FaultTargets {
 }
 
 /** Pause between two faults of one kind, in ms: each kind runs its own loop. */
-const GAPS: Record<FaultKind, readonly [number, number]> = {
+export const FAULT_GAPS: Record<FaultKind, readonly [number, number]> = {
   latency: [100, 900],
   'drop-reply': [150, 1_200],
   reset: [400, 2_000],
@@ -65,23 +92,13 @@ const GAPS: Record<FaultKind, readonly [number, number]> = {
   'script-flush': [300, 1_500],
   sigstop: [150, 1_000],
   pause: [300, 1_500],
+  'delayed-restart': [500, 2_000],
+  freeze: [150, 1_000],
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A Lua script that keeps Redis busy for ARGV[1] ms (TIME advances inside scripts on 7.x). */
-const SPIN_SCRIPT = `
-local t = redis.call('TIME')
-local start = t[1] * 1000000 + t[2]
-repeat
-  local now = redis.call('TIME')
-until (now[1] * 1000000 + now[2]) - start >= tonumber(ARGV[1]) * 1000
-return 1
-`;
-
-const SCRIPT_COMMANDS = new Set(['evalsha', 'eval', 'evalsha_ro', 'eval_ro', 'fcall']);
-
-export class FaultInjector {
+export class FaultInjector implements RoundFaults {
   readonly counts: Record<FaultKind, number> = Object.fromEntries(
     FAULT_KINDS.map((kind) => [kind, 0]),
   ) as Record<FaultKind, number>;
@@ -122,12 +139,15 @@ export class FaultInjector {
         return (processes?.length ?? 0) > 0;
       case 'pause':
         return inProcess;
+      case 'delayed-restart':
+      case 'freeze':
+        return false;
     }
   }
 
   private async loop(kind: FaultKind, until: number): Promise<void> {
     const rng = this.rng.fork(kind);
-    const [min, max] = GAPS[kind];
+    const [min, max] = FAULT_GAPS[kind];
     for (;;) {
       const gap = rng.int(min, max);
       if (machineNow() + gap >= until) return;
@@ -143,75 +163,28 @@ export class FaultInjector {
   /** Injects one fault; returns what it did, or undefined when it could not be injected. */
   private async inject(kind: FaultKind, rng: Random): Promise<string | undefined> {
     const { proxies, server, processes } = this.targets;
+    const onProxy = async (
+      fault: (proxy: FaultProxy) => string | undefined | Promise<string | undefined>,
+    ): Promise<string | undefined> => {
+      const index = rng.int(0, proxies.length - 1);
+      const detail = await fault(proxies[index]!);
+      return detail === undefined ? undefined : `proxy ${index}: ${detail}`;
+    };
     switch (kind) {
-      case 'latency': {
-        const index = rng.int(0, proxies.length - 1);
-        const toClient = { ms: rng.int(5, 40), jitterMs: rng.int(0, 20) };
-        const toServer = rng.chance(0.5)
-          ? { ms: rng.int(2, 20), jitterMs: rng.int(0, 10) }
-          : undefined;
-        const windowMs = rng.int(200, 1_500);
-        proxies[index]!.setLatency({ toClient, toServer });
-        await sleep(windowMs);
-        proxies[index]!.setLatency({});
-        return `proxy ${index}: replies ${toClient.ms}+${toClient.jitterMs} ms${toServer ? `, commands ${toServer.ms}+${toServer.jitterMs} ms` : ''} for ${windowMs} ms`;
-      }
-      case 'drop-reply': {
-        const index = rng.int(0, proxies.length - 1);
-        const scriptsOnly = rng.chance(0.8);
-        const dropped = proxies[index]!.dropReply(
-          scriptsOnly ? (command) => SCRIPT_COMMANDS.has(command[0]!.toLowerCase()) : undefined,
-        );
-        let timer: NodeJS.Timeout | undefined;
-        const command = await Promise.race([
-          dropped,
-          new Promise<undefined>(
-            (resolve) => (timer = setTimeout(() => resolve(undefined), 1_000)),
-          ),
-        ]);
-        clearTimeout(timer);
-        proxies[index]!.cancelDrop();
-        if (!command) return undefined;
-        const args = command
-          .slice(1, 4)
-          .map((arg) => (arg.length > 48 ? `<${arg.length} bytes>` : arg))
-          .join(' ');
-        return `proxy ${index}: reply of ${command[0]} ${args} lost`;
-      }
-      case 'reset': {
-        const index = rng.int(0, proxies.length - 1);
-        const cut = proxies[index]!.resetConnections();
-        return cut > 0 ? `proxy ${index}: ${cut} connections cut` : undefined;
-      }
-      case 'blackhole': {
-        const index = rng.int(0, proxies.length - 1);
-        const ms = rng.int(50, 700);
-        const reset = rng.chance(0.3);
-        proxies[index]!.blackhole();
-        await sleep(ms);
-        proxies[index]!.heal({ reset });
-        return `proxy ${index}: partitioned for ${ms} ms${reset ? ', then connections cut' : ''}`;
-      }
-      case 'stall': {
-        const ms = rng.int(30, 400);
-        const debug = rng.chance(0.5);
-        try {
-          if (debug) await server!.command('DEBUG', 'SLEEP', String(ms / 1000));
-          else await server!.command('EVAL', SPIN_SCRIPT, '0', String(ms));
-        } catch {
-          return undefined; // Redis was restarting.
-        }
-        return `Redis busy for ${ms} ms (${debug ? 'DEBUG SLEEP' : 'spinning script'})`;
-      }
+      case 'latency':
+        return onProxy((proxy) => delayFrames(proxy, rng));
+      case 'drop-reply':
+        return onProxy((proxy) => dropOneReply(proxy, rng));
+      case 'reset':
+        return onProxy((proxy) => cutConnections(proxy));
+      case 'blackhole':
+        return onProxy((proxy) => partition(proxy, rng));
+      case 'stall':
+        return keepBusy(server!, rng);
       case 'restart':
         return this.restart();
       case 'script-flush':
-        try {
-          await server!.command('SCRIPT', 'FLUSH');
-        } catch {
-          return undefined; // Redis was restarting.
-        }
-        return 'Redis forgot its scripts (SCRIPT FLUSH)';
+        return flushScripts(server!);
       case 'sigstop': {
         const child = rng.pick(processes!);
         if (child.exitCode !== null || child.signalCode !== null) return undefined;
@@ -223,14 +196,11 @@ export class FaultInjector {
         this.stopped.delete(child);
         return `worker ${child.pid} frozen for ${ms} ms`;
       }
-      case 'pause': {
-        const ms = rng.int(20, 300);
-        const end = performance.now() + ms;
-        while (performance.now() < end) {
-          // Busy: nothing else in this process runs, as in a long GC pause.
-        }
-        return `event loop blocked for ${ms} ms`;
-      }
+      case 'pause':
+        return blockEventLoop(rng);
+      case 'delayed-restart':
+      case 'freeze':
+        return undefined; // Quorum masters only (see quorum-fault-injector.ts).
     }
   }
 
