@@ -234,6 +234,31 @@ describe('Redlock quorum over 5 independent masters', () => {
     await lock.release();
   });
 
+  it("a master frozen past the lock's ttl while an extension waited for it gets the lock back as soon as it answers", async () => {
+    // No renewal of its own: only the late answer can heal the master.
+    const lock = await manager.acquire('frozen', { ttl: 800 });
+    masters[4]!.pause();
+    try {
+      // Decided by the other four within nodeTimeout; the frozen master's answer is late.
+      await lock.extend(10_000);
+      // Its copy of the lock (800 ms) lapses while it is frozen.
+      await sleep(1_000);
+    } finally {
+      masters[4]!.resume();
+    }
+    // Resumed, it runs the waiting extension on a key that expired, answers 'expired', and is
+    // given the lock back at once (a renewal, without autoExtend, would never come).
+    await until(
+      async () => (await masters[4]!.command('HGET', 'lock:frozen', 't')) === lock.token,
+      'the late answer to heal the frozen master',
+      { timeoutMs: 3_000, everyMs: 20 },
+    );
+    expect(await masters[4]!.command('HGET', 'lock:frozen', 'f')).toBe(String(lock.fencingToken));
+    expect(Number(await masters[4]!.command('PTTL', 'lock:frozen'))).toBeGreaterThan(5_000);
+    await lock.release();
+    expect(await everywhereFree('lock:frozen')).toBe(true);
+  });
+
   it('3 masters restarted empty at once (no delayed restart): a second holder gets in, but with a larger fencing token, and the first learns of the loss at its next renewal', async () => {
     const lost: Array<{ at: number; error: LockLostError }> = [];
     manager.on('lost', ({ error }) => lost.push({ at: Date.now(), error }));

@@ -35,8 +35,9 @@ interface Tally {
  *   masters' counters are raised to it (a second round), so any later majority, which shares
  *   at least one master with this one, issues a larger token. Without a majority, the attempt
  *   is released on every master, including those that did not answer.
- * - Extend needs a majority; a master that lost the lock (restarted empty) while the holder
- *   keeps its majority gets it back (see the heal script).
+ * - Extend needs a majority; a master that lost the lock (restarted empty, or frozen past its
+ *   ttl) while the holder keeps its majority gets it back as soon as it answers, even after the
+ *   round (see the heal script).
  * - Release goes to every master.
  * - An attempt goes to a master once that master answered every earlier command of the same
  *   caller, which could otherwise run after it and undo its grant (see unanswered-commands.ts).
@@ -286,29 +287,56 @@ export class QuorumLockDriver implements LeaseDriver {
 
   async extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {
     const tokens = requests.map((request) => request.token);
+    // Masters that answer after the round was decided (frozen, slow), kept until the verdicts
+    // are known: one that lost a lock the holder kept is healed then, not a renewal later.
+    const decided: { verdicts?: OwnedResult[] } = {};
+    const late: Array<[index: number, answers: OwnedResult[]]> = [];
     const outcomes = await quorumRound(
       this.nodes.map(
         (node, i) => () => this.unanswered[i]!.track(tokens, node.extendMany(requests)),
       ),
       this.size.nodeTimeout,
+      undefined,
+      (i, outcome) => {
+        if (outcome.status !== 'ok') return;
+        if (decided.verdicts) this.healLost(requests, decided.verdicts, i, outcome.value);
+        else late.push([i, outcome.value]);
+      },
     );
-    return requests.map((request, r) => {
-      const perNode = outcomes.map((o): NodeOutcome<OwnedResult> =>
-        o.status === 'ok' ? { status: 'ok', value: o.value[r]! } : o,
+    const verdicts = requests.map((_, r) =>
+      this.verdict(
+        outcomes.map((o): NodeOutcome<OwnedResult> =>
+          o.status === 'ok' ? { status: 'ok', value: o.value[r]! } : o,
+        ),
+      ),
+    );
+    outcomes.forEach((o, i) => {
+      if (o.status === 'ok') this.healLost(requests, verdicts, i, o.value);
+    });
+    decided.verdicts = verdicts;
+    for (const [i, answers] of late) this.healLost(requests, verdicts, i, answers);
+    return verdicts;
+  }
+
+  /**
+   * Gives a lock back to master `i` where it answered that the lock was gone (restarted without
+   * persistence, or its copy expired while the master was frozen and the extension waited in
+   * its socket) while a majority kept it for its holder: before further restarts erode the
+   * majority. Nobody else can hold it on a majority meanwhile, so recreating it takes it from no
+   * one (see the heal script). Not once the holder let go of it.
+   */
+  private healLost(
+    requests: readonly ExtendRequest[],
+    verdicts: readonly OwnedResult[],
+    i: number,
+    answers: readonly OwnedResult[],
+  ): void {
+    requests.forEach((request, r) => {
+      if (verdicts[r] !== 'ok' || answers[r] !== 'expired') return;
+      if (!(request.mayRestore?.() ?? true)) return;
+      void this.send(i, request.token, (node) => node.heal(request, this.owner)).catch(
+        () => undefined,
       );
-      const result = this.verdict(perNode);
-      if (result === 'ok') {
-        // Held by a majority: give the lock back to the masters that lost it (restarted
-        // without persistence), before further restarts erode the majority.
-        perNode.forEach((o, i) => {
-          if (o.status === 'ok' && o.value === 'expired' && (request.mayRestore?.() ?? true)) {
-            void this.send(i, request.token, (node) => node.heal(request, this.owner)).catch(
-              () => undefined,
-            );
-          }
-        });
-      }
-      return result;
     });
   }
 
