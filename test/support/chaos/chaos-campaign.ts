@@ -82,7 +82,8 @@ export function formatRound(report: RoundReport, index?: number): string {
     .join(', ');
   return (
     `${index === undefined ? '' : `round ${index + 1}: `}${report.scenario} seed ${report.seed}: ` +
-    `${report.criticalSections} critical sections, ${report.leases} leases; faults: ${faults || 'none'}; ` +
+    `${report.criticalSections} critical sections, ${report.permitSections} with permits, ` +
+    `${report.leases} leases; faults: ${faults || 'none'}; ` +
     `${report.violations.length} violation(s)`
   );
 }
@@ -117,10 +118,17 @@ export function formatCampaign(report: CampaignReport): string {
   for (const kind of FAULT_KINDS) faults[kind] ??= 0;
   const violations = rounds.reduce((total, round) => total + round.violations.length, 0);
   const byScenario = sum(rounds.map((round) => ({ [round.scenario]: round.criticalSections })));
+  const permitsByScenario = sum(
+    rounds
+      .filter((round) => round.scenario !== 'quorum')
+      .map((round) => ({ [round.scenario]: round.permitSections })),
+  );
   return [
     `Chaos run: ${(report.elapsedSeconds / 60).toFixed(1)} min, ${rounds.length} rounds, seed ${report.seed}`,
     `Critical sections completed: ${rounds.reduce((total, round) => total + round.criticalSections, 0)}`,
     table(byScenario),
+    `Holds of semaphore permits completed: ${rounds.reduce((total, round) => total + round.permitSections, 0)}`,
+    table(permitsByScenario),
     `Leases handed out: ${rounds.reduce((total, round) => total + round.leases, 0)}`,
     'Faults injected, by kind:',
     table(faults),

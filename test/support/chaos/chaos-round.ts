@@ -14,6 +14,8 @@ import {
   runActors,
 } from './lease-actors.js';
 import { judgeHistory } from './lease-oracle.js';
+import { memoryPermitLeftovers, redisPermitLeftovers } from './permit-leftovers.js';
+import { judgePermits } from './permit-oracle.js';
 import { RedisHistory } from './redis-history.js';
 import { startProcessChecks } from './process-checks.js';
 import { QuorumFaultInjector } from './quorum-fault-injector.js';
@@ -49,7 +51,10 @@ export interface RoundReport {
   readonly seed: number;
   readonly seconds: number;
   readonly leases: number;
+  /** Of locks. */
   readonly criticalSections: number;
+  /** Holds of semaphore permits that ended as they should (released, or withPermit returned). */
+  readonly permitSections: number;
   readonly operations: Record<string, number>;
   readonly outcomes: Record<string, number>;
   readonly faults: Partial<Record<FaultKind, number>>;
@@ -60,6 +65,12 @@ export interface RoundReport {
 const COOL_DOWN_MS = 2_500;
 const KEY_PREFIX = 'chaos:';
 const KEYS = Array.from({ length: 16 }, (_, i) => `k${i}`);
+/**
+ * Semaphores, by key, with the `permits` every caller of the key uses. Few keys for the
+ * semaphore actors of a process, so that they queue: a release then hands permits to waiters
+ * more often than a caller finds them free.
+ */
+const SEMAPHORES: Readonly<Record<string, number>> = { s0: 2, s1: 3, s2: 3 };
 /** Five masters: a majority of three survives any two under a fault (three masters: one). */
 const QUORUM_MASTERS = 5;
 /** A killed master stays down this much longer than the longest ttl of the round. */
@@ -67,19 +78,41 @@ const RESTART_MARGIN_MS = 250;
 
 const SHAPES: Record<
   Scenario,
-  Pick<ActorsConfig, 'actors' | 'managers' | 'ttls' | 'maxExtendTtl'> & { workers?: number }
+  Pick<ActorsConfig, 'actors' | 'semaphoreActors' | 'managers' | 'ttls' | 'maxExtendTtl'> & {
+    workers?: number;
+  }
 > = {
-  memory: { actors: 40, managers: 3, ttls: [80, 120, 200, 300], maxExtendTtl: 1_200 },
-  redis: { actors: 40, managers: 4, ttls: [120, 200, 300, 500], maxExtendTtl: 2_000 },
+  memory: {
+    actors: 40,
+    semaphoreActors: 12,
+    managers: 3,
+    ttls: [80, 120, 200, 300],
+    maxExtendTtl: 1_200,
+  },
+  redis: {
+    actors: 40,
+    semaphoreActors: 12,
+    managers: 4,
+    ttls: [120, 200, 300, 500],
+    maxExtendTtl: 2_000,
+  },
   processes: {
     actors: 10,
+    semaphoreActors: 3,
     managers: 2,
     ttls: [120, 200, 300, 500],
     maxExtendTtl: 2_000,
     workers: 4,
   },
-  // Two round trips per acquire on five masters: ttls a little longer than on one Redis.
-  quorum: { actors: 30, managers: 4, ttls: [150, 250, 400, 600], maxExtendTtl: 1_500 },
+  // Two round trips per acquire on five masters: ttls a little longer than on one Redis. No
+  // semaphores: a quorum refuses them (they need one place that counts).
+  quorum: {
+    actors: 30,
+    semaphoreActors: 0,
+    managers: 4,
+    ttls: [150, 250, 400, 600],
+    maxExtendTtl: 1_500,
+  },
 };
 
 /** The one line that runs this round again, with the same operations and faults. */
@@ -106,6 +139,8 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
     seed,
     durationMs: seconds * 1_000 + COOL_DOWN_MS,
     actors: shape.actors,
+    semaphoreActors: shape.semaphoreActors,
+    semaphores: shape.semaphoreActors > 0 ? SEMAPHORES : {},
     managers: shape.managers,
     keys: KEYS,
     keyPrefix: KEY_PREFIX,
@@ -161,7 +196,9 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
         ).then((result) => [result]),
         injector.run(faultUntil),
       ]);
-      violations.push(...(await memoryLeftovers(lib, store, results)));
+      const permitsLeft = await memoryPermitLeftovers(lib, store, KEY_PREFIX, config.semaphores);
+      violations.push(...permitsLeft);
+      violations.push(...(await memoryLeftovers(lib, store, results, permitsLeft.length > 0)));
     } else {
       server = await startRedis({ args: debugCommandArgs() });
       // Diagnosis only, at about 15% of the throughput: CHAOS_REDIS_LOG=0 turns it off.
@@ -215,7 +252,7 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
         results = settled.map((outcome) => outcome.result);
         for (const outcome of settled) violations.push(...outcome.violations);
       }
-      violations.push(...(await redisLeftovers(server, results)));
+      violations.push(...(await redisLeftovers(server, results, 'Redis', config.semaphores)));
     }
   } finally {
     await redisHistory?.stop();
@@ -226,15 +263,11 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
 
   const leases = results.flatMap((result) => result.leases);
   for (const result of results) violations.push(...result.violations);
-  violations.push(
-    ...judgeHistory(
-      leases,
-      injector.restarts,
-      injector.log,
-      origin,
-      redisHistory && ((key, from, to) => redisHistory!.around(key, from, to)),
-    ),
-  );
+  const redisLog =
+    redisHistory &&
+    ((key: string, from: number, to: number) => redisHistory!.around(key, from, to));
+  violations.push(...judgeHistory(leases, injector.restarts, injector.log, origin, redisLog));
+  violations.push(...judgePermits(leases, injector.restarts, injector.log, origin, redisLog));
   violations.push(...(await checks.finish()));
 
   const operations: Record<string, number> = {};
@@ -255,6 +288,7 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
     seconds,
     leases: leases.length,
     criticalSections: results.reduce((sum, result) => sum + result.criticalSections, 0),
+    permitSections: results.reduce((sum, result) => sum + result.permitSections, 0),
     operations,
     outcomes,
     faults,
@@ -273,12 +307,16 @@ function ownerOf(token: string | null, results: readonly ActorsResult[]): string
     : 'a token never handed to any caller (an acquire that did not return its lock)';
 }
 
-/** Lock keys still in Redis once every manager closed (fencing counters excepted). */
+/**
+ * Lock keys still in Redis once every manager closed (fencing counters excepted), and what
+ * semaphores left (see permit-leftovers.ts).
+ */
 async function redisLeftovers(
   server: RedisServer,
   results: readonly ActorsResult[],
   /** Which server, when a round has several. */
   where = 'Redis',
+  semaphores: Readonly<Record<string, number>> = {},
 ): Promise<Violation[]> {
   const admin = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true });
   admin.on('error', () => undefined);
@@ -290,7 +328,13 @@ async function redisLeftovers(
     do {
       const [next, page] = await admin.scan(cursor, 'MATCH', `${KEY_PREFIX}*`, 'COUNT', 500);
       cursor = next;
-      names.push(...page.filter((name) => !name.startsWith(`${KEY_PREFIX}#`)));
+      names.push(
+        ...page.filter(
+          (name) =>
+            !name.startsWith(`${KEY_PREFIX}#`) &&
+            !Object.hasOwn(semaphores, name.slice(KEY_PREFIX.length)),
+        ),
+      );
     } while (cursor !== '0');
     for (const name of names) {
       const [token, ttl] = await Promise.all([admin.hget(name, 't'), admin.pttl(name)]);
@@ -299,6 +343,15 @@ async function redisLeftovers(
         message: `${where} still holds ${name} (ttl ${ttl} ms) after every manager closed: ${ownerOf(token, results)}`,
       });
     }
+    violations.push(
+      ...(await redisPermitLeftovers(
+        admin,
+        KEY_PREFIX,
+        semaphores,
+        results.flatMap((result) => result.leases),
+        where,
+      )),
+    );
   } finally {
     admin.disconnect();
   }
@@ -310,6 +363,8 @@ async function memoryLeftovers(
   lib: CoreLibrary,
   store: InstanceType<CoreLibrary['InMemoryLockStore']>,
   results: readonly ActorsResult[],
+  /** Semaphores already reported what the store still counts. */
+  explained = false,
 ): Promise<Violation[]> {
   if (store.size === 0) return [];
   const probe = new lib.LockManager(store, { keyPrefix: KEY_PREFIX });
@@ -326,7 +381,7 @@ async function memoryLeftovers(
     });
   }
   await probe.close();
-  if (violations.length === 0) {
+  if (violations.length === 0 && !explained) {
     violations.push({
       kind: 'leftover-key',
       message: `the in-memory store still holds ${store.size} keys after every manager closed`,
@@ -396,6 +451,7 @@ async function startWorkers(proxies: readonly FaultProxy[]): Promise<Worker[]> {
                 operations: {},
                 outcomes: {},
                 criticalSections: 0,
+                permitSections: 0,
                 violations: [],
               },
               violations,

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
 import type { FaultProxy } from '../fault-proxy.js';
 import type { RedisServer } from '../redis-server.js';
 import { type FaultRecord, machineNow, type RestartRecord } from './history.js';
@@ -227,9 +228,9 @@ export class FaultInjector implements RoundFaults {
         const [next, names] = await admin.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
         cursor = next;
         const locks = names.filter((name) => !name.startsWith(`${keyPrefix}#`));
-        const tokens = await Promise.all(locks.map((name) => admin.hget(name, 't')));
+        const owners = await Promise.all(locks.map((name) => holdersOf(admin, name)));
         locks.forEach((name, i) => {
-          if (tokens[i]) held.push(`${name.slice(keyPrefix.length)}\n${tokens[i]}`);
+          for (const token of owners[i]!) held.push(`${name.slice(keyPrefix.length)}\n${token}`);
         });
       } while (cursor !== '0');
     } catch {
@@ -239,7 +240,7 @@ export class FaultInjector implements RoundFaults {
     }
     await server.restart();
     this.restarts.push({ pausedAt, upAt: machineNow(), held });
-    return `Redis restarted, forgetting ${held.length} locks`;
+    return `Redis restarted, forgetting ${held.length} leases`;
   }
 
   private healAll(): void {
@@ -251,4 +252,20 @@ export class FaultInjector implements RoundFaults {
     for (const child of this.stopped) child.kill('SIGCONT');
     this.stopped.clear();
   }
+}
+
+/**
+ * The owner tokens Redis holds under a key: a lock's, or those of a semaphore's holders whose
+ * permits have not expired by the server's clock (an expired permit is gone for every script,
+ * even while the member waits to be dropped).
+ */
+async function holdersOf(admin: Redis, name: string): Promise<string[]> {
+  if ((await admin.type(name)) !== 'zset') {
+    const token = await admin.hget(name, 't');
+    return token ? [token] : [];
+  }
+  const [seconds, micros] = await admin.time();
+  const now = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+  const members = await admin.zrangebyscore(name, `(${now}`, '+inf');
+  return [...new Set(members.map((member) => member.slice(0, member.lastIndexOf(':'))))];
 }

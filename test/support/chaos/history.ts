@@ -24,12 +24,17 @@ export interface LeaseRecord {
   readonly keys: readonly string[];
   readonly token: string;
   readonly fencingToken: number;
-  /** The call that returned it: acquire, tryAcquire or withLock. */
+  /** The call that returned it: acquire, tryAcquire, withLock or withPermit. */
   readonly via: string;
   readonly ttl: number;
   readonly autoExtend: boolean;
   /** In time order; the first is taken when the call returned the lease. */
   readonly observations: Observation[];
+  /**
+   * Set for semaphore permits (one key, no fencing token, 0): how many permits this holder took,
+   * and how many the semaphore has. The oracle sums weights where it forbids overlaps of locks.
+   */
+  readonly permit?: { readonly weight: number; readonly permits: number };
   /** What its holder did with it (extensions, the release), at machine time: for reports. */
   readonly notes: Array<readonly [at: number, note: string]>;
   /** How its holder ended it, for reports. */
@@ -46,7 +51,10 @@ export interface RestartRecord {
   readonly pausedAt: number;
   /** When the new server answered. */
   readonly upAt: number;
-  /** `key + '\n' + token` of every lock Redis held when it was killed. */
+  /**
+   * `key + '\n' + token` of every lock Redis held when it was killed, and of every holder of a
+   * semaphore permit whose expiry was still ahead then.
+   */
   readonly held: readonly string[];
 }
 
@@ -54,6 +62,7 @@ export interface RestartRecord {
 export interface Violation {
   readonly kind:
     | 'overlap'
+    | 'over-permits'
     | 'fencing'
     | 'leftover-key'
     | 'leftover-resource'

@@ -6,11 +6,19 @@
 import { getEventListeners } from 'node:events';
 import type * as Core from '../../../lib/core/index.js';
 import { type LeaseRecord, machineNow, type Violation } from './history.js';
+import { LeaseWatch } from './lease-watch.js';
+import {
+  PERMIT_OPERATIONS,
+  type PermitActorKit,
+  type PermitOperation,
+  runPermitOperation,
+} from './permit-operations.js';
 import { Random } from './random.js';
 
 /** The engine's public entry point (`lib/core/index.ts`, or `dist/cjs/core/index.js`). */
 export type CoreLibrary = typeof Core;
 type Lock = Core.Lock;
+type Permit = Core.Permit;
 type LockManager = Core.LockManager;
 
 /** What one manager takes locks on, and how to let go of it after the manager closed. */
@@ -39,6 +47,13 @@ export interface ActorsConfig {
   readonly ttls: readonly number[];
   /** Longest ttl an extension asks for. */
   readonly maxExtendTtl: number;
+  /**
+   * Actors that take semaphore permits, beside the `actors` that take locks, on the same
+   * managers (their own random streams: the lock actors of a seed do what they did without them).
+   */
+  readonly semaphoreActors: number;
+  /** The semaphore keys (never lock keys), each with the one `permits` every caller uses. */
+  readonly semaphores: Readonly<Record<string, number>>;
 }
 
 export interface ActorsResult {
@@ -47,8 +62,10 @@ export interface ActorsResult {
   readonly operations: Record<string, number>;
   /** How operations ended: `<operation> <outcome>`. */
   readonly outcomes: Record<string, number>;
-  /** Leases released with success, and withLock calls that returned their result. */
+  /** Locks released with success, and withLock calls that returned their result. */
   readonly criticalSections: number;
+  /** The same for semaphore permits: released with success, or withPermit returned. */
+  readonly permitSections: number;
   readonly violations: Violation[];
 }
 
@@ -73,59 +90,7 @@ const SHORT_WAITER_TTL = 150;
  */
 const HUNG_AFTER_MS = 30_000;
 
-/**
- * One lease handed to an actor, watched until its holder no longer believes it holds it.
- *
- * The holder's critical section ends where it gives the lease up (it calls `release()`, or its
- * `withLock` work returns): from there until that release settles, the lease counts as not
- * believed whatever `isHeld` says, as the holder no longer acts on it. Once the release settled,
- * `isHeld` counts again (a lease still "held" after its release is a belief like any other).
- */
-class LeaseWatch {
-  /** Set once the holder is done with it (release settled, or withLock returned). */
-  done = false;
-  /** Between giving the lease up and that release settling. */
-  private givenUp = false;
-
-  constructor(
-    readonly lock: Lock,
-    readonly record: LeaseRecord,
-  ) {}
-
-  /** Records what the holder believes now, if that changed. */
-  observe(): void {
-    const at = machineNow();
-    const remaining = this.givenUp ? 0 : this.lock.remainingTime;
-    const until = remaining > 0 ? at + remaining : at;
-    const observations = this.record.observations;
-    const last = observations[observations.length - 1];
-    if (last) {
-      const believed = last[1] > last[0];
-      if (!believed && remaining <= 0) return;
-      if (believed && remaining > 0 && Math.abs(last[1] - until) < 0.05) return;
-    }
-    observations.push([at, until]);
-  }
-
-  /** The holder gives the lease up (it is about to call release(), or its work returned). */
-  giveUp(): void {
-    this.observe();
-    this.givenUp = true;
-    this.observe();
-  }
-
-  /** The release settled: from now on `isHeld` is the belief again. */
-  settled(): void {
-    this.givenUp = false;
-    this.observe();
-  }
-
-  get believes(): boolean {
-    return !this.givenUp && this.lock.remainingTime > 0;
-  }
-}
-
-interface ManagerInstance {
+export interface ManagerInstance {
   readonly id: string;
   readonly manager: LockManager;
   readonly backend: ManagerBackend;
@@ -154,6 +119,7 @@ export async function runActors(
   /** When the engine granted each lease (its `acquired` event), until the call hands it out. */
   const grantedAt = new Map<string, number>();
   let criticalSections = 0;
+  let permitSections = 0;
   let leaseCount = 0;
 
   const count = (table: Record<string, number>, name: string): void => {
@@ -187,6 +153,11 @@ export async function runActors(
         `extended to ttl ${event.ttl}${event.automatic ? ' (renewal)' : ''}`,
       ]);
       watch?.observe();
+    });
+    // How waits for permits end: evidence that the queue served them (a grant handed over by a
+    // release ends a wait), not only free permits.
+    manager.on('waitEnded', (event) => {
+      if (Object.hasOwn(config.semaphores, event.key)) outcome('permit-wait', event.outcome);
     });
     manager.on('lost', (event) => {
       const watch = byEventName.get(`${event.key}|${event.token}`);
@@ -242,28 +213,33 @@ export async function runActors(
 
   /** Starts watching a lease the moment a call handed it over. */
   const watchLease = (
-    lock: Lock,
+    lock: Lock | Permit,
     instance: ManagerInstance,
     via: string,
     ttl: number,
     autoExtend: boolean,
     actor: number,
   ): LeaseWatch => {
+    const permit = lock.kind === 'permit' ? lock : undefined;
     const record: LeaseRecord = {
-      id: `${config.process}.a${actor}.${leaseCount++}`,
+      id: `${config.process}.${permit ? 's' : 'a'}${actor}.${leaseCount++}`,
       process: config.process,
       manager: instance.id,
-      keys: [...lock.keys],
+      keys: lock.kind === 'permit' ? [lock.key] : [...lock.keys],
       token: lock.token,
-      fencingToken: lock.fencingToken,
+      fencingToken: lock.kind === 'permit' ? 0 : lock.fencingToken,
       via,
       ttl,
       autoExtend,
+      ...(permit && { permit: { weight: permit.weight, permits: permit.permits } }),
       observations: [],
       notes: [],
     };
     const watch = new LeaseWatch(lock, record);
     watch.observe();
+    if (record.permit) {
+      outcome('permit-held', `weight ${record.permit.weight} of ${record.permit.permits}`);
+    }
     leases.push(record);
     live.add(watch);
     managerOf.set(watch, instance);
@@ -321,6 +297,10 @@ export async function runActors(
     return rng.pick(config.keys);
   };
 
+  /** Operations on permits are counted apart, so that lock figures compare with older runs. */
+  const named = (watch: LeaseWatch, operation: string): string =>
+    watch.record.permit ? `permit-${operation}` : operation;
+
   /** What a holder does with a lease: wait a little, extend (longer, shorter or the same). */
   const work = async (watch: LeaseWatch, rng: Random): Promise<void> => {
     const { lock } = watch;
@@ -338,7 +318,8 @@ export async function runActors(
           : kind === 'shorter'
             ? Math.max(60, Math.floor(lock.ttl * (0.3 + rng.next() * 0.5)))
             : undefined;
-      count(operations, `extend-${kind}`);
+      const extend = named(watch, `extend-${kind}`);
+      count(operations, extend);
       const notes = watch.record.notes;
       notes.push([machineNow(), `extend(${ttl ?? ''}) from ttl ${lock.ttl}`]);
       try {
@@ -347,13 +328,10 @@ export async function runActors(
         // may apply before its reply comes): the belief changes now, not at the reply.
         watch.observe();
         await extending;
-        outcome(`extend-${kind}`, 'ok');
+        outcome(extend, 'ok');
         notes.push([machineNow(), `extend(${ttl ?? ''}) ok`]);
       } catch (error) {
-        notes.push([
-          machineNow(),
-          `extend(${ttl ?? ''}) failed: ${failed(`extend-${kind}`, error)}`,
-        ]);
+        notes.push([machineNow(), `extend(${ttl ?? ''}) failed: ${failed(extend, error)}`]);
         watch.observe();
         return;
       } finally {
@@ -364,19 +342,21 @@ export async function runActors(
 
   const holdAndRelease = async (watch: LeaseWatch, rng: Random): Promise<void> => {
     await work(watch, rng);
-    count(operations, 'release');
+    const release = named(watch, 'release');
+    count(operations, release);
     watch.record.notes.push([machineNow(), 'release()']);
     watch.giveUp();
     const releasing = watch.lock.release();
     try {
       await releasing;
-      outcome('release', 'ok');
-      criticalSections++;
+      outcome(release, 'ok');
+      if (watch.record.permit) permitSections++;
+      else criticalSections++;
       finishWatch(watch, 'released');
     } catch (error) {
       finishWatch(
         watch,
-        `release failed: ${failed('release', error)} (${String((error as Error).message).slice(0, 160)})`,
+        `release failed: ${failed(release, error)} (${String((error as Error).message).slice(0, 160)})`,
       );
     }
   };
@@ -501,7 +481,47 @@ export async function runActors(
       );
     }
   });
-  await Promise.all(actors);
+
+  const permitKit: PermitActorKit = {
+    lib,
+    semaphores: config.semaphores,
+    ttls: config.ttls,
+    managers: slots.length,
+    // A manager being closed refuses new calls at once, without a macrotask in between: a
+    // semaphore actor (which never closes one, so never waits for a replacement as lock actors
+    // do) would spin on such refusals and starve the close it waits for.
+    instance: async (slot) => {
+      const entry = slots[slot]!;
+      while (entry.replacing) await entry.replacing;
+      return entry.current;
+    },
+    watch: watchLease,
+    work,
+    holdAndRelease,
+    finish: finishWatch,
+    completed: () => void permitSections++,
+    failed,
+    outcome,
+    violation: (violation) => void violations.push(violation),
+  };
+  // Streams of their own (not `actor-<n>`): the lock actors of a seed draw what they drew before
+  // semaphores were added.
+  const permitActors = Array.from({ length: config.semaphoreActors }, async (_, actor) => {
+    const program = root.fork(`semaphore-actor-${actor}`);
+    for (let step = 0; machineNow() < deadline; step++) {
+      const rng = program.fork(`op-${step}`);
+      const operation: PermitOperation = rng.weighted(PERMIT_OPERATIONS);
+      const name = `permit-${operation}`;
+      count(operations, name);
+      await unlessHung(
+        `operation ${step} of semaphore actor ${actor} (${operation})`,
+        runPermitOperation(permitKit, operation, actor, rng).catch(
+          (error: unknown) => void failed(name, error),
+        ),
+      );
+    }
+  });
+  await Promise.all([...actors, ...permitActors]);
 
   for (const entry of slots) {
     const closing = (async () => {
@@ -521,5 +541,5 @@ export async function runActors(
     }
   }
   live.clear();
-  return { leases, operations, outcomes, criticalSections, violations };
+  return { leases, operations, outcomes, criticalSections, permitSections, violations };
 }

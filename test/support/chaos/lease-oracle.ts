@@ -5,7 +5,7 @@ import type { RedisCommandRecord } from './redis-history.js';
 export type RedisLog = (key: string, from: number, to: number) => readonly RedisCommandRecord[];
 
 /** A stretch of time during which a lease's holder believed it held the lease. */
-interface Belief {
+export interface Belief {
   readonly lease: LeaseRecord;
   readonly start: number;
   readonly end: number;
@@ -38,7 +38,7 @@ export function beliefIntervals(lease: LeaseRecord): Array<[number, number]> {
  * restart can reach that waiter after the restart, when the new server already granted the key
  * to someone else.
  */
-function forgottenByRestart(
+export function forgottenByRestart(
   key: string,
   a: LeaseRecord,
   aStart: number,
@@ -54,16 +54,16 @@ function forgottenByRestart(
   });
 }
 
-function describeLease(lease: LeaseRecord): string {
+export function describeLease(lease: LeaseRecord): string {
   return (
     `${lease.id} (${lease.via}, process ${lease.process}, manager ${lease.manager}, ` +
-    `fencing ${lease.fencingToken}, ttl ${lease.ttl}${lease.autoExtend ? ', autoExtend' : ''}` +
+    `${lease.permit ? `weight ${lease.permit.weight}` : `fencing ${lease.fencingToken}`}, ttl ${lease.ttl}${lease.autoExtend ? ', autoExtend' : ''}` +
     `${lease.end ? `, ended: ${lease.end}` : ''})`
   );
 }
 
 /** A lease's story, relative to `from`: what its holder believed and did. */
-function storyOf(lease: LeaseRecord, from: number): string {
+export function storyOf(lease: LeaseRecord, from: number): string {
   const rel = (at: number): string => `${(at - from).toFixed(1)}`;
   const beliefs = lease.observations.map(
     ([at, until]) => `${rel(at)}: ${until > at ? `held until ${rel(until)}` : 'not held'}`,
@@ -76,28 +76,33 @@ function storyOf(lease: LeaseRecord, from: number): string {
 }
 
 /** Redis's own record of a key around `at`, tokens named by the leases they belong to. */
-function redisStoryOf(
+export function redisStoryOf(
   log: RedisLog | undefined,
   key: string,
   at: number,
-  pair: readonly [LeaseRecord, LeaseRecord],
+  holders: readonly LeaseRecord[],
   leases: readonly LeaseRecord[],
+  /** Commands that cannot change the key unless one of `holders` sent them. */
+  noise = /^(acquire-script|subscribe|unsubscribe|scan|hget|pttl|exists)$/,
+  /** What `at` is, in the report. */
+  moment = 'the second grant',
+  /** How far back the story goes, in ms. */
+  before = 800,
 ): string {
   if (!log) return '';
-  // What the two leases sent, and whatever else could change the key (not others' denied
-  // acquire attempts, subscriptions and reads).
-  const records = log(key, at - 800, at + 50).filter(
+  // What the holders sent, and whatever else could change the key (not others' denied acquire
+  // attempts, subscriptions and reads).
+  const records = log(key, at - before, at + 50).filter(
     (record) =>
-      pair.some((lease) => record.args.includes(lease.token)) ||
-      !/^(acquire-script|subscribe|unsubscribe|scan|hget|pttl|exists)$/.test(record.name),
+      holders.some((lease) => record.args.includes(lease.token)) || !noise.test(record.name),
   );
-  if (records.length === 0) return '\n    Redis ran nothing on this key in the 800 ms before';
+  if (records.length === 0) return `\n    Redis ran nothing on this key in the ${before} ms before`;
   const names = (arg: string): string => {
     const lease = arg.length >= 16 ? leases.find((record) => record.token === arg) : undefined;
     return lease ? `<${lease.id}>` : arg.length > 40 ? `<${arg.length} bytes>` : arg;
   };
   return (
-    '\n    Redis, ms from the second grant: ' +
+    `\n    Redis, ms from ${moment}: ` +
     records
       .map(
         (record) =>
@@ -107,7 +112,7 @@ function redisStoryOf(
   );
 }
 
-function faultsAround(faults: readonly FaultRecord[], from: number, to: number): string {
+export function faultsAround(faults: readonly FaultRecord[], from: number, to: number): string {
   const near = faults.filter((fault) => fault.at >= from - 1_000 && fault.at <= to + 100);
   if (near.length === 0) return 'no fault within 1 s before';
   return near
@@ -117,8 +122,9 @@ function faultsAround(faults: readonly FaultRecord[], from: number, to: number):
 }
 
 /**
- * Judges a round's history: no two leases of one key believed held at one instant unless a
- * restart made Redis forget the first, and fencing tokens strictly increase in grant order.
+ * Judges a round's history of locks: no two leases of one key believed held at one instant
+ * unless a restart made Redis forget the first, and fencing tokens strictly increase in grant
+ * order. Semaphore permits are judged by permit-oracle.ts.
  */
 export function judgeHistory(
   leases: readonly LeaseRecord[],
@@ -131,6 +137,7 @@ export function judgeHistory(
   const byKey = new Map<string, Belief[]>();
   const intervalsOf = new Map<LeaseRecord, Array<[number, number]>>();
   for (const lease of leases) {
+    if (lease.permit) continue;
     const intervals = beliefIntervals(lease);
     intervalsOf.set(lease, intervals);
     for (const key of lease.keys) {

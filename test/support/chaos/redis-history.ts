@@ -90,8 +90,16 @@ function scriptSha(shown: string): string {
   return createHash('sha1').update(source, 'latin1').digest('hex');
 }
 
-/** A short name for a lock script: what it does, read from the Redis commands it calls. */
+/** A short name for a lock or semaphore script: what it does, read from its source. */
 function scriptName(source: string, sha: string): string {
+  // Semaphore scripts call what lock scripts call (TIME, HSET for the queue, PEXPIRE): tell them
+  // apart first, by the helpers only they define.
+  if (source.includes('local function dropPermits')) {
+    if (source.includes('extendEach(')) return 'semaphore-extend';
+    if (source.includes('markReleased(')) return 'semaphore-release';
+    if (source.includes('ARGV[6]')) return 'semaphore-acquire';
+    return 'semaphore-leave';
+  }
   const calls = new Set([...source.matchAll(/redis\.call\('([A-Z]+)'/g)].map((m) => m[1]));
   if (calls.has('TIME') && calls.has('HSET')) return 'acquire-script';
   if (calls.has('DEL') && source.includes('ARGV[1]')) return 'release-script';
