@@ -14,8 +14,9 @@ export interface SemaphoreAcquireOptions extends Omit<AcquireOptions, 'fair' | '
   ttl?: number;
   /**
    * How many of the semaphore's permits this holder takes at once, all or none (a big job may
-   * count for several small ones). From 1 to the semaphore's `permits`. Permits are not handed
-   * out in arrival order: a heavy holder may wait while lighter ones keep getting in.
+   * count for several small ones). From 1 to the semaphore's `permits`. Waiters are served in
+   * arrival order: a heavy waiter at the head of the queue holds the lighter ones behind it
+   * until enough permits are free for it, so light callers cannot keep it waiting for ever.
    * @default 1
    */
   weight?: number;
