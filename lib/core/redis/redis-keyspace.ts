@@ -154,6 +154,25 @@ export class RedisKeyspace {
   }
 
   /**
+   * The two keys of the wait queue of the primitive whose main key is `redisKey`, in its slot:
+   * the queue (`#<role>:`) and its waiters' places (`#<role>-expiry:`), as wait-queue.lua.ts
+   * expects them.
+   */
+  waitQueue(redisKey: string, role: string): [queue: string, places: string] {
+    return [this.auxKey(redisKey, role), this.auxKey(redisKey, `${role}-expiry`)];
+  }
+
+  /**
+   * The channel on which grants to the waiters of one manager (`hubId`) queued in `queueKey` are
+   * announced, as SUBSCRIBE names it: the JavaScript side of channelOf in wait-queue.lua.ts. In
+   * the queue's slot (its {tag} pins it) and under the manager's prefix (the ACL channel pattern
+   * covers it).
+   */
+  waiterChannel(queueKey: string, hubId: string): string {
+    return `${this.clientPrefix}${queueKey}#${hubId}`;
+  }
+
+  /**
    * The release mark of `token` in the slot of `redisKey` (see release-mark.lua.ts):
    * `lock:#released:{tag}:<token>`. Named by the token, which is dead once released.
    */

@@ -53,18 +53,13 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
     this.grantTtl = placeTtl;
   }
 
-  /**
-   * The queue key as Redis sees it, then `#<hub id>`: in the lock's slot (the queue's {tag}
-   * pins it), and under the manager's prefix (the ACL channel pattern covers it). The scripts
-   * build the same name from the queue key and the grantee's waiter id (see channelOf in
-   * wait-queue.lua.ts).
-   */
+  /** Grants to this manager's waiters come on its own channel of the lock's queue. */
   waiterChannelFor(lockKey: string, hubId: string): string {
-    return `${this.keyspace.clientPrefix}${this.queueKeys(lockKey)[0]}#${hubId}`;
+    return this.keyspace.waiterChannel(this.queueKeys(lockKey)[0], hubId);
   }
 
   private queueKeys(lockKey: string): [string, string] {
-    return [this.keyspace.auxKey(lockKey, 'queue'), this.keyspace.auxKey(lockKey, 'queue-expiry')];
+    return this.keyspace.waitQueue(lockKey, 'queue');
   }
 
   async acquire(

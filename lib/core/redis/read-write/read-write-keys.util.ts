@@ -9,10 +9,6 @@ export function readWriteKeys(
   keyspace: RedisKeyspace,
   state: string,
 ): { state: string; readers: string; queue: string; expiry: string } {
-  return {
-    state,
-    readers: keyspace.auxKey(state, 'readers'),
-    queue: keyspace.auxKey(state, 'writers'),
-    expiry: keyspace.auxKey(state, 'writers-expiry'),
-  };
+  const [queue, expiry] = keyspace.waitQueue(state, 'writers');
+  return { state, readers: keyspace.auxKey(state, 'readers'), queue, expiry };
 }

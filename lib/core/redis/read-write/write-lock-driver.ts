@@ -45,12 +45,9 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
     });
   }
 
-  /**
-   * The writers' queue key as Redis sees it, then `#<hub id>`: the channel the scripts name a
-   * writer of that manager on (see channelOf in wait-queue.lua.ts).
-   */
+  /** Grants to this manager's writers come on its own channel of the writers' queue. */
   waiterChannelFor(stateKey: string, hubId: string): string {
-    return `${this.keyspace.clientPrefix}${readWriteKeys(this.keyspace, stateKey).queue}#${hubId}`;
+    return this.keyspace.waiterChannel(readWriteKeys(this.keyspace, stateKey).queue, hubId);
   }
 
   async acquire(

@@ -54,20 +54,13 @@ export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
     this.grantTtl = placeTtl;
   }
 
-  /**
-   * The queue key as Redis sees it, then `#<hub id>`: in the semaphore's slot, under the
-   * manager's prefix (the ACL channel pattern covers it). The scripts build the same name from
-   * the queue key and the grantee's waiter id (see channelOf in wait-queue.lua.ts).
-   */
+  /** Grants to this manager's waiters come on its own channel of the semaphore's queue. */
   waiterChannelFor(semaphoreKey: string, hubId: string): string {
-    return `${this.keyspace.clientPrefix}${this.queueKeys(semaphoreKey)[0]}#${hubId}`;
+    return this.keyspace.waiterChannel(this.queueKeys(semaphoreKey)[0], hubId);
   }
 
   private queueKeys(semaphoreKey: string): [string, string] {
-    return [
-      this.keyspace.auxKey(semaphoreKey, 'waiters'),
-      this.keyspace.auxKey(semaphoreKey, 'waiters-expiry'),
-    ];
+    return this.keyspace.waitQueue(semaphoreKey, 'waiters');
   }
 
   async acquire(
