@@ -8,7 +8,11 @@ import type {
   DecoratorFigures,
   DecoratorParams,
 } from '../scenarios/decorator-overhead/decorator-overhead.js';
-import type { HeldLocksFigures, HeldLocksParams } from '../scenarios/held-locks/coordinator.js';
+import type {
+  HeldLocksFailure,
+  HeldLocksFigures,
+  HeldLocksParams,
+} from '../scenarios/held-locks/coordinator.js';
 import type { ParallelFigures, ParallelParams } from '../scenarios/parallel.js';
 import type { RoundTripFigures } from '../scenarios/round-trips.js';
 import type { UncontendedFigures, UncontendedParams } from '../scenarios/uncontended.js';
@@ -66,7 +70,8 @@ export interface BenchResults {
   /** Scenario 8: the semaphores' contenders, one entry per shape (no target is judged on it). */
   semaphoreContention?: ContentionShapeFigures[];
   decoratorOverhead?: DecoratorFigures;
-  heldLocks?: HeldLocksFigures[];
+  /** A rival that gave up is listed with why (HeldLocksFailure); ours giving up breaks the run. */
+  heldLocks?: (HeldLocksFigures | HeldLocksFailure)[];
   roundTrips?: RoundTripFigures[];
   deadWaiter?: DeadWaiterFigures[];
   targets?: TargetOutcome[];

@@ -194,16 +194,23 @@ export function buildTables(results: BenchResults): Table[] {
         'heap/lock B',
         'still held',
       ],
-      rows: results.heldLocks.map((f) => [
-        f.library,
-        fixed(f.renewalCommandsPerSec, 1),
-        thousands(f.timersWhileHeld),
-        fixed(f.eventLoopDelayP99Ms, 1),
-        fixed(f.eventLoopDelayMaxMs, 1),
-        thousands(f.rssPerLockBytes),
-        thousands(f.heapPerLockBytes),
-        `${thousands(f.stillHeld)}/${thousands(f.locks)}`,
-      ]),
+      rows: results.heldLocks.map((f) =>
+        'failure' in f
+          ? [f.library, 'gave up', '-', '-', '-', '-', '-', '-']
+          : [
+              f.library,
+              fixed(f.renewalCommandsPerSec, 1),
+              thousands(f.timersWhileHeld),
+              fixed(f.eventLoopDelayP99Ms, 1),
+              fixed(f.eventLoopDelayMaxMs, 1),
+              thousands(f.rssPerLockBytes),
+              thousands(f.heapPerLockBytes),
+              `${thousands(f.stillHeld)}/${thousands(f.locks)}`,
+            ],
+      ),
+      notes: results.heldLocks.flatMap((f) =>
+        'failure' in f ? [`${f.library} gave up (not counted as a broken run): ${f.failure}`] : [],
+      ),
     });
   }
 

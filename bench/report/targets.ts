@@ -1,4 +1,5 @@
 import type { ContentionFigures } from '../scenarios/contention/coordinator.js';
+import type { HeldLocksFigures } from '../scenarios/held-locks/coordinator.js';
 import type { BenchResults, TargetOutcome } from './results.js';
 
 /**
@@ -136,7 +137,9 @@ export function evaluateTargets(results: BenchResults): TargetOutcome[] {
       measured: decorator.reason,
     };
 
-  const held = results.heldLocks?.find((f) => f.library === 'ours');
+  const held = results.heldLocks?.find(
+    (f): f is HeldLocksFigures => f.library === 'ours' && !('failure' in f),
+  );
   const ttlS = results.parameters.heldLocks.ttlMs / 1000;
   if (held) {
     // A per-lock scheme sends one command per lock per renewal period (ttl/3 here).

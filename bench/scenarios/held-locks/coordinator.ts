@@ -20,6 +20,17 @@ export interface HeldLocksFigures extends HeldLocksReport {
   readonly renewalCommandsPerLockPerMin: number;
 }
 
+/**
+ * A rival library whose process ended without a report (it gave up taking its locks: redlock
+ * does on a loaded machine, 'unable to achieve a quorum during its retry window'). What it did
+ * is a figure about that library, not a broken run; ours failing still fails the scenario.
+ */
+export interface HeldLocksFailure {
+  readonly library: HolderLibrary;
+  readonly settings: string;
+  readonly failure: string;
+}
+
 const LIBRARIES: readonly HolderLibrary[] = ['ours', 'redlock', 'redis-semaphore'];
 
 function runProcess(
@@ -37,7 +48,14 @@ function runProcess(
   ];
   const child = fork(script, args, {
     execArgv: ['--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  // Passed through as before, and kept: the first line of what the worker printed is why it
+  // ended without a report.
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    if (stderr.length < 4_096) stderr += chunk.toString();
   });
   return new Promise((resolve, reject) => {
     let report: HeldLocksReport | undefined;
@@ -45,15 +63,26 @@ function runProcess(
     child.once('message', (message: HeldLocksReport) => (report = message));
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      if (report) resolve(report);
-      else
-        reject(
-          new Error(
-            `held-locks worker for ${library} ended (code ${code}, signal ${signal}) without a report`,
-          ),
-        );
+      if (report) return resolve(report);
+      const why = firstErrorLine(stderr);
+      reject(
+        new Error(
+          `held-locks worker for ${library} ended (code ${code}, signal ${signal}) without a report${why ? `: ${why}` : ''}`,
+        ),
+      );
     });
   });
+}
+
+/**
+ * The line of a worker's output that says what failed: Node prints an uncaught error as the
+ * source line that threw, then `Name: message`, then the stack. Exported for its test.
+ */
+export function firstErrorLine(output: string): string | undefined {
+  const lines = output.split('\n').map((line) => line.trim());
+  return (
+    lines.find((line) => /^[\w$.]*(Error|Exception)\b[^:]*: /.test(line)) ?? lines.find(Boolean)
+  );
 }
 
 /**
@@ -64,10 +93,18 @@ function runProcess(
 export async function runHeldLocks(
   server: RedisServer,
   params: HeldLocksParams,
-): Promise<HeldLocksFigures[]> {
-  const figures: HeldLocksFigures[] = [];
+): Promise<(HeldLocksFigures | HeldLocksFailure)[]> {
+  const figures: (HeldLocksFigures | HeldLocksFailure)[] = [];
   for (const library of LIBRARIES) {
-    const report = await runProcess(server, library, params);
+    let report: HeldLocksReport;
+    try {
+      report = await runProcess(server, library, params);
+    } catch (error) {
+      if (library === 'ours') throw error;
+      const failure = error instanceof Error ? error.message : String(error);
+      figures.push({ library, settings: HOLDER_SETTINGS[library], failure });
+      continue;
+    }
     const perSec = totalCommands(report.commandsWhileHeld) / (report.holdMs / 1000);
     figures.push({
       library,
