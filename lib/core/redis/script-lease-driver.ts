@@ -8,6 +8,7 @@ import type {
 import type { RedisKeyspace } from './redis-keyspace.js';
 import type { LockConnection } from './connection/lock-connection.interface.js';
 import type { ScriptDefinition } from './script-registry.js';
+import { releaseMarkArg } from './lua/release-mark.lua.js';
 
 /**
  * What the Redis drivers of every primitive share: their Lua commands defined once per client
@@ -17,6 +18,8 @@ import type { ScriptDefinition } from './script-registry.js';
  */
 export abstract class ScriptLeaseDriver<Scripts extends object> implements LeaseDriver {
   protected readonly scripts: Scripts;
+  /** The last argument of every release script: whether it leaves a mark (release-mark.lua.ts). */
+  protected readonly releaseMark: '0' | '1';
 
   protected constructor(
     connection: LockConnection,
@@ -24,6 +27,7 @@ export abstract class ScriptLeaseDriver<Scripts extends object> implements Lease
     definitions: { readonly [K in keyof Scripts]: ScriptDefinition },
   ) {
     this.scripts = connection.defineScripts<Scripts>(definitions);
+    this.releaseMark = releaseMarkArg(connection);
   }
 
   abstract acquire(

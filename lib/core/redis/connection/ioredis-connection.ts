@@ -39,10 +39,16 @@ export class IoredisConnection implements LockConnection {
   readonly topology: LockConnection['topology'];
   readonly cluster: boolean;
   readonly keyPrefix: string;
+  readonly resendsUnanswered: boolean;
 
   constructor(readonly client: Redis | Cluster) {
     this.cluster = (client as Cluster).isCluster === true;
     this.keyPrefix = client.options.keyPrefix ?? '';
+    // A Cluster's node connections are made with its redisOptions, and resend on their own.
+    const nodeOptions = this.cluster
+      ? (client as Cluster).options.redisOptions
+      : (client as Redis).options;
+    this.resendsUnanswered = nodeOptions?.autoResendUnfulfilledCommands !== false;
     this.topology = this.cluster
       ? 'cluster'
       : ((client as Redis).options.sentinels?.length ?? 0) > 0

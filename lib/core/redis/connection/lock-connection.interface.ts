@@ -39,6 +39,14 @@ export interface LockConnection {
   /** The prefix the client itself puts in front of every key (ioredis `keyPrefix`), or ''. */
   readonly keyPrefix: string;
   /**
+   * Whether the client may send a command again after the connection it was written to failed
+   * without a reply (so Redis can run it twice): ioredis does after a reconnect unless
+   * `autoResendUnfulfilledCommands` is false, node-redis's Sentinel client retries on the new
+   * master; node-redis on one server or a Cluster rejects such a command instead. Releases leave
+   * a mark for a second run to find only when this is true (see release-mark.lua.ts).
+   */
+  readonly resendsUnanswered: boolean;
+  /**
    * The scripts of a primitive as functions, defined once per client. Each function takes the
    * keys then the arguments (`numberOfKeys` of the definition), or the number of keys first.
    */

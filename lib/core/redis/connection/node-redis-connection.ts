@@ -27,6 +27,8 @@ export class NodeRedisConnection implements LockConnection {
   readonly family = 'node-redis' as const;
   readonly cluster: boolean;
   readonly keyPrefix = '';
+  /** Only its Sentinel client sends a command again (on the new master) after a failure. */
+  readonly resendsUnanswered: boolean;
   private readonly send: Send;
   /** Whether the client was seen open: a client closed afterwards is closed for good. */
   private seenOpen: boolean;
@@ -41,6 +43,7 @@ export class NodeRedisConnection implements LockConnection {
     readonly topology: LockConnection['topology'],
   ) {
     this.cluster = topology === 'cluster';
+    this.resendsUnanswered = topology === 'sentinel';
     this.seenOpen = client.isOpen;
     // One pair of listeners per client (adapters are shared per client object); a Cluster
     // reconnects node by node and is only down when closed.

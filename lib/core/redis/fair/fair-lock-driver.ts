@@ -99,6 +99,7 @@ export class FairLockDriver extends ScriptLeaseDriver<FairScripts> {
         this.keyspace.markKey(lockKey, token),
         this.keyspace.fenceKeyFor(lockKey),
         token,
+        this.releaseMark,
       ),
     );
   }

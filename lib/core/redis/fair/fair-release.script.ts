@@ -14,6 +14,7 @@ export function fairReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[2]  the queue, KEYS[3] the waiters' places
 -- KEYS[4]  the release mark of this token, KEYS[5] the fencing counter of the slot
 -- ARGV[1]  the holder's token
+-- ARGV[2]  '0' when the client never sends a command twice: no mark (release-mark.lua.ts)
 -- Returns 1 when released (now or by an earlier delivery of this release), 0 when the lock was
 -- gone (expired), -1 when another holder has it.
 local lock = KEYS[1]

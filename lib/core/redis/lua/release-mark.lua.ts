@@ -10,16 +10,30 @@ export const RELEASE_MARK_MS = 3_000;
 
 /**
  * Lua shared by every release script: leaves the mark, and recognises it. Prepended to them.
+ *
+ * Every release script takes the holder's token as ARGV[1] and {@link releaseMarkArg} as
+ * ARGV[2]: a client that never sends a command twice (node-redis on one server or a Cluster
+ * rejects a command whose connection failed) needs no mark, and the mark is the largest piece of
+ * an uncontended release's time in Redis (a key written, then expired, per release).
  * @internal
  */
 export const RELEASE_MARK_LUA = `
 -- Marks the release of a token (the key is named by it, in the lock's slot).
 local function markReleased(mark)
-  redis.call('SET', mark, 1, 'PX', ${RELEASE_MARK_MS})
+  if ARGV[2] ~= '0' then redis.call('SET', mark, 1, 'PX', ${RELEASE_MARK_MS}) end
 end
 
--- Whether this very release already ran: ioredis resent it after a reconnect.
+-- Whether this very release already ran: the client resent it after a reconnect.
 local function releasedBefore(mark)
-  return redis.call('EXISTS', mark) == 1
+  return ARGV[2] ~= '0' and redis.call('EXISTS', mark) == 1
 end
 `;
+
+/**
+ * ARGV[2] of every release script: '1' when the client may send the release again after a
+ * failed connection (the mark is written), '0' when it never does.
+ * @internal
+ */
+export function releaseMarkArg(connection: { readonly resendsUnanswered: boolean }): '0' | '1' {
+  return connection.resendsUnanswered ? '1' : '0';
+}

@@ -173,7 +173,13 @@ export class PlainLockDriver
     if (redisKeys.length === 1) {
       const lock = redisKeys[0]!;
       return toOwned(
-        await this.scripts.release(2, lock, this.keyspace.markKey(lock, token), token),
+        await this.scripts.release(
+          2,
+          lock,
+          this.keyspace.markKey(lock, token),
+          token,
+          this.releaseMark,
+        ),
       );
     }
     return this.keyspace.keepingSlotRules(() => this.releaseGroups(redisKeys, token));
@@ -190,6 +196,7 @@ export class PlainLockDriver
               ...group,
               this.keyspace.markKey(group[0]!, token),
               token,
+              this.releaseMark,
             ),
           ),
         ),

@@ -11,6 +11,7 @@ export function releaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[1..n]  the lock hashes (all in one slot); each name is also that key's wakeup channel
 -- KEYS[n + 1] the release mark of this token in that slot
 -- ARGV[1]     the holder's token
+-- ARGV[2]     '0' when the client never sends a command twice: no mark (release-mark.lua.ts)
 -- Returns 1 when every key was released (now or by an earlier delivery of this release), 0 when
 -- a key was gone (expired), -1 when another holder had a key. The keys that were still ours are
 -- released either way.

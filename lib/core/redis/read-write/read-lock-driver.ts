@@ -41,7 +41,9 @@ export class ReadLockDriver extends ScriptLeaseDriver<ReadScripts> {
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const { state, readers, queue, expiry } = readWriteKeys(this.keyspace, redisKeys[0]!);
     const mark = this.keyspace.markKey(state, token);
-    return toOwned(await this.scripts.release(state, readers, queue, expiry, mark, token));
+    return toOwned(
+      await this.scripts.release(state, readers, queue, expiry, mark, token, this.releaseMark),
+    );
   }
 
   extendMany(requests: readonly ExtendRequest[]): Promise<OwnedResult[]> {

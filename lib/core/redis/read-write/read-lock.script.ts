@@ -75,6 +75,7 @@ export function readReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[1] state (also the wakeup channel), KEYS[2] readers, KEYS[3] queue, KEYS[4] expiry,
 -- KEYS[5] the release mark of this token
 -- ARGV[1] the reader's token
+-- ARGV[2] '0' when the client never sends a command twice: no mark (release-mark.lua.ts)
 -- Returns 1 when released (now or by an earlier delivery of this release), 0 when the read lock
 -- had expired.
 local state, readers = KEYS[1], KEYS[2]

@@ -78,7 +78,7 @@ export class WriteLockDriver extends ScriptLeaseDriver<WriteScripts> {
   async release(redisKeys: readonly string[], token: string): Promise<OwnedResult> {
     const { state, queue, expiry } = readWriteKeys(this.keyspace, redisKeys[0]!);
     const mark = this.keyspace.markKey(state, token);
-    return toOwned(await this.scripts.release(state, queue, expiry, mark, token));
+    return toOwned(await this.scripts.release(state, queue, expiry, mark, token, this.releaseMark));
   }
 
   async abandon(redisKeys: readonly string[], token: string): Promise<void> {

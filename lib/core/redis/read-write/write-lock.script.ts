@@ -82,6 +82,7 @@ export function writeReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string {
 -- KEYS[1] state (also the wakeup channel), KEYS[2] queue, KEYS[3] expiry,
 -- KEYS[4] the release mark of this token
 -- ARGV[1] the writer's token
+-- ARGV[2] '0' when the client never sends a command twice: no mark (release-mark.lua.ts)
 -- Returns 1 when released (now or by an earlier delivery of this release), 0 when it had
 -- expired, -1 when others hold the lock now.
 local state = KEYS[1]

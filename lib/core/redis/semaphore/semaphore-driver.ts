@@ -100,6 +100,7 @@ export class SemaphoreDriver extends ScriptLeaseDriver<SemaphoreScripts> {
         this.keyspace.markKey(key, token),
         ...this.queueKeys(key),
         token,
+        this.releaseMark,
       ),
     );
   }

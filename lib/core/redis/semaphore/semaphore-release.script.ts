@@ -14,6 +14,7 @@ export function semaphoreReleaseScript(publish: 'PUBLISH' | 'SPUBLISH'): string 
 -- KEYS[2]  the release mark of this token
 -- KEYS[3]  the queue, KEYS[4] the waiters' places
 -- ARGV[1]  the holder's token
+-- ARGV[2]  '0' when the client never sends a command twice: no mark (release-mark.lua.ts)
 -- Returns 1 when released (now or by an earlier delivery of this release), 0 when its permits
 -- had already expired.
 local key, token = KEYS[1], ARGV[1]
