@@ -25,6 +25,8 @@ const USAGE = `Usage:
                  processes ${ROUND_SECONDS.processes}, quorum ${ROUND_SECONDS.quorum})
   CHAOS_DEBUG=1  (environment) Redis errors carry the stack of the call that sent the
                  command, and reports show long stacks: slower, for chasing one violation
+  CHAOS_CLIENT=node-redis  (environment) the redis scenario's managers on node-redis 6 clients
+                 instead of ioredis (the other scenarios stay on ioredis)
   CHAOS_REDIS_LOG=0  (environment) no MONITOR log of what Redis ran (overlap reports then lack
                  Redis's history of the key; about 15% more operations per second)`;
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { type FaultProxy, startFaultProxy } from '../fault-proxy.js';
 import { type RedisServer, startRedis } from '../redis-server.js';
 import { disconnectClient } from './disconnect-client.js';
@@ -117,7 +118,12 @@ const SHAPES: Record<
 
 /** The one line that runs this round again, with the same operations and faults. */
 export function replayCommand(scenario: Scenario, seed: number, seconds: number): string {
-  return `npm run test:chaos -- --scenario ${scenario} --seed ${seed} --seconds ${seconds}`;
+  // A round of the redis scenario on node-redis replays only on node-redis.
+  const client =
+    scenario === 'redis' && process.env.CHAOS_CLIENT === 'node-redis'
+      ? 'CHAOS_CLIENT=node-redis '
+      : '';
+  return `${client}npm run test:chaos -- --scenario ${scenario} --seed ${seed} --seconds ${seconds}`;
 }
 
 /** redis-server 7 refuses DEBUG unless enabled; older versions have no such option. */
@@ -217,8 +223,10 @@ export async function runRound(options: RoundOptions): Promise<RoundReport> {
           rng.fork('faults'),
         );
         const backend = (slot: number): ManagerBackend => {
+          const port = proxies[slot % proxies.length]!.port;
+          if (process.env.CHAOS_CLIENT === 'node-redis') return nodeRedisBackend(port);
           const client = server!.client({
-            port: proxies[slot % proxies.length]!.port,
+            port,
             // CHAOS_DEBUG: errors carry the stack of the call that sent the command.
             showFriendlyErrorStack: Boolean(process.env.CHAOS_DEBUG),
           });
@@ -482,4 +490,29 @@ async function startWorkers(proxies: readonly FaultProxy[]): Promise<Worker[]> {
       };
     }),
   );
+}
+
+/**
+ * CHAOS_CLIENT=node-redis: the managers of the `redis` scenario on node-redis 6 clients instead
+ * of ioredis. node-redis rejects a command whose connection failed instead of sending it again,
+ * so its releases leave no mark: the fault test then checks that path too.
+ */
+function nodeRedisBackend(port: number): ManagerBackend {
+  const client = createClient({
+    socket: {
+      host: '127.0.0.1',
+      port,
+      reconnectStrategy: (retries) => Math.min(50 * retries, 500),
+    },
+  });
+  // Faults make the client emit errors; without a listener the process would crash.
+  client.on('error', () => undefined);
+  client.connect().catch(() => undefined);
+  return {
+    clients: client as unknown as ManagerBackend['clients'],
+    dispose: () => {
+      if (client.isOpen) client.destroy();
+      return Promise.resolve();
+    },
+  };
 }
