@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { LockManager } from '../../lib/core/index.js';
 import { fairAcquireScript } from '../../lib/core/redis/fair/fair-acquire.script.js';
 import { fairReleaseScript } from '../../lib/core/redis/fair/fair-release.script.js';
+import { nextMessage } from '../support/child-process.js';
 import { redisCpuSeconds } from '../support/redis-cpu.js';
 import { median, round } from '../support/stats.js';
 import { startRedis, stopAllRedis } from '../../test/support/redis-server.js';
@@ -61,6 +62,18 @@ async function ourScripts(redis: Redis, release: 'ours' | 'no mark' | 'bare'): P
   };
 }
 
+/** The floor taken by a script (`take`, with the key and `extraKeys`), then its release script. */
+async function scriptedFloor(redis: Redis, take: string, extraKeys: string[]): Promise<Pair> {
+  const [takeSha, release] = await Promise.all(
+    [take, FLOOR_RELEASE].map((lua) => load(redis, lua)),
+  );
+  return async (key) => {
+    const t = token();
+    await redis.evalsha(takeSha!, 1 + extraKeys.length, key, ...extraKeys, t, 30_000);
+    return redis.evalsha(release!, 1, key, t);
+  };
+}
+
 const VARIANTS: Readonly<Record<string, Variant>> = {
   floor: {
     what: 'the floor: SET NX PX, then a compare-and-delete script',
@@ -75,29 +88,11 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   },
   'floor-lua': {
     what: "the floor's SET inside a script",
-    make: async (redis) => {
-      const [take, release] = await Promise.all(
-        [LUA_SET, FLOOR_RELEASE].map((lua) => load(redis, lua)),
-      );
-      return async (key) => {
-        const t = token();
-        await redis.evalsha(take, 1, key, t, 30_000);
-        return redis.evalsha(release, 1, key, t);
-      };
-    },
+    make: (redis) => scriptedFloor(redis, LUA_SET, []),
   },
   'floor-fenced': {
     what: '+ a fencing token (TIME, INCR of a counter) in the same script',
-    make: async (redis) => {
-      const [take, release] = await Promise.all(
-        [LUA_SET_FENCED, FLOOR_RELEASE].map((lua) => load(redis, lua)),
-      );
-      return async (key) => {
-        const t = token();
-        await redis.evalsha(take, 2, key, 'fence:{bench}', t, 30_000);
-        return redis.evalsha(release, 1, key, t);
-      };
-    },
+    make: (redis) => scriptedFloor(redis, LUA_SET_FENCED, ['fence:{bench}']),
   },
   'ours-bare-release': {
     what: 'our acquire script, then a bare compare-and-delete of the hash',
@@ -137,19 +132,36 @@ async function runVariant(name: string, port: number, pairs: number): Promise<vo
   for (let i = 0; i < pairs; i++) await pair(`loop:${name}:${process.pid}:${i}`);
   const elapsedS = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  process.send!({ opsPerSec: pairs / elapsedS, clientCpuUs: (used.user + used.system) / pairs });
-  process.exit(0);
+  const report: Report = {
+    type: 'report',
+    opsPerSec: pairs / elapsedS,
+    clientCpuUs: (used.user + used.system) / pairs,
+  };
+  process.send!(report, () => process.exit(0));
 }
 
-function turn(variant: string, port: number, pairs: number): Promise<Omit<Turn, 'redisCpuUs'>> {
+interface Report {
+  readonly type: 'report';
+  readonly opsPerSec: number;
+  readonly clientCpuUs: number;
+}
+
+/** A variant that has not answered within this long hangs: the run stops instead of waiting. */
+const TURN_LIMIT_MS = 120_000;
+
+async function turn(
+  variant: string,
+  port: number,
+  pairs: number,
+): Promise<Omit<Turn, 'redisCpuUs'>> {
   const child = fork(__filename, ['--child', variant, String(port), String(pairs)]);
-  return new Promise((resolve, reject) => {
-    let report: { opsPerSec: number; clientCpuUs: number } | undefined;
-    child.once('message', (message: typeof report) => (report = message));
-    child.once('exit', (code) =>
-      report ? resolve({ variant, ...report }) : reject(new Error(`${variant} exited ${code}`)),
-    );
-  });
+  const { opsPerSec, clientCpuUs } = await nextMessage<Report>(
+    child,
+    'report',
+    TURN_LIMIT_MS,
+    variant,
+  );
+  return { variant, opsPerSec, clientCpuUs };
 }
 
 function option(name: string, fallback: number): number {

@@ -44,11 +44,10 @@ export class IoredisConnection implements LockConnection {
   constructor(readonly client: Redis | Cluster) {
     this.cluster = (client as Cluster).isCluster === true;
     this.keyPrefix = client.options.keyPrefix ?? '';
-    // A Cluster's node connections are made with its redisOptions, and resend on their own.
-    const nodeOptions = this.cluster
-      ? (client as Cluster).options.redisOptions
-      : (client as Redis).options;
-    this.resendsUnanswered = nodeOptions?.autoResendUnfulfilledCommands !== false;
+    // A Cluster sends again, on another connection, a command whose node connection closed for
+    // good after it was written (its failover retry), whatever its nodes' own option says.
+    this.resendsUnanswered =
+      this.cluster || (client as Redis).options.autoResendUnfulfilledCommands !== false;
     this.topology = this.cluster
       ? 'cluster'
       : ((client as Redis).options.sentinels?.length ?? 0) > 0

@@ -41,9 +41,10 @@ export interface LockConnection {
   /**
    * Whether the client may send a command again after the connection it was written to failed
    * without a reply (so Redis can run it twice): ioredis does after a reconnect unless
-   * `autoResendUnfulfilledCommands` is false, node-redis's Sentinel client retries on the new
-   * master; node-redis on one server or a Cluster rejects such a command instead. Releases leave
-   * a mark for a second run to find only when this is true (see release-mark.lua.ts).
+   * `autoResendUnfulfilledCommands` is false, an ioredis Cluster always can (it retries a command
+   * whose node connection closed), node-redis's Sentinel client retries on the new master;
+   * node-redis on one server or a Cluster rejects such a command instead. Releases leave a mark
+   * for a second run to find only when this is true (see release-mark.lua.ts).
    */
   readonly resendsUnanswered: boolean;
   /**
