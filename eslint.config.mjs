@@ -51,6 +51,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off', 'no-console': 'off' },
   },
   {
+    // Build steps: Node scripts that report on the console.
+    files: ['tools/build/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  {
     // TypeScript itself reports undefined names, knowing the globals of the target runtime.
     files: ['**/*.ts'],
     rules: { 'no-undef': 'off' },

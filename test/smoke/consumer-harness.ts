@@ -202,18 +202,9 @@ export function typeCheckAndEmit(dir: string, consumer: SmokeConsumer): TypeProb
  */
 export function knownTypeGap(
   problem: TypeProblem,
-  consumer: SmokeConsumer,
   versions: Readonly<Record<string, string>>,
 ): string | undefined {
   if (problem.owner !== 'nestjs-redis-lock') return undefined;
-  if (
-    problem.code === 2307 &&
-    problem.text.includes("'ioredis'") &&
-    consumer.client !== 'ioredis'
-  ) {
-    // Documented in the README's Install section.
-    return "our declarations name ioredis's types (the module's ioredis options, the ioredis clients a LockClient may be): an app without ioredis compiles with skipLibCheck: true, as Nest's default tsconfig does";
-  }
   const rxjs = versions['rxjs'];
   if (problem.code === 7016 && problem.text.includes("'rxjs'") && rxjs && lt(rxjs, '7.5.5')) {
     return "rxjs before 7.5.5 has no types condition in its exports map: under node16/nodenext resolution no declaration file that imports rxjs (Nest's own neither) finds its types, so apps on it need skipLibCheck: true";
