@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { startRedis, stopAllRedis, type RedisServer } from '../test/support/redis-server.js';
 import { CONFIGS, type BenchConfig } from './config.js';
 import { CONTENDERS, SEMAPHORE_CONTENDERS } from './libraries/registry.js';
+import { OURS_SEMAPHORE } from './libraries/semaphores.js';
 import { renderText } from './report/format.js';
 import { findFaults } from './report/integrity.js';
 import { writeResults } from './report/output.js';
@@ -140,7 +141,11 @@ async function main(): Promise<number> {
       results.heldLocks = await runHeldLocks(server, config.heldLocks);
     });
     await scenario(7, 'dead waiter', async () => {
-      results.deadWaiter = await runDeadWaiter(server, CONTENDERS, config.deadWaiter);
+      results.deadWaiter = await runDeadWaiter(
+        server,
+        [...CONTENDERS, OURS_SEMAPHORE],
+        config.deadWaiter,
+      );
     });
     // Last: it flushes the server's script cache.
     await scenario(6, 'round trips', async () => {

@@ -67,8 +67,8 @@ class SemaphoreFloor implements Contender {
 class OursSemaphore implements Contender {
   private readonly manager: LockManager;
 
-  constructor(redis: Redis) {
-    this.manager = new LockManager(redis);
+  constructor(redis: Redis, waiterTtl: number | undefined) {
+    this.manager = new LockManager(redis, waiterTtl === undefined ? {} : { waiterTtl });
   }
 
   get waiterTtlMs(): number {
@@ -127,7 +127,7 @@ export const OURS_SEMAPHORE: ContenderSpec = {
   permits: SEMAPHORE_PERMITS,
   options: { permits: SEMAPHORE_PERMITS },
   description: `new LockManager(redis), semaphore(key, { permits: ${SEMAPHORE_PERMITS} }).acquire(): the engine's defaults (ttl 30000, waitTimeout 10000, waiterTtl 5000)`,
-  create: (redis) => new OursSemaphore(redis),
+  create: (redis, tweaks) => new OursSemaphore(redis, tweaks?.waiterTtl),
 };
 
 function rival(tuning: 'default' | 'tuned', options: LockOptions, description: string) {

@@ -12,8 +12,9 @@ import { monotonicMs } from '../../support/time.js';
 import type { FromAgent, ToAgent } from './protocol.js';
 
 /**
- * One application instance of the dead-waiter scenario: one connection, one contender, one lock
- * at a time, driven step by step by the coordinator, which may SIGKILL it while it waits.
+ * One application instance of the dead-waiter scenario: one connection, one contender, driven
+ * step by step by the coordinator, which may SIGKILL it while it waits. It holds one lock at a
+ * time, or as many permits of a semaphore as it is told to take (a release gives back the last).
  * Usage (forked by the coordinator): node agent.js <redis port> <contender id> [waiterTtl ms]
  */
 installCommandCounter();
@@ -23,7 +24,8 @@ const contender = contenderById(contenderId!).create(
   redis,
   waiterTtlArg ? { waiterTtl: Number(waiterTtlArg) } : undefined,
 );
-let held: Held | undefined;
+/** What the agent holds, the last taken last. */
+const held: Held[] = [];
 
 /** Commands that set up or probe a connection rather than try to take a lock. */
 const NOT_AN_ATTEMPT = new Set([
@@ -81,7 +83,7 @@ function acquire(key: string): void {
     (lock) => {
       const acquiredAt = monotonicMs();
       pending.done = true;
-      held = lock;
+      held.push(lock);
       send({ type: 'acquired', acquiredAt });
     },
     (error: unknown) => {
@@ -98,9 +100,8 @@ function acquire(key: string): void {
 }
 
 async function release(): Promise<void> {
-  if (!held) throw new Error('release without a held lock');
-  const lock = held;
-  held = undefined;
+  const lock = held.pop();
+  if (!lock) throw new Error('release without a held lock');
   // Taken before the release is sent, as in the contention scenario: the stall counts from here.
   const releasedAt = monotonicMs();
   await lock.release();

@@ -14,8 +14,11 @@ export interface DeadWaiterParams {
   readonly waiterTtlMs: number | undefined;
 }
 
-/** The contenders measured: ours, whose waiters may queue in Redis (ours/tuned is ours/default). */
-const MEASURED = ['ours/default', 'ours/fair', 'ours/barging'];
+/**
+ * The contenders measured: ours, whose waiters may queue in Redis (ours/tuned is ours/default),
+ * and our semaphore, whose release hands a permit to the first queued waiter the same way.
+ */
+const MEASURED = ['ours/default', 'ours/fair', 'ours/barging', 'ours/semaphore'];
 
 export type DeadWaiterFigures =
   | {
@@ -179,6 +182,18 @@ async function runTrial(
     Agent.start(name, server.port, spec.id, params.waiterTtlMs);
   const agents = await Promise.all([start('holder'), start('dead waiter'), start('next waiter')]);
   const [holder, dead, next] = agents;
+  const permits = spec.permits ?? 1;
+  /** The holder takes the lock, or every permit of the semaphore: whoever comes next waits. */
+  const fill = async (key: string): Promise<void> => {
+    for (let i = 0; i < permits; i++) await take(holder, key);
+  };
+  /** Gives back the permits the holder kept past a handoff of one. */
+  const drain = async (): Promise<void> => {
+    for (let i = 1; i < permits; i++) {
+      holder.send({ type: 'release' });
+      await holder.expect('released', STEP_LIMIT_MS);
+    }
+  };
   try {
     const grantTtlMs = holder.waiterTtlMs;
     if (grantTtlMs === undefined) throw new Error(`${spec.id} has no waiterTtl`);
@@ -187,14 +202,15 @@ async function runTrial(
 
     // The same handoff without a dead waiter: what the stall is compared with.
     const plainKey = `dw:${spec.id}:${trial}:plain`;
-    await take(holder, plainKey);
+    await fill(plainKey);
     await queue(next, plainKey);
     await sleep(SETTLE_MS);
     const handoffMs = await handoff(holder, next, stallLimitMs);
+    await drain();
 
     // The holder holds; the doomed waiter queues first, the next waiter behind it.
     const key = `dw:${spec.id}:${trial}:dead`;
-    await take(holder, key);
+    await fill(key);
     await queue(dead, key);
     await queue(next, key);
     await sleep(SETTLE_MS);
@@ -204,6 +220,7 @@ async function runTrial(
     // Killed with its place fresh, right before the release: the worst moment to die.
     await dead.kill();
     const stallMs = await handoff(holder, next, stallLimitMs);
+    await drain();
     return { stallMs, handoffMs, grantTtlMs, keys };
   } finally {
     await Promise.all(agents.map((agent) => agent.stop()));
@@ -211,8 +228,9 @@ async function runTrial(
 }
 
 /**
- * Scenario 7: a dead waiter. A holder holds a lock; a waiter in another process waits for it
- * (queued, where the lock has a queue), and a third process waits behind it. The first waiter is
+ * Scenario 7: a dead waiter. A holder holds a lock (or every permit of a semaphore); a waiter in
+ * another process waits for it (queued, where the lock has a queue), and a third process waits
+ * behind it. The first waiter is
  * SIGKILLed with its place fresh, then the holder releases: how long does the live waiter wait
  * past the release (the stall)? A queued lock may hand the lock to the dead waiter, which never
  * confirms it; the grant then lasts its short ttl. Compared with the same handoff without a dead

@@ -1,4 +1,7 @@
-/** Coordinator → agent: take the lock on `key` (or queue for it), or release the one held. */
+/**
+ * Coordinator → agent: take the lock on `key` (or one permit of the semaphore `key`, or queue for
+ * it), or release the one taken last.
+ */
 export type ToAgent =
   | { readonly type: 'acquire'; readonly key: string }
   | { readonly type: 'release' }
