@@ -35,10 +35,21 @@ export class LockMetrics {
   private readonly listeners: ManagerListeners;
   private readonly detachHeld: () => void;
 
-  constructor(api: OpenTelemetryApi, manager: LockManager) {
-    const { acquireDuration, waitDuration, holdDuration, lost, timeouts, held } = createInstruments(
-      api.metrics.getMeter(TELEMETRY_SCOPE),
-    );
+  /**
+   * Records the manager's locks with the meter of the application's meter provider, or does
+   * nothing (undefined) when none was registered: the API then hands out a meter that records
+   * nothing, and keeps it even if a provider is registered later (metrics have no proxy, unlike
+   * traces). Listening anyway would cost every lock an event object for nothing.
+   */
+  static attach(api: OpenTelemetryApi, manager: LockManager): LockMetrics | undefined {
+    const meter = api.metrics.getMeter(TELEMETRY_SCOPE);
+    if (api.createNoopMeter !== undefined && meter === api.createNoopMeter()) return undefined;
+    return new LockMetrics(meter, manager);
+  }
+
+  private constructor(meter: OtelMeter, manager: LockManager) {
+    const { acquireDuration, waitDuration, holdDuration, lost, timeouts, held } =
+      createInstruments(meter);
     const observeHeld: OtelObservableCallback = (result) => result.observe(manager.heldCount);
     held.addCallback(observeHeld);
     this.detachHeld = () => held.removeCallback(observeHeld);

@@ -17,7 +17,7 @@ export class LockTelemetry implements OnApplicationShutdown {
   private readonly metrics: LockMetrics | undefined;
 
   constructor(api: OpenTelemetryApi, manager: LockManager, settings: ResolvedOpenTelemetry) {
-    this.metrics = settings.metrics ? new LockMetrics(api, manager) : undefined;
+    this.metrics = settings.metrics ? LockMetrics.attach(api, manager) : undefined;
     this.tracing = settings.tracing ? new LockTracing(api) : undefined;
   }
 

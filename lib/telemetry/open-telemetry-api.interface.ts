@@ -10,7 +10,10 @@ export interface OpenTelemetryApi {
   readonly trace: {
     getTracer(name: string, version?: string): OtelTracer;
     setSpan(context: OtelContext, span: OtelSpan): OtelContext;
+    getSpanContext(context: OtelContext): OtelSpanContext | undefined;
   };
+  /** The meter the API hands out when no meter provider is registered (API 1.3+). */
+  readonly createNoopMeter?: () => OtelMeter;
   readonly context: {
     active(): OtelContext;
     with<T>(context: OtelContext, fn: () => T): T;
@@ -63,8 +66,16 @@ export interface OtelTracer {
   ): OtelSpan;
 }
 
+/** Which trace and span a span is (`spanId` is all zeros when invalid). @internal */
+export interface OtelSpanContext {
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
 /** @internal */
 export interface OtelSpan {
+  spanContext(): OtelSpanContext;
+  isRecording(): boolean;
   setAttribute(key: string, value: string | number | boolean): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
   recordException(exception: Error | string): void;

@@ -1,6 +1,6 @@
 import { Controller, Injectable, type INestApplication, Module, Param, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, createNoopMeter, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AggregationTemporality,
@@ -36,7 +36,7 @@ import { createApp } from './fixtures/create-app.js';
 import { useRedisServer } from '../support/suites.js';
 
 // The library describes the API it uses structurally: the real one must fit that description.
-const realApi: OpenTelemetryApi = { metrics, trace, context };
+const realApi: OpenTelemetryApi = { metrics, trace, context, createNoopMeter };
 
 @Injectable()
 class Payments {
@@ -340,6 +340,73 @@ describe('OpenTelemetry metrics and spans (SDK with in-memory exporters)', () =>
     expect(lockSpans(spans.getFinishedSpans())).toEqual([]);
     const acquire = (await collect()).get('redis_lock.acquire.duration');
     expect(point<Histogram>(acquire, { 'lock.outcome': 'acquired' }).count).toBe(1);
+  });
+});
+
+// @opentelemetry/api is often installed without an SDK (another package depends on it): the
+// module then costs a lock nothing for it, and still traces once a provider is registered.
+describe('OpenTelemetry installed, no SDK registered', () => {
+  const db = useRedisServer();
+  let app: INestApplication | undefined;
+  let tracerProvider: BasicTracerProvider | undefined;
+
+  @Injectable()
+  class Contexts {
+    /** The active context inside a locked method. */
+    @DistributedLock('ctx:<id>')
+    async inside(id: string): Promise<object> {
+      void id;
+      return context.active();
+    }
+  }
+
+  async function boot(): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({
+      // Silent: the log's listeners aside, nothing else listens.
+      imports: [RedisLockModule.forRoot({ url: db.server.url, logging: 'silent' })],
+      providers: [Contexts],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    return app;
+  }
+
+  beforeAll(() => {
+    metrics.disable();
+    trace.disable();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    trace.disable();
+    await tracerProvider?.shutdown();
+    tracerProvider = undefined;
+  });
+  afterAll(() => context.disable());
+
+  it("listens to no event of the manager, and leaves the locked method in its caller's context", async () => {
+    const booted = await boot();
+    expect(booted.get(LockManager).eventNames()).toEqual([]);
+    const caller = context.active();
+    await expect(booted.get(Contexts).inside('a')).resolves.toBe(caller);
+  });
+
+  it('traces the calls made after a tracer provider is registered, however late', async () => {
+    const booted = await boot();
+    await booted.get(Contexts).inside('before');
+    const exported = new InMemorySpanExporter();
+    tracerProvider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exported)],
+    });
+    trace.setGlobalTracerProvider(tracerProvider);
+    const inner = await booted.get(Contexts).inside('after');
+    const spansNow = lockSpans(exported.getFinishedSpans());
+    expect(spansNow).toHaveLength(1);
+    expect(spansNow[0]!.attributes['lock.key']).toBe('ctx:after');
+    expect(spansNow[0]!.attributes['lock.outcome']).toBe('released');
+    // The method ran inside the lock's span.
+    expect(trace.getSpanContext(inner as never)?.spanId).toBe(spansNow[0]!.spanContext().spanId);
   });
 });
 
