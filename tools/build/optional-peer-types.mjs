@@ -19,7 +19,8 @@ if (roots.length === 0) {
 }
 
 const quoted = OPTIONAL.map((name) => `'${name}'|"${name}"`).join('|');
-const typeImport = new RegExp(`^import type \\{[^}]*\\} from (?:${quoted});$`);
+// `\r?`: tsc ends lines with CRLF on Windows.
+const typeImport = new RegExp(`^import type \\{[^}]*\\} from (?:${quoted});\\r?$`);
 const anyReference = new RegExp(`(?:from |import\\()(?:${quoted})`);
 const MARK = '// @ts-ignore: an optional peer dependency; without it these types are any';
 
@@ -33,7 +34,7 @@ for (const root of roots) {
     const out = [];
     lines.forEach((line, i) => {
       if (typeImport.test(line)) {
-        if (lines[i - 1] !== MARK) out.push(MARK);
+        if (lines[i - 1]?.trimEnd() !== MARK) out.push(MARK);
         marked += 1;
       } else if (anyReference.test(line) && !line.trimStart().startsWith('*')) {
         unmarked.push(`${path}:${i + 1}: ${line.trim()}`);
