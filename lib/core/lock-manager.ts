@@ -229,7 +229,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    *
    * If `fn` throws, its error is rethrown after the release. If `fn` succeeds but the lock was
    * lost meanwhile (`lock.signal` aborted), the result is discarded and `LockLostError` is
-   * thrown: the work ran without exclusion for a while.
+   * thrown: the work ran without exclusion for a while. A release that Redis does not confirm
+   * (no answer, a dropped connection) keeps the result: the work ran under the lock, which
+   * expires by itself within its ttl; the `releaseFailed` event reports it.
    *
    * @example
    * await manager.withLock(`cache:${key}`, async (lock) => {

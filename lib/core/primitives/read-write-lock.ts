@@ -104,7 +104,8 @@ export class ReadWriteLock {
 
   /**
    * Runs `fn` under the write lock, renewed while it runs, and releases it when `fn` settles.
-   * If `fn` succeeds but the lock was lost meanwhile, `LockLostError` is thrown instead.
+   * If `fn` succeeds but the lock was lost meanwhile, `LockLostError` is thrown instead; a
+   * release that Redis does not confirm keeps the result (see `LockManager.withLock`).
    * @example
    * await report.withWrite((lock) => rebuildReport({ fencingToken: lock.fencingToken }));
    */

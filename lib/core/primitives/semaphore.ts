@@ -103,6 +103,7 @@ export class Semaphore {
    * Takes the permits, runs `fn` while renewing them (about every ttl/3), and releases them when
    * `fn` settles. Returns what `fn` returns. If `fn` succeeds but the permits were lost
    * meanwhile, `LockLostError` is thrown instead: the work ran without its permits for a while.
+   * A release that Redis does not confirm keeps the result (see `LockManager.withLock`).
    * @example
    * const receipt = await payments.withPermit(() => provider.charge(order), { waitTimeout: 2_000 });
    */
