@@ -26,7 +26,6 @@ describe('work under a lock whose release Redis does not confirm', () => {
   let proxy: FaultProxy;
   let client: TestClient;
   let manager: LockManager;
-  let other: LockManager;
 
   beforeAll(async () => {
     server = await startRedis();
@@ -34,11 +33,9 @@ describe('work under a lock whose release Redis does not confirm', () => {
     // node-redis rejects a command whose connection failed instead of sending it again.
     client = await connectClient('node-redis 6 (RESP3)', proxy.port);
     manager = new LockManager(client.client);
-    other = new LockManager(server.client());
   });
   afterAll(async () => {
     await manager.close();
-    await other.close();
     await client.close();
     await proxy.close();
     await server.stop();
@@ -47,7 +44,7 @@ describe('work under a lock whose release Redis does not confirm', () => {
   afterEach(() => expect(unhandled).toEqual([]));
 
   it.each(Object.keys(WORK))(
-    '%s returns the work’s result, and the manager reports the release',
+    '%s returns what the work returned, and the manager reports the release',
     async (method) => {
       const failed: LockReleaseFailedEvent[] = [];
       const onFailed = (event: LockReleaseFailedEvent): void => void failed.push(event);

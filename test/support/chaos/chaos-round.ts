@@ -1,8 +1,8 @@
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import { type FaultProxy, startFaultProxy } from '../fault-proxy.js';
+import { createClient } from '../lock-clients.js';
 import { type RedisServer, startRedis } from '../redis-server.js';
 import { disconnectClient } from './disconnect-client.js';
 import { FaultInjector, type FaultKind, type RoundFaults } from './fault-injector.js';
@@ -494,25 +494,11 @@ async function startWorkers(proxies: readonly FaultProxy[]): Promise<Worker[]> {
 
 /**
  * CHAOS_CLIENT=node-redis: the managers of the `redis` scenario on node-redis 6 clients instead
- * of ioredis. node-redis rejects a command whose connection failed instead of sending it again,
- * so its releases leave no mark: the fault test then checks that path too.
+ * of ioredis (the tests' own node-redis client: quick reconnects, errors listened to). node-redis
+ * rejects a command whose connection failed instead of sending it again, so its releases leave
+ * no mark: the fault test then checks that path too.
  */
 function nodeRedisBackend(port: number): ManagerBackend {
-  const client = createClient({
-    socket: {
-      host: '127.0.0.1',
-      port,
-      reconnectStrategy: (retries) => Math.min(50 * retries, 500),
-    },
-  });
-  // Faults make the client emit errors; without a listener the process would crash.
-  client.on('error', () => undefined);
-  client.connect().catch(() => undefined);
-  return {
-    clients: client as unknown as ManagerBackend['clients'],
-    dispose: () => {
-      if (client.isOpen) client.destroy();
-      return Promise.resolve();
-    },
-  };
+  const { client, close } = createClient('node-redis 6 (RESP3)', port);
+  return { clients: client, dispose: close };
 }
